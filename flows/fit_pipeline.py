@@ -1,0 +1,176 @@
+"""FIT import as plain Python: connectors (find and decode files) wired to the warehouse (save).
+
+The Prefect flow in :mod:`flows.import_fit` calls these functions from its tasks; tests call
+them directly too. Progress goes through a callback so this module never imports a CLI library.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
+from connectors.fit.sources import FitSource, iter_sources
+from warehouse import db as wdb
+from warehouse.fit_loader import known_files, read_blob, save_fit, sha256_hex, store_blob
+from warehouse.lock import write_lock
+
+Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
+
+
+@dataclass
+class ImportSummary:
+    files_seen: int = 0
+    files_new: int = 0
+    files_known: int = 0
+    ok: int = 0
+    partial: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    sessions: int = 0
+    sets: int = 0
+    records: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, reason)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    def add(self, other: "ImportSummary") -> None:
+        for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
+                     "sessions", "sets", "records", "bytes_read", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems.extend(other.problems)
+        self.unreadable.extend(other.unreadable)
+
+    def count(self, decoded: DecodedFit, path: str) -> None:
+        setattr(self, decoded.status, getattr(self, decoded.status) + 1)
+        self.sessions += len(decoded.sessions)
+        self.sets += sum(1 for s in decoded.sets if s["set_type"] == "active")
+        self.records += decoded.n_records
+        if decoded.status in ("partial", "rejected"):
+            self.problems.append((path, decoded.status, decoded.error or ""))
+
+    def lines(self) -> list[str]:
+        mb = self.bytes_read / 1e6
+        rate = mb / self.seconds if self.seconds > 0 else 0.0
+        out = [
+            f"files: {self.files_seen} seen, {self.files_new} new, {self.files_known} already known",
+            f"new files: {self.ok} ok, {self.partial} partial, {self.rejected} rejected, {self.skipped} skipped",
+            f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",
+            f"read {mb:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)",
+        ]
+        out += [f"{status}: {path}: {reason}" for path, status, reason in self.problems]
+        out += [f"unreadable: {path}: {reason}" for path, reason in self.unreadable]
+        return out
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, source: str,
+                started: object, s: ImportSummary) -> None:
+    con.execute(
+        "INSERT INTO ops.import_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, athlete_id, source, started, wdb.utcnow(), s.files_seen, s.files_new, s.files_known,
+         s.ok, s.partial, s.rejected, s.skipped, s.sessions, s.sets, s.records, s.bytes_read])
+
+
+def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
+                   sources: Iterable[FitSource], *, decoder: FitDecoder | None = None,
+                   progress: Progress | None = None) -> ImportSummary:
+    """Import FIT sources into an open warehouse. Idempotent: known content is skipped."""
+    decoder = decoder or default_decoder()
+    summary = ImportSummary()
+    t0 = time.perf_counter()
+    known = known_files(con, athlete_id)
+    for src in sources:
+        if src.data is None:
+            summary.unreadable.append((src.path, src.error or "unreadable"))
+            if progress:
+                progress(src.path, 0)
+            continue
+        summary.files_seen += 1
+        summary.bytes_read += len(src.data)
+        sha = sha256_hex(src.data)
+        if sha in known:
+            summary.files_known += 1
+        else:
+            if src.error:  # readable bytes that are not a FIT file (e.g. a broken .fit.gz)
+                decoded = DecodedFit(status="rejected", error=src.error, decoder=decoder.name)
+            else:
+                decoded = decoder.decode(src.data)
+            blob = store_blob(blob_root, sha, src.data)
+            save_fit(con, athlete_id=athlete_id, sha=sha, first_path=src.path, size=len(src.data),
+                     decoded=decoded, blob_rel=blob)
+            known.add(sha)
+            summary.files_new += 1
+            summary.count(decoded, src.path)
+        if progress:
+            progress(src.path, len(src.data))
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
+                 decoder: FitDecoder | None = None, progress: Progress | None = None,
+                 lock_timeout_s: float = 600.0) -> ImportSummary:
+    """Open the warehouse (under the write lock) and import every FIT file under ``paths``."""
+    with write_lock(db_path, lock_timeout_s):
+        con = wdb.connect(db_path)
+        try:
+            started = wdb.utcnow()
+            summary = import_sources(con, wdb.blob_dir(db_path), athlete_id, iter_sources(paths),
+                                     decoder=decoder, progress=progress)
+            _record_run(con, uuid.uuid4().hex, athlete_id, "fit", started, summary)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return summary
+
+
+def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
+              progress: Progress | None = None, lock_timeout_s: float = 600.0) -> ImportSummary:
+    """Decode every kept FIT file again from the blob store and replace its rows, file by file.
+
+    Needs nothing but the warehouse and its ``.blobs`` folder; ``athlete_id`` None means all.
+    """
+    decoder = decoder or default_decoder()
+    summary = ImportSummary()
+    root = wdb.blob_dir(db_path)
+    with write_lock(db_path, lock_timeout_s):
+        con = wdb.connect(db_path)
+        try:
+            started = wdb.utcnow()
+            t0 = time.perf_counter()
+            where, params = ("WHERE athlete_id = ?", [athlete_id]) if athlete_id else ("", [])
+            rows = con.execute(
+                f"SELECT athlete_id, file_sha256, first_path, size_bytes, blob_path, status, error "
+                f"FROM raw.fit_files {where} ORDER BY athlete_id, imported_at, file_sha256", params).fetchall()
+            for aid, sha, first_path, size, blob_rel, old_status, old_error in rows:
+                path = root / blob_rel
+                if not path.exists():
+                    summary.unreadable.append((first_path, f"kept bytes missing: {path}"))
+                    continue
+                data = read_blob(root, blob_rel)
+                summary.files_seen += 1
+                summary.bytes_read += len(data)
+                if sha256_hex(data) != sha:
+                    summary.unreadable.append((first_path, f"kept bytes corrupt (sha256 mismatch): {path}"))
+                    continue
+                if old_status == "rejected" and data[8:12] != b".FIT" and old_error and "gzip" in old_error:
+                    decoded = DecodedFit(status="rejected", error=old_error, decoder=decoder.name)
+                else:
+                    decoded = decoder.decode(data)
+                save_fit(con, athlete_id=aid, sha=sha, first_path=first_path, size=size, decoded=decoded,
+                         blob_rel=blob_rel, replace=True)
+                summary.count(decoded, first_path)
+                if progress:
+                    progress(first_path, len(data))
+            summary.seconds = time.perf_counter() - t0
+            _record_run(con, uuid.uuid4().hex, athlete_id or "*", "fit-reprocess", started, summary)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return summary

@@ -1,0 +1,271 @@
+"""runlift's settings: one TOML file, overridden by environment variables, overridden by options.
+
+Precedence for every setting: command-line option > environment variable > settings file > default.
+A missing or invalid setting raises :class:`SettingsError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+DEFAULT_ATHLETE = "me"
+DB_FILENAME = "runlift.duckdb"
+UNITS = ("metric", "imperial")
+SEXES = ("female", "male", "unspecified")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class BodyMass:
+    """Body mass in kilograms, in force from ``since`` (None: from the beginning)."""
+
+    kg: float
+    since: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Athlete:
+    id: str
+    timezone: str = "UTC"
+    body_mass: tuple[BodyMass, ...] = (BodyMass(70.0),)
+    sex: str = "unspecified"
+    max_hr_bpm: int | None = None
+    resting_hr_bpm: int | None = None
+    fit_inbox: tuple[Path, ...] = ()
+
+    def body_mass_on(self, day: dt.date) -> float:
+        """Body mass in kg in force on ``day`` (the latest dated value not after it)."""
+        current = None
+        for bm in sorted(self.body_mass, key=lambda b: b.since or dt.date.min):
+            if bm.since is None or bm.since <= day:
+                current = bm.kg
+        return current if current is not None else sorted(
+            self.body_mass, key=lambda b: b.since or dt.date.min)[0].kg
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path | None
+    db_path: Path
+    units: str
+    athletes: Mapping[str, Athlete]
+    athlete_id: str
+    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value came from
+
+    @property
+    def athlete(self) -> Athlete:
+        return self.athletes[self.athlete_id]
+
+
+def data_home(env: Mapping[str, str] | None = None) -> Path:
+    """runlift's data folder: ``RUNLIFT_HOME``, else the platform's user data dir (never the cwd)."""
+    env = os.environ if env is None else env
+    if env.get("RUNLIFT_HOME"):
+        return Path(env["RUNLIFT_HOME"]).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("runlift", appauthor=False)).resolve()
+
+
+def system_timezone() -> str:
+    """Best guess of this machine's IANA time zone, for a default athlete; UTC if unknown."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    candidates = [tz] if tz else []
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return "UTC"
+
+
+def find_config(option: str | os.PathLike[str] | None, env: Mapping[str, str]) -> tuple[Path | None, str]:
+    if option:
+        return Path(option).expanduser(), "--config"
+    if env.get("RUNLIFT_CONFIG"):
+        return Path(env["RUNLIFT_CONFIG"]).expanduser(), "RUNLIFT_CONFIG"
+    local = Path("runlift.toml")
+    if local.is_file():
+        return local, "./runlift.toml"
+    return None, "none"
+
+
+def _read_toml(path: Path, origin: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"settings file {path} (from {origin}) does not exist; "
+                            f"create one with `runlift init --config {path}`")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+def _expect(value: Any, kinds: type | tuple[type, ...], name: str, hint: str) -> Any:
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise SettingsError(f"setting `{name}`: {value!r} is not valid; expected {hint}")
+    if not isinstance(value, kinds):
+        raise SettingsError(f"setting `{name}`: {value!r} is not valid; expected {hint}")
+    return value
+
+
+def _parse_body_mass(raw: Any, name: str) -> tuple[BodyMass, ...]:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        values = [BodyMass(float(raw))]
+    elif isinstance(raw, list) and raw:
+        values = []
+        for i, item in enumerate(raw):
+            item_name = f"{name}[{i}]"
+            _expect(item, dict, item_name, "a table like { since = 2025-01-01, kg = 72.5 }")
+            kg = _expect(item.get("kg"), (int, float), f"{item_name}.kg", "a number of kilograms")
+            since = item.get("since")
+            if since is not None and not isinstance(since, dt.date):
+                raise SettingsError(f"setting `{item_name}.since`: {since!r} is not a date (write 2025-01-01)")
+            if isinstance(since, dt.datetime):
+                since = since.date()
+            values.append(BodyMass(float(kg), since))
+    else:
+        raise SettingsError(f"setting `{name}`: {raw!r} is not valid; expected a number of kilograms "
+                            "or a list of { since = DATE, kg = NUMBER }")
+    for bm in values:
+        if not 20 <= bm.kg <= 400:
+            raise SettingsError(f"setting `{name}`: {bm.kg} kg is outside 20..400 kg")
+    return tuple(values)
+
+
+def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athlete:
+    prefix = f"athletes.{athlete_id}"
+    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox"}
+    extra = set(raw) - known
+    # Later features add their own per-athlete settings (e.g. a Strava token file); keep them
+    # readable without failing, but catch plain typos of the known ones.
+    for key in extra:
+        close = [k for k in known if k.replace("_", "") == key.replace("_", "").replace("-", "")]
+        if close:
+            raise SettingsError(f"setting `{prefix}.{key}` is unknown; did you mean `{prefix}.{close[0]}`?")
+    tz = raw.get("timezone", system_timezone())
+    _expect(tz, str, f"{prefix}.timezone", "an IANA time zone name such as 'America/Denver'")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"setting `{prefix}.timezone`: {tz!r} is not a known time zone; "
+                            "use an IANA name such as 'America/Denver'") from None
+    body_mass = _parse_body_mass(raw.get("body_mass_kg", 70.0), f"{prefix}.body_mass_kg")
+    sex = raw.get("sex", "unspecified")
+    if sex not in SEXES:
+        raise SettingsError(f"setting `{prefix}.sex`: {sex!r} is not one of {', '.join(SEXES)}")
+    hr: dict[str, int | None] = {}
+    for key, lo, hi in (("max_hr_bpm", 100, 250), ("resting_hr_bpm", 25, 120)):
+        value = raw.get(key)
+        if value is not None:
+            _expect(value, int, f"{prefix}.{key}", "a whole number of beats per minute")
+            if not lo <= value <= hi:
+                raise SettingsError(f"setting `{prefix}.{key}`: {value} is outside {lo}..{hi} bpm")
+        hr[key] = value
+    inbox_raw = raw.get("fit_inbox", [])
+    if isinstance(inbox_raw, str):
+        inbox_raw = [inbox_raw]
+    _expect(inbox_raw, list, f"{prefix}.fit_inbox", "a folder path or a list of folder paths")
+    inbox = []
+    for i, item in enumerate(inbox_raw):
+        _expect(item, str, f"{prefix}.fit_inbox[{i}]", "a folder path")
+        p = Path(item).expanduser()
+        inbox.append(p if p.is_absolute() else (base / p))
+    return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
+                   max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
+                   fit_inbox=tuple(inbox))
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None,
+                  athlete: str | None = None, units: str | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings with the documented precedence (option > environment > file > default)."""
+    env = os.environ if env is None else env
+    path, origin = find_config(config, env)
+    doc: dict[str, Any] = _read_toml(path, origin) if path else {}
+    base = path.resolve().parent if path else Path.cwd()
+    sources: dict[str, str] = {"config": origin}
+
+    warehouse = doc.get("warehouse", {})
+    _expect(warehouse, dict, "warehouse", "a [warehouse] table")
+    if db:
+        db_path, sources["warehouse.path"] = Path(db).expanduser(), "--db"
+    elif env.get("RUNLIFT_DB"):
+        db_path, sources["warehouse.path"] = Path(env["RUNLIFT_DB"]).expanduser(), "RUNLIFT_DB"
+    elif "path" in warehouse:
+        raw_path = _expect(warehouse["path"], str, "warehouse.path", "a file path")
+        db_path = Path(raw_path).expanduser()
+        db_path = db_path if db_path.is_absolute() else base / db_path
+        sources["warehouse.path"] = str(path)
+    else:
+        db_path, sources["warehouse.path"] = data_home(env) / DB_FILENAME, "default"
+
+    unit_value = units or env.get("RUNLIFT_UNITS") or doc.get("units", "metric")
+    if unit_value not in UNITS:
+        raise SettingsError(f"setting `units`: {unit_value!r} is not one of {', '.join(UNITS)}")
+
+    athletes_raw = doc.get("athletes", {})
+    _expect(athletes_raw, dict, "athletes", "[athletes.<id>] tables")
+    athletes: dict[str, Athlete] = {}
+    for athlete_id, raw in athletes_raw.items():
+        _expect(raw, dict, f"athletes.{athlete_id}", "a table")
+        athletes[athlete_id] = _parse_athlete(athlete_id, raw, base)
+
+    chosen = athlete or env.get("RUNLIFT_ATHLETE")
+    if chosen is None:
+        chosen = next(iter(athletes)) if len(athletes) == 1 else DEFAULT_ATHLETE
+    if chosen not in athletes:
+        if athletes and (athlete or env.get("RUNLIFT_ATHLETE") or len(athletes) > 1):
+            raise SettingsError(f"athlete {chosen!r} is not configured; configured: {', '.join(athletes)} "
+                                "(pick one with --athlete, or add [athletes.<id>] to the settings file)")
+        athletes[chosen] = _parse_athlete(chosen, {}, base)
+    return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value,
+                    athletes=athletes, athlete_id=chosen, sources=sources)
+
+
+EXAMPLE_TOML = '''\
+# runlift settings. Precedence: command-line option > environment variable > this file > default.
+# Find this file with --config PATH, or RUNLIFT_CONFIG, or ./runlift.toml in the current folder.
+
+# Display units for everything shown to people: "metric" (km, kg) or "imperial" (miles, lb).
+# Storage is always SI (metres, seconds, kilograms). Env: RUNLIFT_UNITS.
+units = "metric"
+
+[warehouse]
+# The DuckDB file. Default: $RUNLIFT_HOME/runlift.duckdb, else the platform's user data folder
+# (on Linux ~/.local/share/runlift/runlift.duckdb), never the current folder, so cron and a
+# Prefect worker find the same warehouse. A relative path is relative to this file. Env: RUNLIFT_DB.
+# path = "~/runlift/runlift.duckdb"
+
+# One table per athlete; every row in the warehouse carries its id. --athlete (env RUNLIFT_ATHLETE)
+# picks one; the default is the only one configured, else "me".
+[athletes.me]
+# IANA time zone: decides which day an activity belongs to when the file carries no local time.
+timezone = "America/Denver"
+# Body mass in kilograms: one number, or dated values (each in force from its date):
+# body_mass_kg = [{ since = 2025-01-01, kg = 74.0 }, { since = 2026-03-01, kg = 71.5 }]
+body_mass_kg = 70.0
+# "female", "male" or "unspecified".
+sex = "unspecified"
+# Heart rate in beats per minute (optional).
+# max_hr_bpm = 190
+# resting_hr_bpm = 50
+# Folders scanned for new .fit / .fit.gz / .zip files by the nightly sync.
+fit_inbox = ["~/GarminInbox"]
+'''

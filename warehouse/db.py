@@ -1,0 +1,149 @@
+"""The DuckDB warehouse file: opening it, versioned migrations, and the blob store beside it.
+
+The file is created with ``STORAGE_VERSION 'v1.4.0'`` so that the DuckDB 1.4+ inside dashboard
+tools (and the DuckDB CLI 1.5) can open it. Migrations in ``warehouse/migrations/NNNN_name.sql``
+are applied in order when the file is opened; before any migration touches an existing file, the
+file is copied aside (``<name>.duckdb.bak-v<old>-<UTC time>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+STORAGE_VERSION = "v1.4.0"
+_MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened or migrated; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """All migrations shipped with this runlift, in version order."""
+    found = []
+    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+        m = _MIGRATION_RE.match(entry.name)
+        if m:
+            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise WarehouseError(f"migrations are not numbered 1..n without gaps: {versions}")
+    return found
+
+
+def latest_version() -> int:
+    return len(migrations())
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC as a naive datetime (the warehouse stores UTC without a zone)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def blob_dir(db_path: Path) -> Path:
+    """The content-addressed store of original FIT bytes that sits beside the warehouse file."""
+    return db_path.with_name(db_path.name + ".blobs")
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'ops' AND table_name = 'schema_migrations'").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT max(version) FROM ops.schema_migrations").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
+            migrate: bool = True, upto: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating it if needed) and apply pending migrations.
+
+    ``upto`` stops at a given migration version (tests use it to build an older warehouse).
+    Raises :class:`WarehouseError` when the file is locked by another process, is not a DuckDB
+    file, or was written by a newer runlift.
+    """
+    path = Path(db_path)
+    if read_only:
+        if not path.exists():
+            raise WarehouseError(f"no warehouse at {path}; import something first "
+                                 "(`runlift import-fit PATH`) or point --db / RUNLIFT_DB at it")
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path} read-only: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        con = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"warehouse {path} is in use by another process (a running import or sync, or a "
+                "tool holding it open); wait for it to finish or close that tool") from None
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+    if migrate:
+        try:
+            _migrate(con, path, existed, upto)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: int | None) -> None:
+    current = _schema_version(con)
+    wanted = migrations()[: upto if upto is not None else None]
+    if current > latest_version():
+        raise WarehouseError(f"warehouse {path} is at schema version {current}, newer than this "
+                             f"runlift knows ({latest_version()}); upgrade runlift")
+    pending = [m for m in wanted if m.version > current]
+    if not pending:
+        return
+    if existed and current > 0:
+        con.execute("CHECKPOINT")
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        backup = path.with_name(f"{path.name}.bak-v{current}-{stamp}")
+        shutil.copy2(path, backup)
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS ops.schema_migrations (
+            version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
+    con.execute("COMMENT ON TABLE ops.schema_migrations IS "
+                "'Which warehouse migrations have been applied (warehouse/migrations/*.sql), UTC.'")
+    for m in pending:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(m.sql)
+            con.execute("INSERT INTO ops.schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()])
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"migration {m.version:04d}_{m.name} failed on {path}: {exc}") from exc
+    con.execute("CHECKPOINT")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    """Row count of every table in ``schema``."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name", [schema]).fetchall()]
+    return {n: int(con.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0]) for n in names}

@@ -1,0 +1,48 @@
+"""An advisory lock file around every write to the warehouse (``<warehouse>.lock``).
+
+Two writers (a cron job and a Prefect run, say) never overlap: the second waits up to
+``timeout_s`` and then fails with a clear message. The lock is released by the kernel when its
+holder dies, so a kill -9 never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class LockTimeout(RuntimeError):
+    pass
+
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextmanager
+def write_lock(db_path: Path, timeout_s: float = 600.0, poll_s: float = 0.2) -> Iterator[None]:
+    path = lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                    raise LockTimeout(
+                        f"warehouse {db_path} is being written by another runlift process (pid {holder}) "
+                        f"for more than {timeout_s:.0f} s; wait for it to finish") from None
+                time.sleep(poll_s)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
