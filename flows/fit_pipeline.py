@@ -159,7 +159,7 @@ def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecod
                 if sha256_hex(data) != sha:
                     summary.unreadable.append((first_path, f"kept bytes corrupt (sha256 mismatch): {path}"))
                     continue
-                if old_status == "rejected" and data[8:12] != b".FIT" and old_error and "gzip" in old_error:
+                if old_status == "rejected" and data[:2] == b"\x1f\x8b":  # a broken .fit.gz, kept as read
                     decoded = DecodedFit(status="rejected", error=old_error, decoder=decoder.name)
                 else:
                     decoded = decoder.decode(data)

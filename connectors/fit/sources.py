@@ -25,7 +25,11 @@ ARCHIVE_SEP = "!/"
 
 @dataclass(frozen=True)
 class FitSource:
-    """One candidate FIT file. ``data`` is None when it could not be read; ``error`` says why."""
+    """One candidate FIT file.
+
+    ``data`` is None when nothing could be read (``error`` says why); ``data`` with an ``error``
+    means bytes that are not FIT (e.g. a broken ``.fit.gz``), to be recorded as rejected.
+    """
 
     path: str
     data: bytes | None
@@ -33,7 +37,7 @@ class FitSource:
     compressed_size: int = 0
 
 
-def _kind(name: str) -> str | None:
+def fit_kind(name: str) -> str | None:
     low = name.lower()
     if low.endswith(".fit"):
         return "fit"
@@ -49,11 +53,14 @@ def _from_bytes(path: str, kind: str, raw: bytes) -> FitSource:
         try:
             d = zlib.decompressobj(wbits=31)
             data = d.decompress(raw, MAX_FIT_BYTES + 1)
+            if not d.eof and len(data) <= MAX_FIT_BYTES:
+                return FitSource(path, raw, "not a valid gzip file: truncated or corrupt stream", len(raw))
             if len(data) > MAX_FIT_BYTES:
                 return FitSource(path, None, f"larger than {MAX_FIT_BYTES} bytes uncompressed", len(raw))
             return FitSource(path, data, None, len(raw))
         except (zlib.error, EOFError, OSError) as exc:
-            return FitSource(path, None, f"not a valid gzip file: {exc}", len(raw))
+            # Keep the bytes: the importer records the file as rejected, with this reason.
+            return FitSource(path, raw, f"not a valid gzip file: {exc}", len(raw))
     return FitSource(path, raw, None, len(raw))
 
 
@@ -73,7 +80,7 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[FitSource]
 
 
 def _from_path(path: Path, *, explicit: bool) -> Iterator[FitSource]:
-    kind = _kind(path.name)
+    kind = fit_kind(path.name)
     if kind is None:
         if explicit:  # a file named on the command line is tried whatever its name
             kind = "fit"
@@ -103,7 +110,7 @@ def _from_zip(label: str, fh: IO[bytes]) -> Iterator[FitSource]:
         for info in archive.infolist():
             if info.is_dir():
                 continue
-            kind = _kind(info.filename)
+            kind = fit_kind(info.filename)
             if kind is None:
                 continue
             member = f"{label}{ARCHIVE_SEP}{info.filename}"

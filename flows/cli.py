@@ -1,0 +1,243 @@
+"""The ``runlift`` command line."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flows import units as fmt
+from flows.settings import EXAMPLE_TOML, Settings, SettingsError, load_settings
+
+EXIT_ERROR = 2
+
+
+class Failure(click.ClickException):
+    """One clear line for the person: what went wrong, why, what to do."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"runlift: error: {self.message}", err=True)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, --db, --athlete, --units and --verbose on every command."""
+
+    @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+                  help="Settings file (env RUNLIFT_CONFIG; default ./runlift.toml when present).")
+    @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+                  help="Warehouse file (env RUNLIFT_DB; setting warehouse.path).")
+    @click.option("--athlete", default=None, help="Athlete id (env RUNLIFT_ATHLETE; default: the only one configured, else 'me').")
+    @click.option("--units", type=click.Choice(["metric", "imperial"]), default=None,
+                  help="Display units (env RUNLIFT_UNITS; setting units).")
+    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug detail on errors.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, config: str | None, db: str | None, athlete: str | None, units: str | None,
+                verbose: bool, **kwargs: Any) -> Any:
+        try:
+            settings = load_settings(config, db=db, athlete=athlete, units=units)
+            return func(settings, *args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if verbose:
+                traceback.print_exc()
+            raise Failure(_explain(exc)) from None
+
+    return wrapper
+
+
+def _explain(exc: Exception) -> str:
+    from warehouse.db import WarehouseError
+    from warehouse.lock import LockTimeout
+
+    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="runlift")
+def main() -> None:
+    """runlift: runs and gym sessions into DuckDB, for runners who lift.
+
+    Settings come from runlift.toml (see `runlift init`); every option also has an environment
+    variable. Storage is SI; display units are a setting.
+    """
+
+
+@main.command()
+@click.option("--config", "config", type=click.Path(dir_okay=False), default="runlift.toml", show_default=True,
+              help="Where to write the example settings file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(config: str, force: bool) -> None:
+    """Write a commented example settings file."""
+    path = Path(config).expanduser()
+    if path.exists() and not force:
+        raise Failure(f"{path} already exists; edit it, or pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(EXAMPLE_TOML, encoding="utf-8")
+    click.echo(f"wrote {path}; edit the [athletes.me] table, then run `runlift import-fit PATH`")
+
+
+class _Bar:
+    """A progress line for long imports: files done, MB, MB/s, the current file."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.files = 0
+        self.bytes = 0
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, path: str, size: int) -> None:
+        self.files += 1
+        self.bytes += size
+        now = time.perf_counter()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = self.bytes / 1e6 / max(now - self.t0, 1e-9)
+            name = path.rsplit("/", 1)[-1][-40:]
+            click.echo(f"\r  {self.files} files, {self.bytes / 1e6:.1f} MB, {rate:.2f} MB/s  {name:<40}",
+                       nl=False, err=True)
+
+    def close(self) -> None:
+        if self.enabled and self.files:
+            click.echo("\r" + " " * 100 + "\r", nl=False, err=True)
+
+
+def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_prefect: bool) -> Any:
+    from flows import fit_pipeline
+
+    bar = _Bar(enabled=sys.stderr.isatty() or bool(os.environ.get("RUNLIFT_PROGRESS")))
+    try:
+        if use_prefect:
+            from flows.import_fit import import_fit, set_progress
+
+            set_progress(bar)
+            return import_fit(str(settings.db_path), settings.athlete_id, paths, reprocess_kept=reprocess_kept)
+        total = fit_pipeline.ImportSummary()
+        if reprocess_kept:
+            total.add(fit_pipeline.reprocess(settings.db_path, settings.athlete_id, progress=bar))
+        if paths:
+            total.add(fit_pipeline.import_paths(settings.db_path, settings.athlete_id, paths, progress=bar))
+        return total
+    finally:
+        bar.close()
+
+
+@main.command("import-fit")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--reprocess", is_flag=True,
+              help="Decode every kept FIT file again from the warehouse's own copy and replace its rows.")
+@click.option("--prefect/--no-prefect", "use_prefect", default=True, show_default=True,
+              help="Run as the Prefect flow import_fit (a temporary local server starts when none is configured).")
+@common_options
+def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, use_prefect: bool) -> None:
+    """Import Garmin FIT files: .fit, .fit.gz, folders and .zip exports (zips in zips too).
+
+    With no PATH, imports the athlete's fit_inbox folders from the settings. Importing the same
+    files again adds nothing.
+    """
+    targets = list(paths) or [str(p) for p in settings.athlete.fit_inbox]
+    if not targets and not reprocess:
+        raise Failure(f"no PATH given and athletes.{settings.athlete_id}.fit_inbox is not set; "
+                      "name files or folders to import, or set fit_inbox in the settings file")
+    click.echo(f"importing for athlete {settings.athlete_id} into {settings.db_path}", err=True)
+    summary = _run_import(settings, targets, reprocess, use_prefect)
+    for line in summary.lines():
+        click.echo(line)
+    missing = [p for p, reason in summary.unreadable if reason == "no such file or folder"]
+    if missing:
+        raise Failure(f"{len(missing)} path(s) do not exist: {', '.join(missing)}")
+
+
+@main.command()
+@common_options
+def status(settings: Settings) -> None:
+    """What is in the warehouse: files by status, sessions, sets, records, last imports."""
+    from warehouse import db as wdb
+
+    con = wdb.connect(settings.db_path, read_only=True)
+    try:
+        click.echo(f"warehouse: {settings.db_path}")
+        rows = con.execute("""
+            SELECT athlete_id, status, count(*), sum(n_sessions), sum(n_records)
+            FROM raw.fit_files GROUP BY ALL ORDER BY 1, 2""").fetchall()
+        if not rows:
+            click.echo("no FIT files imported yet")
+        for aid, st, n, ses, rec in rows:
+            click.echo(f"  {aid}: {n} {st} files, {ses} sessions, {rec} records")
+        for aid, n_runs, dist, n_sets in con.execute("""
+            SELECT s.athlete_id,
+                   count(*) FILTER (WHERE s.sport = 'running'),
+                   sum(s.total_distance_m) FILTER (WHERE s.sport = 'running'),
+                   (SELECT count(*) FROM raw.fit_sets t WHERE t.athlete_id = s.athlete_id AND t.set_type = 'active')
+            FROM raw.fit_sessions s GROUP BY ALL ORDER BY 1""").fetchall():
+            click.echo(f"  {aid}: {n_runs} runs, {fmt.distance(dist, settings.units)}, {n_sets} active strength sets")
+        last = con.execute("""SELECT source, athlete_id, finished_at, files_new, files_seen FROM ops.import_runs
+                              ORDER BY finished_at DESC LIMIT 1""").fetchone()
+        if last:
+            click.echo(f"last import: {last[0]} for {last[1]} at {last[2]:%Y-%m-%d %H:%M} UTC "
+                       f"({last[3]} new of {last[4]} files)")
+        bad = con.execute("""SELECT status, first_path, error FROM raw.fit_files
+                             WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
+        if bad:
+            click.echo("files with problems (latest 10):")
+            for st, path, err in bad:
+                click.echo(f"  {st}: {path}: {err}")
+    finally:
+        con.close()
+
+
+@main.command()
+@click.argument("query")
+@click.option("--max-rows", default=40, show_default=True, help="Rows to print.")
+@common_options
+def sql(settings: Settings, query: str, max_rows: int) -> None:
+    """Run a read-only SQL query against the warehouse and print a table."""
+    import duckdb
+
+    from warehouse import db as wdb
+
+    con = wdb.connect(settings.db_path, read_only=True)
+    try:
+        try:
+            rel = con.sql(query)
+        except duckdb.Error as exc:
+            raise Failure(f"query failed: {str(exc).splitlines()[0]}") from None
+        if rel is None:
+            return
+        rel.show(max_rows=max_rows, max_width=200)
+    finally:
+        con.close()
+
+
+@main.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default="demo", show_default=True,
+              help="Where the demo writes everything (git-ignored).")
+@click.option("--weeks", default=4, show_default=True, help="Weeks of generated training.")
+@click.option("--prefect/--no-prefect", "use_prefect", default=True, show_default=True,
+              help="Run the import as the Prefect flow.")
+def demo(folder: str, weeks: int, use_prefect: bool) -> None:
+    """Generate a few weeks of runs and strength sessions as real FIT files and import them."""
+    from flows.demo import run_demo
+
+    try:
+        run_demo(Path(folder), weeks=weeks, use_prefect=use_prefect, echo=click.echo)
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        raise Failure(_explain(exc)) from None
+
+
+if __name__ == "__main__":
+    main()

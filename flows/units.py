@@ -1,0 +1,31 @@
+"""Display units: storage is SI; people read kilometres or miles, kilograms or pounds."""
+
+from __future__ import annotations
+
+METRES_PER_MILE = 1609.344
+KG_PER_LB = 0.45359237
+
+
+def distance(m: float | None, units: str) -> str:
+    if m is None:
+        return "-"
+    if units == "imperial":
+        return f"{m / METRES_PER_MILE:,.1f} mi"
+    return f"{m / 1000:,.1f} km"
+
+
+def mass(kg: float | None, units: str) -> str:
+    if kg is None:
+        return "-"
+    if units == "imperial":
+        return f"{kg / KG_PER_LB:,.0f} lb"
+    return f"{kg:,.0f} kg"
+
+
+def duration(s: float | None) -> str:
+    if s is None:
+        return "-"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -1,0 +1,49 @@
+"""Test isolation: every test gets its own runlift home, and Prefect runs against one temporary
+local server for the whole session (started only when a test asks for it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The shared corpus sits beside the project folder (../shared), in CI as here.
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "fit-corpus"
+
+# Prefect reads its settings at import time: isolate it before anything imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="runlift-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for var in ("RUNLIFT_CONFIG", "RUNLIFT_DB", "RUNLIFT_ATHLETE", "RUNLIFT_UNITS", "PREFECT_API_URL"):
+    os.environ.pop(var, None)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNLIFT_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"FIT corpus not found at {CORPUS} (it is expected beside the project as ../shared)")
+    return CORPUS

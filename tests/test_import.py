@@ -1,0 +1,196 @@
+"""FIT import into a real DuckDB file: archives, duplicates, bad input, idempotency, kill -9, reprocess."""
+
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.fit.sources import iter_sources
+from flows.fit_pipeline import import_paths, reprocess
+from helpers import snapshot
+
+SMALL = [
+    "fitparse-tests/Activity.fit",
+    "garmin-fenix6s/training.fit",
+    "fitparse-tests/garmin-fenix-5-run.fit",
+    "fitparse-tests/activity-filecrc.fit",
+    "garmin-fenix6s/sleep1.fit",
+]
+
+
+def q(db: Path, sql: str, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def garmin_export(corpus: Path, dest: Path) -> Path:
+    """A Garmin 'Export your data' archive: a zip holding json and zips of FIT files."""
+    part1 = zip_bytes({f"{i}_{Path(n).name}": (corpus / n).read_bytes() for i, n in enumerate(SMALL[:3])})
+    part2 = zip_bytes({
+        "7_copy_of_activity.FIT": (corpus / SMALL[0]).read_bytes(),  # duplicate content, other name
+        "8_filecrc.fit": (corpus / SMALL[3]).read_bytes(),
+        "9_sleep.fit": (corpus / SMALL[4]).read_bytes(),
+        "10_run.fit.gz": gzip.compress((corpus / "garmin-fenix6s/running.fit").read_bytes()),
+        "notes.txt": b"not a fit file, ignored",
+    })
+    outer = zip_bytes({
+        "DI_CONNECT/DI-Connect-Fitness/user_profile.json": b"{}",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": part1,
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip": part2,
+    })
+    dest.write_bytes(outer)
+    return dest
+
+
+def test_sources_walk_zip_of_zips_in_order(corpus, tmp_path):
+    archive = garmin_export(corpus, tmp_path / "export.zip")
+    paths = [s.path.split("!/", 1)[1] for s in iter_sources([archive])]
+    assert paths == [
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!/0_Activity.fit",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!/1_training.fit",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!/2_garmin-fenix-5-run.fit",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip!/7_copy_of_activity.FIT",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip!/8_filecrc.fit",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip!/9_sleep.fit",
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip!/10_run.fit.gz",
+    ]
+
+
+def test_import_garmin_export_then_reimport_adds_nothing(corpus, tmp_path):
+    db = tmp_path / "w.duckdb"
+    archive = garmin_export(corpus, tmp_path / "export.zip")
+    s = import_paths(db, "me", [archive])
+    assert (s.files_seen, s.files_new, s.files_known) == (7, 6, 1)
+    assert (s.ok, s.partial, s.rejected, s.skipped) == (4, 1, 0, 1)
+    assert s.sets == 8  # training.fit: 16 set messages, 8 active (the rest are rests)
+    status = dict(q(db, "SELECT first_path, status FROM raw.fit_files"))
+    first = [p for p in status if p.endswith("0_Activity.fit")]
+    assert len(first) == 1 and not any(p.endswith("7_copy_of_activity.FIT") for p in status)
+    assert any(p.endswith("10_run.fit.gz") for p in status)
+    before = snapshot(db)
+    # the same archive again, and the same files loose in a folder under other names
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    for i, name in enumerate(SMALL):
+        (loose / f"renamed_{i}.fit").write_bytes((corpus / name).read_bytes())
+    s2 = import_paths(db, "me", [archive, loose])
+    assert (s2.files_new, s2.files_known) == (0, 12)
+    assert snapshot(db) == before
+    assert q(db, "SELECT count(*) FROM ops.import_runs")[0][0] == 2
+
+
+def test_same_file_for_two_athletes_is_kept_for_each(corpus, tmp_path):
+    db = tmp_path / "w.duckdb"
+    f = corpus / SMALL[2]
+    import_paths(db, "ana", [f])
+    import_paths(db, "bo", [f])
+    assert q(db, "SELECT athlete_id, count(*) FROM raw.fit_records GROUP BY 1 ORDER BY 1") == [("ana", 21), ("bo", 21)]
+
+
+def test_bad_input_is_recorded_and_the_rest_goes_on(corpus, tmp_path):
+    db = tmp_path / "w.duckdb"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a_empty.fit").write_bytes(b"")
+    (inbox / "b_text.fit").write_bytes(b"hello, this is not a FIT file at all")
+    (inbox / "c_broken.fit.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (inbox / "d_broken.zip").write_bytes(b"PK\x03\x04 not really")
+    data = (corpus / SMALL[2]).read_bytes()
+    (inbox / "e_truncated.fit").write_bytes(data[: len(data) // 2])
+    (inbox / "f_good.fit").write_bytes(data)
+    s = import_paths(db, "me", [inbox])
+    rows = {Path(p).name: (st, err) for p, st, err in q(db, "SELECT first_path, status, error FROM raw.fit_files")}
+    assert rows["a_empty.fit"] == ("rejected", "empty file (0 bytes)")
+    assert rows["b_text.fit"][0] == "rejected" and "not a FIT file" in rows["b_text.fit"][1]
+    assert rows["c_broken.fit.gz"][0] == "rejected" and "gzip" in rows["c_broken.fit.gz"][1]
+    assert rows["e_truncated.fit"][0] == "partial" and "truncated" in rows["e_truncated.fit"][1]
+    assert rows["f_good.fit"] == ("ok", None)
+    assert [Path(p).name for p, _ in s.unreadable] == ["d_broken.zip"]
+    assert "not a valid zip" in s.unreadable[0][1]
+    # the good file is complete whatever came before it
+    assert q(db, "SELECT count(*) FROM raw.fit_records r JOIN raw.fit_files f USING (athlete_id, file_sha256) "
+                 "WHERE f.first_path LIKE '%f_good.fit'")[0][0] == 21
+
+
+def test_blobs_keep_original_bytes_and_reprocess_rebuilds_the_same_warehouse(corpus, tmp_path):
+    db = tmp_path / "w.duckdb"
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in SMALL:
+        (src / Path(name).name).write_bytes((corpus / name).read_bytes())
+    (src / "junk.fit").write_bytes(b"junk")
+    import_paths(db, "me", [src])
+    before = snapshot(db)
+    blobs = sorted((tmp_path / "w.duckdb.blobs").rglob("*.fit.gz"))
+    assert len(blobs) == len(SMALL) + 1
+    for name in SMALL:
+        data = (corpus / name).read_bytes()
+        import hashlib
+        sha = hashlib.sha256(data).hexdigest()
+        assert gzip.decompress((tmp_path / "w.duckdb.blobs" / sha[:2] / f"{sha}.fit.gz").read_bytes()) == data
+    for f in src.iterdir():  # the user's folder is gone: only the warehouse and its blobs remain
+        f.unlink()
+    src.rmdir()
+    s = reprocess(db)
+    assert s.files_seen == len(SMALL) + 1 and not s.unreadable
+    assert snapshot(db) == before
+    # blow away the rows and reprocess them back from the blobs alone
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM raw.fit_records")
+    con.close()
+    reprocess(db, "me")
+    assert snapshot(db) == before
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from flows.fit_pipeline import import_paths
+import_paths(Path(sys.argv[1]), "me", sys.argv[2:], progress=lambda p, n: print(p, flush=True))
+"""
+
+
+def test_kill_9_mid_import_then_rerun_equals_clean_import(corpus, tmp_path):
+    folder = corpus / "garmin-fenix6s"
+    clean = tmp_path / "clean.duckdb"
+    import_paths(clean, "me", [folder])
+    expected = snapshot(clean)
+
+    db = tmp_path / "killed.duckdb"
+    for files_before_kill in (3, 9):
+        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(db), str(folder)],
+                                stdout=subprocess.PIPE, text=True)
+        for _ in range(files_before_kill):
+            assert proc.stdout.readline()
+        time.sleep(0.05 * files_before_kill)  # land somewhere inside the next file's work
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        done = q(db, "SELECT count(*) FROM raw.fit_files")[0][0]
+        assert 0 < done < 23
+        # every file present is whole: its counts match its child rows
+        bad = q(db, """SELECT f.file_sha256 FROM raw.fit_files f
+                       LEFT JOIN (SELECT file_sha256, count(*) n FROM raw.fit_records GROUP BY 1) r USING (file_sha256)
+                       WHERE f.n_records <> coalesce(r.n, 0)""")
+        assert bad == []
+    s = import_paths(db, "me", [folder])
+    assert s.files_known > 0 and s.files_new > 0
+    assert snapshot(db) == expected
