@@ -215,13 +215,38 @@ def _lap_row(i: int, v: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _set_row(i: int, v: dict[str, Any], titles: dict[int, str]) -> dict[str, Any]:
+def _exercise_key(category: Any, name: Any) -> tuple[str, int | None] | None:
+    if category is None:
+        return None
+    cat = category_name(category) if isinstance(category, int) else str(category)
+    return (cat, _int(name))
+
+
+def _title_for(v: dict[str, Any], cat_names: list[str | None], sub_ids: list[int | None],
+               steps: dict[int, tuple[str, int | None] | None],
+               titles: dict[tuple[str, int | None], str]) -> str | None:
+    """exercise_title names an exercise (category + exercise name), not a set: find the set's
+    exercise through its workout step, else through its first category candidate."""
+    if v.get("set_type") != "active" or not titles:
+        return None
+    step = _int(v.get("wkt_step_index"))
+    key = steps.get(step) if step is not None else None
+    if key is None and cat_names and cat_names[0] is not None:
+        key = (cat_names[0], sub_ids[0] if sub_ids else None)
+    if key is None:
+        return None
+    return titles.get(key) or titles.get((key[0], None))
+
+
+def _set_row(i: int, v: dict[str, Any], steps: dict[int, tuple[str, int | None] | None],
+             titles: dict[tuple[str, int | None], str]) -> dict[str, Any]:
     cat_ids = [c for c in (_int(x) for x in _as_list(v.get("category"))) if c is not None]
     cat_names = [category_name(c) for c in cat_ids]
     sub_raw = [_int(x) for x in _as_list(v.get("category_subtype"))]
     sub_ids = sub_raw[: max(len(cat_ids), 0)] if cat_ids else [s for s in sub_raw if s is not None]
     sub_names = [exercise_name(cat_names[k] if k < len(cat_names) else None, s) for k, s in enumerate(sub_ids)]
     step = _int(v.get("wkt_step_index"))
+    title = _title_for(v, cat_names, sub_ids, steps, titles)
     return {
         "set_index": i,
         "message_index": _int(v.get("message_index")),
@@ -237,7 +262,7 @@ def _set_row(i: int, v: dict[str, Any], titles: dict[int, str]) -> dict[str, Any
         "subtype_ids": sub_ids if any(s is not None for s in sub_ids) else None,
         "subtype_names": sub_names if any(s is not None for s in sub_names) else None,
         "wkt_step_index": step,
-        "exercise_title": titles.get(step) if step is not None else None,
+        "exercise_title": title,
     }
 
 
@@ -332,14 +357,21 @@ class FitparseDecoder:
         error: str | None = None
         saw = False
         session_values: list[dict[str, Any]] = []
-        titles: dict[int, str] = {}
+        titles: dict[tuple[str, int | None], str] = {}
+        steps: dict[int, tuple[str, int | None] | None] = {}
         set_values: list[dict[str, Any]] = []
         sport_msg: tuple[str | None, str | None] = (None, None)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 ff = fitparse.FitFile(io.BytesIO(data), check_crc=True)
                 for msg in ff.get_messages():
+                    if any("terminated unexpectedly" in str(w.message) for w in caught):
+                        # python-fitparse hands out a message cut off by the end of the file, its
+                        # missing bytes read as nothing: that message is not data. Stop here.
+                        error = "file truncated inside a message"
+                        break
+                    caught.clear()
                     saw = True
                     name = msg.name
                     if name == "record":
@@ -368,19 +400,23 @@ class FitparseDecoder:
                                 out.utc_offset_s = offset
                     elif name == "exercise_title":
                         v = msg.get_values()
+                        key = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
+                        if key is not None and v.get("wkt_step_name"):
+                            titles.setdefault(key, str(v["wkt_step_name"]))
+                    elif name == "workout_step":
+                        v = msg.get_values()
                         idx = _int(v.get("message_index"))
-                        title = v.get("wkt_step_name") or v.get("exercise_name")
-                        if idx is not None and title is not None:
-                            titles[idx] = str(title)
+                        if idx is not None:
+                            steps[idx] = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
                     elif name == "sport" and sport_msg == (None, None):
                         v = msg.get_values()
                         sport_msg = (_name(v.get("sport")), _name(v.get("sub_sport")))
         except fitparse.FitParseError as exc:
-            error = _describe(exc)
+            error = error or _describe(exc)
         except Exception as exc:  # a decoder bug on odd input must not stop the import
             error = f"decoder error: {type(exc).__name__}: {exc}"
         out.sessions = [_session_row(i, v, out.utc_offset_s) for i, v in enumerate(session_values)]
-        out.sets = [_set_row(i, v, titles) for i, v in enumerate(set_values)]
+        out.sets = [_set_row(i, v, steps, titles) for i, v in enumerate(set_values)]
         return classify(out, saw_messages=saw, error=error, sport_msg=sport_msg)
 
 
