@@ -1,0 +1,101 @@
+"""The Prefect flow import_fit on a real (temporary) Prefect server, and the runlift command."""
+
+from pathlib import Path
+
+import duckdb
+
+from flows.import_fit import import_fit, plan_batches
+from helpers import runlift, snapshot
+
+FILES = ["fitparse-tests/Activity.fit", "garmin-fenix6s/training.fit", "fitparse-tests/garmin-fenix-5-run.fit"]
+
+
+def test_plan_batches_groups_files_and_isolates_archives(tmp_path):
+    for i in range(5):
+        (tmp_path / f"{i}.fit").write_bytes(b"x")
+    (tmp_path / "a.zip").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_bytes(b"x")
+    batches = list(plan_batches([str(tmp_path)], batch_files=2))
+    names = [[Path(p).name for p in b] for b in batches]
+    assert names == [["0.fit", "1.fit"], ["2.fit", "3.fit"], ["a.zip"], ["4.fit"]]
+
+
+def test_import_fit_flow_runs_on_prefect_and_second_run_adds_nothing(prefect_server, corpus, tmp_path):
+    db = tmp_path / "w.duckdb"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in FILES:
+        (inbox / Path(name).name).write_bytes((corpus / name).read_bytes())
+    state = import_fit(str(db), "me", [str(inbox)], return_state=True)
+    assert state.is_completed()
+    summary = state.result()
+    assert (summary.files_new, summary.ok, summary.sets) == (3, 3, 8)
+    before = snapshot(db)
+    again = import_fit(str(db), "me", [str(inbox)])
+    assert (again.files_new, again.files_known) == (0, 3)
+    assert snapshot(db) == before
+
+
+def test_cli_help_for_every_command():
+    out = runlift("--help").stdout
+    for cmd in ("init", "import-fit", "status", "sql", "demo"):
+        assert cmd in out
+        sub = runlift(cmd, "--help").stdout
+        assert "Usage: python -m flows.cli " + cmd in sub or f"Usage: runlift {cmd}" in sub
+
+
+def test_cli_init_import_status_sql(corpus, tmp_path):
+    cfg = tmp_path / "runlift.toml"
+    runlift("init", "--config", str(cfg))
+    assert "[athletes.me]" in cfg.read_text()
+    again = runlift("init", "--config", str(cfg), check=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    db = tmp_path / "x.duckdb"
+    proc = runlift("import-fit", "--no-prefect", "--config", str(cfg), "--db", str(db),
+                   str(corpus / FILES[1]), str(corpus / "fitparse-tests/activity-filecrc.fit"))
+    assert "2 new" in proc.stdout and "1 ok, 1 partial" in proc.stdout
+    assert "partial: " in proc.stdout and "CRC" in proc.stdout
+    status = runlift("status", "--config", str(cfg), "--db", str(db), "--units", "imperial").stdout
+    assert "1 ok files" in status and "1 partial files" in status and "mi" in status
+    out = runlift("sql", "--db", str(db), "SELECT count(*) AS n FROM raw.fit_sets WHERE set_type = 'active'").stdout
+    assert " 8 " in out
+    bad = runlift("sql", "--db", str(db), "SELEC nonsense", check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("runlift: error: query failed")
+    # read-only: a write is refused
+    ro = runlift("sql", "--db", str(db), "DELETE FROM raw.fit_files", check=False)
+    assert ro.returncode == 2 and "read-only" in ro.stderr.lower()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.fit_files").fetchone()[0] == 2
+    con.close()
+
+
+def test_cli_errors_are_one_clear_line(tmp_path):
+    missing = runlift("status", "--db", str(tmp_path / "none.duckdb"), check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().count("\n") == 0 and "no warehouse at" in missing.stderr
+    bad_cfg = tmp_path / "bad.toml"
+    bad_cfg.write_text('units = "furlongs"\n')
+    proc = runlift("status", "--config", str(bad_cfg), check=False)
+    assert proc.returncode == 2 and "`units`" in proc.stderr and "Traceback" not in proc.stderr
+    no_paths = runlift("import-fit", "--no-prefect", check=False)
+    assert no_paths.returncode == 2 and "fit_inbox" in no_paths.stderr
+
+
+def test_demo_runs_and_twice_gives_the_same_warehouse(tmp_path):
+    import datetime as dt
+
+    from flows.demo import run_demo
+
+    lines: list[str] = []
+    end = dt.date(2026, 3, 20)  # spans the US daylight-saving change on 2026-03-08
+    db = run_demo(tmp_path / "demo", weeks=3, use_prefect=False, echo=lines.append, end_date=end)
+    first = snapshot(db)
+    assert any("0 rejected" in line for line in lines)
+    con = duckdb.connect(str(db), read_only=True)
+    offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
+                                  FROM raw.fit_sessions GROUP BY 1""").fetchall())
+    assert offsets == {True: -7 * 3600, False: -6 * 3600}  # MST, then MDT
+    assert con.execute("SELECT count(*) FROM raw.fit_files WHERE first_path LIKE '%garmin-export.zip!/%'").fetchone()[0] > 0
+    con.close()
+    run_demo(tmp_path / "demo", weeks=3, use_prefect=False, echo=lines.append, end_date=end)
+    assert snapshot(db) == first
