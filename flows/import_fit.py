@@ -77,3 +77,24 @@ def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: 
     for line in total.lines():
         logger.info(line)
     return total
+
+
+@flow(name="import_fit_inbox")
+def import_fit_inbox(config: str | None = None, athlete: str | None = None) -> dict[str, ImportSummary]:
+    """Import the fit_inbox folders of every configured athlete (or one), as the settings say.
+
+    This is what the `fit-inbox` deployment in prefect.yaml runs.
+    """
+    from flows.settings import load_settings
+
+    logger = get_run_logger()
+    settings = load_settings(config, athlete=athlete, require_athlete=athlete is not None)
+    chosen = [athlete] if athlete else list(settings.athletes)
+    results: dict[str, ImportSummary] = {}
+    for athlete_id in chosen:
+        folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
+        if not folders:
+            logger.info("athlete %s has no fit_inbox folders; nothing to import", athlete_id)
+            continue
+        results[athlete_id] = import_fit(str(settings.db_path), athlete_id, folders)
+    return results

@@ -194,8 +194,12 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
 
 def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None,
                   athlete: str | None = None, units: str | None = None,
-                  env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings with the documented precedence (option > environment > file > default)."""
+                  env: Mapping[str, str] | None = None, require_athlete: bool = True) -> Settings:
+    """Read settings with the documented precedence (option > environment > file > default).
+
+    ``require_athlete=False`` is for jobs over every athlete: no error when several athletes are
+    configured, none is chosen and none is called "me".
+    """
     env = os.environ if env is None else env
     path, origin = find_config(config, env)
     doc: dict[str, Any] = _read_toml(path, origin) if path else {}
@@ -230,6 +234,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     chosen = athlete or env.get("RUNLIFT_ATHLETE")
     if chosen is None:
         chosen = next(iter(athletes)) if len(athletes) == 1 else DEFAULT_ATHLETE
+    if chosen not in athletes and not require_athlete and athletes and not (athlete or env.get("RUNLIFT_ATHLETE")):
+        chosen = next(iter(athletes))
     if chosen not in athletes:
         if athletes and (athlete or env.get("RUNLIFT_ATHLETE") or len(athletes) > 1):
             raise SettingsError(f"athlete {chosen!r} is not configured; configured: {', '.join(athletes)} "

@@ -99,3 +99,37 @@ def test_demo_runs_and_twice_gives_the_same_warehouse(tmp_path):
     con.close()
     run_demo(tmp_path / "demo", weeks=3, use_prefect=False, echo=lines.append, end_date=end)
     assert snapshot(db) == first
+
+
+def test_prefect_yaml_entrypoints_resolve():
+    import importlib
+
+    import yaml
+
+    from conftest import ROOT
+
+    doc = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    assert doc["deployments"], "prefect.yaml has no deployments"
+    for dep in doc["deployments"]:
+        path, name = dep["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        flow_obj = getattr(module, name)
+        assert hasattr(flow_obj, "deploy"), f"{dep['entrypoint']} is not a Prefect flow"
+        assert set(dep.get("parameters", {})) <= set(flow_obj.parameters.properties)
+        assert dep["work_pool"]["name"] == "runlift"
+
+
+def test_import_fit_inbox_reads_the_settings(prefect_server, corpus, tmp_path):
+    from flows.import_fit import import_fit_inbox
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.fit").write_bytes((corpus / FILES[0]).read_bytes())
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text(f'[warehouse]\npath = "w.duckdb"\n[athletes.ana]\nfit_inbox = ["inbox"]\n'
+                   f'[athletes.bo]\ntimezone = "UTC"\n')
+    results = import_fit_inbox(str(cfg))
+    assert list(results) == ["ana"] and results["ana"].files_new == 1
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert con.execute("SELECT athlete_id, count(*) FROM raw.fit_files GROUP BY 1").fetchall() == [("ana", 1)]
+    con.close()
