@@ -128,7 +128,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: in
         CREATE TABLE IF NOT EXISTS ops.schema_migrations (
             version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
     con.execute("COMMENT ON TABLE ops.schema_migrations IS "
-                "'Which warehouse migrations have been applied (warehouse/migrations/*.sql), UTC.'")
+                "'Which warehouse migrations have been applied (warehouse/migrations/*.sql).'")
+    for col, text in (("version", "Migration number (NNNN in its file name)."),
+                      ("name", "Migration name."), ("applied_at", "When it was applied, UTC.")):
+        con.execute(f"COMMENT ON COLUMN ops.schema_migrations.{col} IS '{text}'")
     for m in pending:
         con.execute("BEGIN TRANSACTION")
         try:
