@@ -7,13 +7,12 @@ files and cuts them into batches; an archive is one batch (its members stream in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from connectors.fit.sources import fit_kind
+from connectors.fit.sources import fit_kind, walk_folder
 from flows.fit_pipeline import ImportSummary, Progress, import_paths, reprocess
 
 BATCH_FILES = 250
@@ -30,22 +29,11 @@ def plan_batches(paths: list[str], batch_files: int = BATCH_FILES) -> Iterator[l
     batch: list[str] = []
     for p in paths:
         path = Path(p).expanduser()
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    kind = fit_kind(name)
-                    if kind == "zip":
-                        yield [str(Path(root) / name)]
-                    elif kind is not None:
-                        batch.append(str(Path(root) / name))
-                        if len(batch) >= batch_files:
-                            yield batch
-                            batch = []
-        elif fit_kind(path.name) == "zip":
-            yield [str(path)]
-        else:
-            batch.append(str(path))
+        for found in walk_folder(path) if path.is_dir() else [path]:
+            if fit_kind(found.name) == "zip":
+                yield [str(found)]
+                continue
+            batch.append(str(found))
             if len(batch) >= batch_files:
                 yield batch
                 batch = []

@@ -64,15 +64,22 @@ def _from_bytes(path: str, kind: str, raw: bytes) -> FitSource:
     return FitSource(path, raw, None, len(raw))
 
 
+def walk_folder(folder: Path) -> Iterator[Path]:
+    """Every file below ``folder`` whose name says FIT, .fit.gz or zip, in sorted order."""
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if fit_kind(name) is not None:
+                yield Path(root) / name
+
+
 def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[FitSource]:
     """Every FIT file under ``paths``; unreadable ones come with an ``error`` instead of data."""
     for p in paths:
         path = Path(p).expanduser()
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    yield from _from_path(Path(root) / name, explicit=False)
+            for found in walk_folder(path):
+                yield from _from_path(found, explicit=False)
         elif path.exists():
             yield from _from_path(path, explicit=True)
         else:
