@@ -466,7 +466,7 @@ def main() -> int:
         f"{e2e_mbps:>8.3f} {imp['records'] / imp_wall:>10.0f} {imp_rss:>12.0f}",
         "",
         f"Decoders on {len(sample)} sample files ({n_run_s} runs, {len(sample) - n_run_s} strength); medians of per-file rates",
-        f"{'decoder':<52} {'MB/s':>7} {'records/s':>10} {'msgs/s':>9} {'vs 1.2.0':>9}",
+        f"{'decoder':<52} {'MB/s':>7} {'records/s':>10} {'msgs/s':>9} {'vs 1.2.0':>9} {'sum MB/s':>9}",
     ]
     for kind in ("fitparse12", "fitparse27raw", "runlift", "garmin"):
         st = stats.get(kind)
@@ -475,10 +475,11 @@ def main() -> int:
             lines.append(f"{label:<52} {'skipped':>7}")
             continue
         lines.append(f"{st['label']:<52} {st['mbps']:>7.3f} {st['recs']:>10.0f} {fmt(st['msgs'], '.0f'):>9} "
-                     f"{ratio(st['mbps']):>9}")
+                     f"{ratio(st['mbps']):>9} {st['total_mbps']:>9.3f}")
     lines += [
         f"{'runlift end-to-end import (all files, wall)':<52} {e2e_mbps:>7.3f} {imp['records'] / imp_wall:>10.0f} "
-        f"{'':>9} {ratio(e2e_mbps):>9}",
+        f"{'':>9} {ratio(e2e_mbps):>9} {e2e_mbps:>9.3f}",
+        "(sum MB/s: total MB / total seconds, over the sample for decoders, over all files for the import)",
         "",
         f"runlift end-to-end MB/s / fitparse 1.2.0 median MB/s = "
         + (f"{e2e_mbps:.3f} / {base_mbps:.3f} = {e2e_mbps / base_mbps:.2f}" if base_mbps else "n/a (baseline skipped)"),
