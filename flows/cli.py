@@ -239,5 +239,78 @@ def demo(folder: str, weeks: int, use_prefect: bool) -> None:
         raise Failure(_explain(exc)) from None
 
 
+@main.group()
+def strava() -> None:
+    """Strava: authorize, sync, forget, and a local Strava API emulator."""
+
+
+@strava.command("auth")
+@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 for Strava's redirect (setting strava.callback_port).")
+@click.option("--timeout", "timeout_s", default=300.0, show_default=True, help="Seconds to wait for the approval.")
+@click.option("--open-browser/--no-open-browser", default=False, show_default=True,
+              help="Open the authorization URL in a browser on this machine.")
+@common_options
+def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_browser: bool) -> None:
+    """Authorize runlift to read your Strava activities (scope activity:read_all).
+
+    Prints the authorization URL, receives Strava's redirect on 127.0.0.1, exchanges the code and
+    stores the tokens in the athlete's token file (mode 0600).
+    """
+    from flows.strava_auth import authorize
+
+    path = authorize(settings, settings.athlete_id, port=port, timeout_s=timeout_s, open_browser=open_browser,
+                     echo=lambda m: click.echo(m, err=True))
+    click.echo(f"authorized; tokens saved to {path}")
+
+
+@strava.command("sync")
+@click.option("--full", is_flag=True, help="List every activity (also finds deletions and old edits).")
+@click.option("--wait", is_flag=True, help="Sleep through rate-limit windows instead of stopping (one-off backfills).")
+@click.option("--details/--no-details", default=None, help="Detail calls for device name, calories, perceived exertion (setting strava.fetch_details).")
+@common_options
+def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | None) -> None:
+    """Sync activities and run streams from Strava into the warehouse (incremental by default).
+
+    Stops cleanly before a rate-limit window would be exceeded and resumes on the next run.
+    Exit status 1 when the sync failed (Strava unreachable, authorization refused, application inactive).
+    """
+    import dataclasses
+
+    from flows.strava_sync import sync_paths
+
+    if details is not None:
+        settings = dataclasses.replace(settings, strava=dataclasses.replace(settings.strava, fetch_details=details))
+    result = sync_paths(settings, settings.athlete_id, full=full, wait=wait, log=lambda m: click.echo(m, err=True))
+    for line in result.lines():
+        click.echo(line)
+    if not result.ok:
+        click.echo(f"runlift: error: Strava sync failed: {result.message}", err=True)
+        raise SystemExit(1)
+
+
+@strava.command("forget")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@common_options
+def strava_forget(settings: Settings, yes: bool) -> None:
+    """Delete the athlete's Strava data and tokens (as Strava's terms require on deauthorization)."""
+    from flows.strava_sync import forget_athlete
+
+    if not yes:
+        click.confirm(f"delete every Strava activity, stream and token of athlete {settings.athlete_id} "
+                      f"from {settings.db_path}?", abort=True)
+    counts, removed = forget_athlete(settings, settings.athlete_id)
+    click.echo(f"deleted {counts['raw.strava_activities']} activities and {counts['raw.strava_streams']} streams; "
+               f"token file {'removed' if removed else 'was not there'}")
+
+
+@strava.command("emulator", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def strava_emulator(ctx: click.Context) -> None:
+    """Serve a local Strava API on 127.0.0.1 seeded with a synthetic season (see --help of the emulator)."""
+    from connectors.strava.emulator import main as emulator_main
+
+    emulator_main(list(ctx.args))
+
+
 if __name__ == "__main__":
     main()

@@ -43,6 +43,7 @@ class Athlete:
     max_hr_bpm: int | None = None
     resting_hr_bpm: int | None = None
     fit_inbox: tuple[Path, ...] = ()
+    strava_token_file: Path | None = None
 
     def body_mass_on(self, day: dt.date) -> float:
         """Body mass in kg in force on ``day`` (the latest dated value not after it)."""
@@ -55,6 +56,27 @@ class Athlete:
 
 
 @dataclass(frozen=True)
+class StravaSettings:
+    """[strava]: the application's credentials and how the sync behaves."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    base_url: str = "https://www.strava.com"
+    lookback_days: int = 7
+    full_listing_every_days: int = 7
+    fetch_details: bool = False
+    stream_sport_types: tuple[str, ...] = ("Run", "TrailRun", "VirtualRun")
+    stream_keys: tuple[str, ...] = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude",
+                                    "grade_smooth", "moving")
+    rate_headroom: int = 5
+    rate_window_s: int = 900
+    rate_day_s: int = 86400
+    retries: int = 3
+    timeout_s: float = 30.0
+    callback_port: int = 8723
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path | None
     db_path: Path
@@ -62,6 +84,13 @@ class Settings:
     athletes: Mapping[str, Athlete]
     athlete_id: str
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value came from
+    strava: StravaSettings = field(default_factory=StravaSettings)
+    home: Path = field(default_factory=lambda: data_home())
+
+    def token_file(self, athlete_id: str | None = None) -> Path:
+        """The athlete's Strava token file: setting athletes.<id>.strava_token_file, else in runlift's home."""
+        a = self.athletes[athlete_id or self.athlete_id]
+        return a.strava_token_file or self.home / "tokens" / f"strava-{a.id}.json"
 
     @property
     def athlete(self) -> Athlete:
@@ -151,7 +180,7 @@ def _parse_body_mass(raw: Any, name: str) -> tuple[BodyMass, ...]:
 
 def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athlete:
     prefix = f"athletes.{athlete_id}"
-    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox"}
+    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox", "strava_token_file"}
     extra = set(raw) - known
     # Later features add their own per-athlete settings (e.g. a Strava token file); keep them
     # readable without failing, but catch plain typos of the known ones.
@@ -187,9 +216,56 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
         _expect(item, str, f"{prefix}.fit_inbox[{i}]", "a folder path")
         p = Path(item).expanduser()
         inbox.append(p if p.is_absolute() else (base / p))
+    token_file = raw.get("strava_token_file")
+    if token_file is not None:
+        _expect(token_file, str, f"{prefix}.strava_token_file", "a file path")
+        token_file = Path(token_file).expanduser()
+        token_file = token_file if token_file.is_absolute() else base / token_file
     return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
                    max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
-                   fit_inbox=tuple(inbox))
+                   fit_inbox=tuple(inbox), strava_token_file=token_file)
+
+
+def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
+    _expect(raw, dict, "strava", "a [strava] table")
+    defaults = StravaSettings()
+    known = set(StravaSettings.__dataclass_fields__)
+    for key in raw:
+        if key not in known:
+            raise SettingsError(f"setting `strava.{key}` is unknown; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for key, default in ((f, getattr(defaults, f)) for f in StravaSettings.__dataclass_fields__):
+        if key not in raw:
+            continue
+        value = raw[key]
+        if isinstance(default, bool):
+            _expect(value, bool, f"strava.{key}", "true or false")
+        elif isinstance(default, int):
+            _expect(value, int, f"strava.{key}", "a whole number")
+            if value < 0:
+                raise SettingsError(f"setting `strava.{key}`: {value} must not be negative")
+        elif isinstance(default, float):
+            _expect(value, (int, float), f"strava.{key}", "a number")
+            value = float(value)
+        elif isinstance(default, tuple):
+            _expect(value, list, f"strava.{key}", "a list of strings")
+            value = tuple(str(v) for v in value)
+        elif key in ("client_id", "client_secret"):
+            _expect(value, (str, int), f"strava.{key}", "a string")
+            value = str(value)
+        else:
+            _expect(value, str, f"strava.{key}", "a string")
+        values[key] = value
+    if env.get("STRAVA_CLIENT_ID"):
+        values["client_id"] = env["STRAVA_CLIENT_ID"]
+    if env.get("STRAVA_CLIENT_SECRET"):
+        values["client_secret"] = env["STRAVA_CLIENT_SECRET"]
+    if env.get("RUNLIFT_STRAVA_BASE_URL"):
+        values["base_url"] = env["RUNLIFT_STRAVA_BASE_URL"]
+    base_url = values.get("base_url", defaults.base_url)
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"setting `strava.base_url`: {base_url!r} is not an http(s) URL")
+    return StravaSettings(**values)
 
 
 def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None,
@@ -241,8 +317,9 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
             raise SettingsError(f"athlete {chosen!r} is not configured; configured: {', '.join(athletes)} "
                                 "(pick one with --athlete, or add [athletes.<id>] to the settings file)")
         athletes[chosen] = _parse_athlete(chosen, {}, base)
+    strava = _parse_strava(doc.get("strava", {}), env)
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value,
-                    athletes=athletes, athlete_id=chosen, sources=sources)
+                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env))
 
 
 EXAMPLE_TOML = '''\
@@ -274,4 +351,35 @@ sex = "unspecified"
 # resting_hr_bpm = 50
 # Folders scanned for new .fit / .fit.gz / .zip files by the nightly sync.
 fit_inbox = ["~/GarminInbox"]
+# Strava token file (written by `runlift strava auth`, mode 0600). Default:
+# <runlift home>/tokens/strava-<athlete id>.json
+# strava_token_file = "~/.local/share/runlift/tokens/strava-me.json"
+
+[strava]
+# Your Strava API application (https://www.strava.com/settings/api). Better kept out of this file:
+# the environment variables STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET override these.
+# client_id = "12345"
+# client_secret = "..."
+# For a first unattended run (a server, CI), STRAVA_REFRESH_TOKEN may give the first refresh token.
+# Strava's address (env RUNLIFT_STRAVA_BASE_URL); point it at `runlift strava emulator` to try things.
+base_url = "https://www.strava.com"
+# Incremental syncs list activities from the latest one seen minus this many days (late uploads, edits).
+lookback_days = 7
+# A full listing (which also finds deleted activities) runs this often, in days; `--full` forces one.
+full_listing_every_days = 7
+# GET /activities/{id} for device name, calories and perceived exertion: one API call per activity.
+fetch_details = false
+# Which sport types get their streams (per-second data), and which streams.
+stream_sport_types = ["Run", "TrailRun", "VirtualRun"]
+stream_keys = ["time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude", "grade_smooth", "moving"]
+# Calls of each rate-limit window never spent (left for your other Strava tools).
+rate_headroom = 5
+# Rate-limit window lengths in seconds (Strava: 15 minutes and a UTC day).
+rate_window_s = 900
+rate_day_s = 86400
+# Retries of a request after a connection error, time-out or 5xx, and the request time-out (s).
+retries = 3
+timeout_s = 30.0
+# Port on 127.0.0.1 where `runlift strava auth` receives Strava's redirect.
+callback_port = 8723
 '''

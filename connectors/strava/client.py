@@ -1,0 +1,363 @@
+"""A thin Strava API client on httpx: real endpoints, explicit timeouts, a rate-limit budget.
+
+Why not stravalib's ``Client`` for transport (stravalib 2.6.0): its host and scheme are
+hard-coded, no request has a timeout, its rate limiter sleeps up to a day inside the process, a 429
+arrives as a generic ``Fault``, a rotated refresh token is kept only in memory, and its models
+reject or rewrite unknown ``sport_type`` values and drop unknown fields. This client returns the
+JSON exactly as Strava sent it.
+
+Errors are typed: :class:`RateLimited` (a 429, or the budget would be exceeded: stop cleanly and
+resume next run), :class:`AuthError` (401 after one refresh), :class:`AppInactive` (403 Inactive),
+:class:`NotFound` (404), :class:`StravaUnavailable` (connection errors, timeouts and 5xx after
+bounded retries). None of them carries a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from connectors.strava.tokens import TokenStore, Tokens
+
+DEFAULT_BASE_URL = "https://www.strava.com"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+PER_PAGE = 200
+DEFAULT_STREAM_KEYS = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude",
+                       "grade_smooth", "moving")
+REFRESH_MARGIN_S = 300  # refresh an access token this long before it expires
+
+
+class StravaError(RuntimeError):
+    """Base of every error this client raises; messages never contain secrets."""
+
+
+class RateLimited(StravaError):
+    def __init__(self, message: str, resume_at: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.resume_at = resume_at
+
+
+class AuthError(StravaError):
+    pass
+
+
+class AppInactive(StravaError):
+    pass
+
+
+class NotFound(StravaError):
+    pass
+
+
+class StravaUnavailable(StravaError):
+    pass
+
+
+def _parse_pair(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        a, b = value.split(",")[:2]
+        return int(a), int(b)
+    except ValueError:
+        return None
+
+
+@dataclass
+class RateBudget:
+    """What Strava's rate-limit headers last said, and how many calls may still be spent.
+
+    Strava counts per application in a short window (15 min, resetting at :00/:15/:30/:45 UTC)
+    and a daily one (resetting at midnight UTC), overall and for reads (GET). ``headroom`` calls
+    of each window are never spent, for the person's other tools.
+    """
+
+    window_s: int = 900
+    day_s: int = 86400
+    headroom: int = 5
+    limit_15: int = 200
+    limit_day: int = 2000
+    read_limit_15: int = 100
+    read_limit_day: int = 1000
+    usage_15: int = 0
+    usage_day: int = 0
+    read_usage_15: int = 0
+    read_usage_day: int = 0
+    observed_at: float | None = None  # epoch seconds of the last response read
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def _same_window(self, now: float, length: int) -> bool:
+        return self.observed_at is not None and int(self.observed_at // length) == int(now // length)
+
+    def roll(self) -> None:
+        """Forget usage from windows that have reset since it was observed."""
+        now = self.clock()
+        if not self._same_window(now, self.window_s):
+            self.usage_15 = self.read_usage_15 = 0
+        if not self._same_window(now, self.day_s):
+            self.usage_day = self.read_usage_day = 0
+
+    def remaining(self) -> int:
+        """Read calls that may still be made now, keeping the headroom."""
+        self.roll()
+        return max(0, min(self.limit_15 - self.usage_15, self.limit_day - self.usage_day,
+                          self.read_limit_15 - self.read_usage_15,
+                          self.read_limit_day - self.read_usage_day) - self.headroom)
+
+    def resume_at(self) -> dt.datetime:
+        """When the window that blocks us resets (UTC)."""
+        now = self.clock()
+        short_blocked = (self.limit_15 - self.usage_15 <= self.headroom
+                         or self.read_limit_15 - self.read_usage_15 <= self.headroom)
+        day_blocked = (self.limit_day - self.usage_day <= self.headroom
+                       or self.read_limit_day - self.read_usage_day <= self.headroom)
+        length = self.day_s if day_blocked or not short_blocked else self.window_s
+        reset = (int(now // length) + 1) * length
+        return dt.datetime.fromtimestamp(reset, dt.UTC).replace(tzinfo=None)
+
+    def observe(self, headers: httpx.Headers) -> None:
+        overall, overall_use = _parse_pair(headers.get("X-RateLimit-Limit")), _parse_pair(headers.get("X-RateLimit-Usage"))
+        read, read_use = (_parse_pair(headers.get("X-ReadRateLimit-Limit")),
+                          _parse_pair(headers.get("X-ReadRateLimit-Usage")))
+        if overall_use is None and read_use is None:
+            return
+        if overall:
+            self.limit_15, self.limit_day = overall
+        if overall_use:
+            self.usage_15, self.usage_day = overall_use
+        if read:
+            self.read_limit_15, self.read_limit_day = read
+        if read_use:
+            self.read_usage_15, self.read_usage_day = read_use
+        self.observed_at = self.clock()
+
+    def count_call(self) -> None:
+        """Count a call we made whose response carried no headers (e.g. a dropped connection)."""
+        self.roll()
+        self.usage_15 += 1
+        self.usage_day += 1
+        self.read_usage_15 += 1
+        self.read_usage_day += 1
+        self.observed_at = self.clock()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "limit_15", "limit_day", "read_limit_15", "read_limit_day", "usage_15", "usage_day",
+            "read_usage_15", "read_usage_day", "observed_at")}
+
+
+def _error_codes(response: httpx.Response) -> list[tuple[str, str, str]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    out = []
+    for e in errors or []:
+        if isinstance(e, dict):
+            out.append((str(e.get("resource", "")), str(e.get("field", "")), str(e.get("code", ""))))
+    return out
+
+
+INACTIVE_MESSAGE = (
+    "Strava answered 403: the Strava API application is inactive (since mid-2026 Strava requires the "
+    "application owner to have a Strava subscription). Reactivate it at https://www.strava.com/settings/api; "
+    "FIT import still works meanwhile (`runlift import-fit`).")
+
+
+class StravaClient:
+    """Strava API v3 over httpx. One instance per athlete and run; not thread-safe."""
+
+    def __init__(self, *, base_url: str, client_id: str, client_secret: str, tokens: TokenStore,
+                 budget: RateBudget | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 retries: int = 3, backoff_s: float = 1.0, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = str(client_id)
+        self.client_secret = client_secret
+        self.tokens = tokens
+        self.budget = budget or RateBudget(clock=clock)
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        self.clock = clock
+        self.calls = 0  # API calls made (not counting token refreshes)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": "runlift"}, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "StravaClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def _token_request(self, data: dict[str, str]) -> dict[str, Any]:
+        payload = {"client_id": self.client_id, "client_secret": self.client_secret, **data}
+        try:
+            response = self._send("POST", "/oauth/token", data=payload, counted=False)
+        except StravaUnavailable:
+            raise
+        if response.status_code == 403 and any(c[0] == "Application" for c in _error_codes(response)):
+            raise AppInactive(INACTIVE_MESSAGE)
+        if response.status_code != 200:
+            fields = ", ".join(f"{r}.{f} {c}" for r, f, c in _error_codes(response)) or f"HTTP {response.status_code}"
+            raise AuthError(f"Strava refused the token request ({fields}); run `runlift strava auth` "
+                            "to authorize again, and check the client id and secret")
+        body = response.json()
+        if not isinstance(body, dict) or "access_token" not in body:
+            raise AuthError("Strava's token answer had no access token; run `runlift strava auth`")
+        return body
+
+    def exchange_code(self, code: str) -> Tokens:
+        body = self._token_request({"grant_type": "authorization_code", "code": code})
+        tokens = Tokens.from_response(body)
+        self.tokens.save(tokens)
+        return tokens
+
+    def refresh(self) -> Tokens:
+        current = self.tokens.load()
+        if current is None or not current.refresh_token:
+            raise AuthError("no Strava tokens for this athlete; run `runlift strava auth` "
+                            "(or set STRAVA_REFRESH_TOKEN for a first unattended run)")
+        body = self._token_request({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
+        tokens = Tokens.from_response(body, previous=current)
+        # A rotated refresh token replaces the old one at Strava at once: save it before anything else.
+        self.tokens.save(tokens)
+        return tokens
+
+    def _access_token(self) -> str:
+        current = self.tokens.load()
+        if current is None:
+            raise AuthError("no Strava tokens for this athlete; run `runlift strava auth` "
+                            "(or set STRAVA_REFRESH_TOKEN for a first unattended run)")
+        if not current.access_token or current.expires_at - REFRESH_MARGIN_S <= self.clock():
+            current = self.refresh()
+        return current.access_token
+
+    # --- transport ------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, counted: bool, **kwargs: Any) -> httpx.Response:
+        """One request with bounded retries on connection errors, timeouts and 5xx (never on 429)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.TransportError,) as exc:
+                if counted:
+                    self.budget.count_call()
+                if attempt > self.retries:
+                    raise StravaUnavailable(f"Strava could not be reached at {self.base_url} after {attempt} "
+                                            f"attempts ({type(exc).__name__}); the next run resumes") from None
+                self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 60.0))
+                continue
+            if counted:
+                self.budget.observe(response.headers)
+            if response.status_code >= 500:
+                if attempt > self.retries:
+                    raise StravaUnavailable(f"Strava answered HTTP {response.status_code} {attempt} times for "
+                                            f"{method} {path}; the next run resumes")
+                self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 60.0))
+                continue
+            return response
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        if self.budget.remaining() <= 0:
+            resume = self.budget.resume_at()
+            raise RateLimited(f"Strava rate budget used up (keeping {self.budget.headroom} calls spare); "
+                              f"resumes after {resume:%H:%M} UTC", resume)
+        refreshed = False
+        while True:
+            headers = {"Authorization": f"Bearer {self._access_token()}"}
+            self.calls += 1
+            response = self._send("GET", path, params=params, headers=headers, counted=True)
+            status = response.status_code
+            if status == 200:
+                try:
+                    return response.json()
+                except ValueError:
+                    raise StravaError(f"Strava sent a body that is not JSON for GET {path}") from None
+            if status == 401 and not refreshed:
+                self.refresh()
+                refreshed = True
+                continue
+            if status == 401:
+                raise AuthError("Strava rejected the access token even after a refresh; "
+                                "run `runlift strava auth` to authorize again")
+            if status == 403:
+                codes = _error_codes(response)
+                if any(r == "Application" and c.lower() == "inactive" for r, _, c in codes):
+                    raise AppInactive(INACTIVE_MESSAGE)
+                raise AuthError(f"Strava answered 403 Forbidden for GET {path}; the authorization may lack "
+                                "the activity:read_all scope: run `runlift strava auth` again")
+            if status == 404:
+                raise NotFound(f"GET {path}: not found")
+            if status == 429:
+                resume = self.budget.resume_at()
+                raise RateLimited(f"Strava answered 429 (rate limit exceeded); resumes after {resume:%H:%M} UTC",
+                                  resume)
+            raise StravaError(f"Strava answered HTTP {status} for GET {path}")
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    def athlete(self) -> dict[str, Any]:
+        return self._get("/api/v3/athlete")
+
+    def list_activities(self, *, after: int | None = None, before: int | None = None, page: int = 1,
+                        per_page: int = PER_PAGE) -> list[dict[str, Any]]:
+        """One page of ``GET /api/v3/athlete/activities`` (``after``/``before``: epoch seconds)."""
+        params: dict[str, Any] = {"page": page, "per_page": per_page}
+        if after is not None:
+            params["after"] = after
+        if before is not None:
+            params["before"] = before
+        body = self._get("/api/v3/athlete/activities", params)
+        if not isinstance(body, list):
+            raise StravaError("Strava's activity list was not a JSON list")
+        return body
+
+    def activity(self, activity_id: int) -> dict[str, Any]:
+        return self._get(f"/api/v3/activities/{int(activity_id)}")
+
+    def streams(self, activity_id: int, keys: tuple[str, ...] = DEFAULT_STREAM_KEYS) -> dict[str, Any]:
+        body = self._get(f"/api/v3/activities/{int(activity_id)}/streams",
+                         {"keys": ",".join(keys), "key_by_type": "true"})
+        if isinstance(body, list):  # key_by_type ignored: a list of {type, data, ...}
+            body = {s.get("type"): s for s in body if isinstance(s, dict)}
+        if not isinstance(body, dict):
+            raise StravaError(f"Strava's streams for activity {activity_id} were not a JSON object")
+        return body
+
+
+def start_epoch(activity: dict[str, Any]) -> int | None:
+    value = activity.get("start_date")
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+def next_cursor(page: list[dict[str, Any]], cursor: int) -> int:
+    """The ``after`` for the page following ``page`` (asked with ``after=cursor``, oldest first).
+
+    It is the latest start in the page minus one second rather than a page number, so an
+    activity deleted or added between two runs never shifts a page boundary over another one;
+    the one-second overlap re-reads at most the activities that share that start second.
+    """
+    starts = [s for s in (start_epoch(a) for a in page) if s is not None]
+    if not starts:
+        return cursor + 1
+    nxt = max(starts) - 1
+    return nxt if nxt > cursor else max(starts)
