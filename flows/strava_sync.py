@@ -159,7 +159,8 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
                 with_wait(one_detail)
 
         # 3. streams for runs, newest first; a manual activity has none (404 expected)
-        for activity_id in sl.pending_streams(con, athlete_id, cfg.stream_sport_types):
+        pending = sl.pending_streams(con, athlete_id, cfg.stream_sport_types)
+        for activity_id in pending:
             def one_stream(aid: int = activity_id) -> None:
                 try:
                     streams = client.streams(aid, cfg.stream_keys)
@@ -168,8 +169,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
                 sl.save_streams(con, athlete_id, aid, streams, app=app, budget=budget())
                 result.streams += 1
             with_wait(one_stream)
-            if result.streams % 25 == 0:
-                log(f"streams for {result.streams} activities")
+            log(f"streams {result.streams} of {len(pending)}")
     except RateLimited as exc:
         result.status, result.resume_at = "paused", exc.resume_at
         result.message = f"{exc}; the next run continues where this one stopped"

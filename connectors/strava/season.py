@@ -86,13 +86,6 @@ def _tz_label(offset_s: float, tz: str) -> str:
     return f"(GMT{sign}{minutes // 60:02d}:{minutes % 60:02d}) {tz}"
 
 
-def _tz_name(label: str | None) -> str:
-    """'(GMT-07:00) America/Denver' -> 'America/Denver'."""
-    if not label:
-        return "UTC"
-    return label.split(") ", 1)[-1]
-
-
 def _day_name(hour: int) -> str:
     if 4 <= hour < 11:
         return "Morning"
