@@ -188,6 +188,23 @@ def status(settings: Settings) -> None:
         if last:
             click.echo(f"last import: {last[0]} for {last[1]} at {last[2]:%Y-%m-%d %H:%M} UTC "
                        f"({last[3]} new of {last[4]} files)")
+        for aid, n, km, deleted, streams in con.execute("""
+            SELECT athlete_id, count(*) FILTER (WHERE deleted_at IS NULL),
+                   sum(distance_m) FILTER (WHERE deleted_at IS NULL AND sport_type IN ('Run', 'TrailRun', 'VirtualRun')),
+                   count(*) FILTER (WHERE deleted_at IS NOT NULL), count(*) FILTER (WHERE streams_status = 'ok')
+            FROM raw.strava_activities GROUP BY 1 ORDER BY 1""").fetchall():
+            click.echo(f"  {aid}: {n} Strava activities ({fmt.distance(km, settings.units)} of running, "
+                       f"{streams} with streams, {deleted} deleted at Strava)")
+        for aid, at, st, msg, calls in con.execute("""
+            SELECT athlete_id, finished_at, status, message, api_calls FROM ops.strava_sync_runs
+            QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall():
+            click.echo(f"last Strava sync for {aid}: {st} at {at:%Y-%m-%d %H:%M} UTC ({calls} calls)"
+                       + (f": {msg}" if msg else ""))
+        budget = con.execute("""SELECT app, observed_at, read_limit_15 - read_usage_15, read_limit_day - read_usage_day
+                                FROM ops.strava_rate_limit ORDER BY observed_at DESC LIMIT 1""").fetchone()
+        if budget:
+            click.echo(f"Strava rate budget at {budget[1]:%H:%M} UTC: {budget[2]} reads left in that 15-minute "
+                       f"window, {budget[3]} that day")
         bad = con.execute("""SELECT status, first_path, error FROM raw.fit_files
                              WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
         if bad:
@@ -303,10 +320,11 @@ def strava_forget(settings: Settings, yes: bool) -> None:
                f"token file {'removed' if removed else 'was not there'}")
 
 
-@strava.command("emulator", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@strava.command("emulator", add_help_option=False,
+                context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def strava_emulator(ctx: click.Context) -> None:
-    """Serve a local Strava API on 127.0.0.1 seeded with a synthetic season (see --help of the emulator)."""
+    """Serve a local Strava API on 127.0.0.1 seeded with a synthetic season (options: --help)."""
     from connectors.strava.emulator import main as emulator_main
 
     emulator_main(list(ctx.args))
