@@ -72,34 +72,21 @@ def day_start_today() -> float:
 
 
 def season_of(n: int, end: dt.date) -> tuple[list[dict], int]:
-    """Exactly ``n`` activities, oldest first: the smallest season with at least ``n``, oldest trimmed."""
-    rate = 6.1  # activities per week in synthetic_season (about 2205 in 360 weeks)
+    """Exactly ``n`` activities, oldest first: the fewest weeks giving at least ``n``, oldest trimmed."""
+    rate = 6.1  # activities per week in synthetic_season (2205 in 360 weeks)
+    cache: dict[int, list[dict]] = {}
+
+    def season(weeks: int) -> list[dict]:
+        if weeks not in cache:
+            cache[weeks] = synthetic_season(end, weeks=weeks)
+        return cache[weeks]
+
     weeks = max(1, round(n / rate))
-    best: tuple[int, list[dict]] | None = None
-    tried: dict[int, int] = {}
-    for _ in range(8):
-        acts = synthetic_season(end, weeks=weeks)
-        tried[weeks] = len(acts)
-        if len(acts) >= n and (best is None or len(acts) < len(best[1])):
-            best = (weeks, acts)
-        if len(acts) >= n and (weeks - 1 in tried and tried[weeks - 1] < n or weeks == 1):
-            break  # the smallest week count reaching n
-        if len(acts) >= n:
-            step = max(1, math.floor((len(acts) - n) / rate))
-            weeks = max(1, weeks - step)
-        else:
-            weeks += max(1, math.ceil((n - len(acts)) / rate))
-        if weeks in tried:  # converged around the boundary
-            lower = weeks - 1
-            if lower >= 1 and lower not in tried:
-                weeks = lower
-            elif weeks + 1 not in tried:
-                weeks += 1
-            else:
-                break
-    if best is None:
-        raise SystemExit(f"could not build a season of {n} activities")
-    weeks, acts = best
+    while len(season(weeks)) < n:
+        weeks += max(1, math.ceil((n - len(season(weeks))) / rate))
+    while weeks > 1 and len(season(weeks - 1)) >= n:
+        weeks -= 1
+    acts = season(weeks)
     return acts[len(acts) - n:], weeks
 
 
@@ -277,7 +264,7 @@ def main() -> int:
           f"listing calls {listing_calls}, streams calls {total - listing_calls}")
     if listing_calls > pages_min:
         print(f"  the waste: one incremental listing call per run after the full listing finished "
-              f"({listing_calls - pages_min} calls)")
+              f"({listing_calls - pages_min} extra)")
     print(f"  emulator counted {api_requests} /api/v3 requests, {status_429} answered 429; "
           f"clock jumps that disagreed with the run's resume_at: {jump_mismatch}")
     print(f"  wall time excluding waits: {sync_s:.1f} s in sync_athlete ({wall_s:.1f} s with open/checkpoint/close); "

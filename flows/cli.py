@@ -256,6 +256,23 @@ def demo(folder: str, weeks: int, use_prefect: bool) -> None:
         raise Failure(_explain(exc)) from None
 
 
+@main.command("build")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the marts, YYYY-MM-DD (default: today in the athlete's time zone).")
+@common_options
+def build_cmd(settings: Settings, as_of: Any) -> None:
+    """Rebuild the staging views and the marts (idempotent; one transaction)."""
+    from flows.build import build_warehouse
+
+    result = build_warehouse(settings, as_of.date() if as_of else None)
+    click.echo(f"built marts as of {result.as_of} in {result.seconds:.2f} s: "
+               + ", ".join(f"{name} {n}" for name, n in result.rows.items()))
+    if result.failures:
+        for line in result.failures:
+            click.echo(f"model test failed: {line}", err=True)
+        raise SystemExit(1)
+
+
 @main.group()
 def strava() -> None:
     """Strava: authorize, sync, forget, and a local Strava API emulator."""

@@ -1,0 +1,34 @@
+"""`runlift build`: rebuild the staging, intermediate and mart models for every athlete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flows.settings import Settings
+from warehouse import db as wdb
+from warehouse.lock import write_lock
+from warehouse.models import AthleteParams, BuildResult, build
+
+
+def athlete_params(settings: Settings) -> list[AthleteParams]:
+    return [AthleteParams(a.id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm,
+                          tuple((bm.since, bm.kg) for bm in a.body_mass))
+            for a in settings.athletes.values()]
+
+
+def default_as_of(settings: Settings) -> dt.date:
+    """Today in the (selected) athlete's time zone."""
+    return dt.datetime.now(ZoneInfo(settings.athlete.timezone)).date()
+
+
+def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_timeout_s: float = 600.0) -> BuildResult:
+    as_of = as_of or default_as_of(settings)
+    with write_lock(settings.db_path, lock_timeout_s):
+        con = wdb.connect(settings.db_path)
+        try:
+            result = build(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
+            con.execute("CHECKPOINT")
+            return result
+        finally:
+            con.close()

@@ -1,0 +1,149 @@
+"""Building the SQL models: staging views, intermediate and mart tables, from `.sql` files.
+
+Models live in ``warehouse/models/<layer>/*.sql`` (layers built in the order staging →
+intermediate → marts, files in name order; ``_macros.sql`` first). Each file holds one model
+(a chain of CTEs ending in ``select * from final``) and its ``COMMENT ON`` statements. A build
+writes the athletes' parameters from the settings into ``raw.athletes`` /
+``raw.athlete_body_mass`` and rebuilds everything in one transaction: readers see the old marts
+or the new ones, never a mix; building twice gives the same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from importlib import resources
+from typing import Iterable
+
+import duckdb
+
+from warehouse.db import utcnow
+
+LAYERS = ("staging", "intermediate", "marts")
+MARTS = ("dim_athlete", "fct_strength_sets", "fct_activities", "daily_training_load",
+         "weekly_training_balance", "training_flags")
+
+
+@dataclass(frozen=True)
+class AthleteParams:
+    athlete_id: str
+    timezone: str
+    sex: str
+    max_hr_bpm: int | None
+    resting_hr_bpm: int | None
+    body_mass: tuple[tuple[dt.date | None, float], ...]  # (valid from or None, kg)
+
+
+@dataclass
+class BuildResult:
+    as_of: dt.date
+    seconds: float
+    rows: dict[str, int]
+    failures: list[str]
+
+
+def model_files() -> list[tuple[str, str, str]]:
+    """(layer, file name, SQL) of every model, in build order."""
+    root = resources.files("warehouse").joinpath("models")
+    out = [("macros", "_macros.sql", root.joinpath("_macros.sql").read_text(encoding="utf-8"))]
+    for layer in LAYERS:
+        files = sorted((f for f in root.joinpath(layer).iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+        out += [(layer, f.name, f.read_text(encoding="utf-8")) for f in files]
+    return out
+
+
+def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthleteParams]) -> None:
+    now = utcnow()
+    con.execute("DELETE FROM raw.athlete_body_mass")
+    con.execute("DELETE FROM raw.athletes")
+    for a in athletes:
+        con.execute("INSERT INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?)",
+                    [a.athlete_id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm, now])
+        for since, kg in a.body_mass:
+            con.execute("INSERT INTO raw.athlete_body_mass VALUES (?, ?, ?)",
+                        [a.athlete_id, since or dt.date(1900, 1, 1), kg])
+
+
+def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
+          units: str = "metric", check: bool = True) -> BuildResult:
+    """Rebuild every model for ``as_of`` in one transaction; then run the model tests."""
+    if units not in ("metric", "imperial"):
+        raise ValueError(f"units must be metric or imperial, not {units!r}")
+    t0 = time.perf_counter()
+    con.execute(f"SET VARIABLE as_of = DATE '{as_of.isoformat()}'")
+    con.execute(f"SET VARIABLE units = '{units}'")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write_athletes(con, athletes)
+        for layer, name, sql in model_files():
+            try:
+                con.execute(sql)
+            except duckdb.Error as exc:
+                raise RuntimeError(f"model {layer}/{name} failed: {exc}") from exc
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rows = {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
+    failures = run_model_tests(con) if check else []
+    return BuildResult(as_of, time.perf_counter() - t0, rows, failures)
+
+
+# --- model tests: keys unique and not null, accepted values, complete day spine ------------------
+
+UNIQUE_KEYS = {
+    "marts.dim_athlete": ("athlete_id",),
+    "marts.fct_activities": ("athlete_id", "activity_key"),
+    "marts.fct_strength_sets": ("athlete_id", "activity_key", "set_index"),
+    "marts.daily_training_load": ("athlete_id", "date"),
+    "marts.weekly_training_balance": ("athlete_id", "week_start"),
+    "marts.training_flags": ("athlete_id", "date", "flag", "activity_key"),
+    "intermediate.int_workouts": ("athlete_id", "activity_key"),
+}
+NOT_NULL = {
+    "marts.fct_activities": ("athlete_id", "activity_key", "local_date", "sport_group", "session_load_au",
+                             "impact_load_kbw"),
+    "marts.training_flags": ("athlete_id", "date", "flag", "severity", "explanation"),
+}
+ACCEPTED = {
+    ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
+    ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
+    ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
+    ("marts.training_flags", "severity"): ("info", "warning"),
+    ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",
+                                       "monotony_high", "posterior_anterior_low", "cadence_implausible"),
+}
+
+
+def run_model_tests(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Data tests on the built models; returns one line per failure (empty: all good)."""
+    failures = []
+    for table, key in UNIQUE_KEYS.items():
+        cols = ", ".join(key)
+        # activity_key is NULL for week flags: compare with NULLs as values
+        dup = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        if dup:
+            failures.append(f"{table}: {dup} duplicate keys ({cols})")
+        for col in key:
+            if col == "activity_key" and table == "marts.training_flags":
+                continue
+            nulls = con.execute(f"SELECT count(*) FROM {table} WHERE {col} IS NULL").fetchone()[0]
+            if nulls:
+                failures.append(f"{table}.{col}: {nulls} NULLs in a key")
+    for table, cols in NOT_NULL.items():
+        for col in cols:
+            nulls = con.execute(f"SELECT count(*) FROM {table} WHERE {col} IS NULL").fetchone()[0]
+            if nulls:
+                failures.append(f"{table}.{col}: {nulls} NULLs")
+    for (table, col), values in ACCEPTED.items():
+        bad = con.execute(f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL "
+                          f"AND NOT list_contains(?, {col})", [list(values)]).fetchall()
+        if bad:
+            failures.append(f"{table}.{col}: unexpected values {[b[0] for b in bad]}")
+    gaps = con.execute("""
+        SELECT athlete_id, count(*) AS n, min(date) AS a, max(date) AS b FROM marts.daily_training_load GROUP BY 1
+        HAVING count(*) <> datediff('day', min(date), max(date)) + 1""").fetchall()
+    for athlete_id, n, a, b in gaps:
+        failures.append(f"marts.daily_training_load: athlete {athlete_id} has {n} days between {a} and {b}")
+    return failures

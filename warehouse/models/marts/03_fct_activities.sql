@@ -1,0 +1,126 @@
+-- grain: one row per workout (FIT and Strava matched into one)
+CREATE OR REPLACE TABLE marts.fct_activities AS
+WITH workouts AS (
+    SELECT * FROM intermediate.int_workouts WHERE local_date <= getvariable('as_of')
+),
+rpe_median AS (
+    SELECT athlete_id, sport_group, median(rpe) AS median_rpe
+    FROM workouts WHERE rpe IS NOT NULL GROUP BY ALL
+),
+sets AS (
+    SELECT athlete_id, activity_key, sum(volume_load_kg) AS volume_load_kg, count(*) AS sets,
+           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw) AS knee_load_kbw
+    FROM marts.fct_strength_sets GROUP BY ALL
+),
+running AS (
+    SELECT
+        w.*,
+        -- a cadence over 230 after doubling means the source already gave steps per minute
+        CASE WHEN w.avg_cadence_spm > 230 THEN w.avg_cadence_spm / 2 ELSE w.avg_cadence_spm END AS cadence_spm,
+        w.avg_cadence_spm > 230 AS cadence_was_steps,
+        coalesce(w.fit_descent_m, w.ascent_m) AS descent_m,
+        w.fit_descent_m IS NULL AND w.ascent_m IS NOT NULL AS descent_assumed
+    FROM workouts w
+),
+impact AS (
+    SELECT
+        r.*,
+        CASE WHEN sport_group <> 'run' THEN NULL
+             WHEN fit_steps IS NOT NULL THEN fit_steps
+             WHEN cadence_spm IS NOT NULL AND moving_s IS NOT NULL THEN cadence_spm * moving_s / 60.0
+             WHEN distance_m IS NOT NULL THEN distance_m / 1.0 END AS steps,
+        CASE WHEN sport_group <> 'run' THEN NULL
+             WHEN fit_steps IS NOT NULL THEN 'fit strides'
+             WHEN cadence_spm IS NOT NULL AND moving_s IS NOT NULL THEN 'cadence x time'
+             WHEN distance_m IS NOT NULL THEN 'distance / 1.0 m' END AS steps_source,
+        -- spring-mass model (Morin 2005): Fmax = (pi / 2) (flight / contact + 1) body weights
+        CASE WHEN sport_group = 'run' AND avg_stance_time_s > 0 AND cadence_spm > 0
+                  AND 60.0 / cadence_spm > avg_stance_time_s
+             THEN pi() / 2 * ((60.0 / cadence_spm - avg_stance_time_s) / avg_stance_time_s + 1) END AS measured_peak_force_bw,
+        -- downhill: +6 % impact per degree of downhill slope (+54 % at -9 degrees, Gottschall & Kram 2005),
+        -- the descent spread over half the distance, slope capped at 9 degrees
+        CASE WHEN sport_group = 'run' AND distance_m > 0 AND descent_m > 0
+             THEN 1 + 0.5 * 0.06 * least(degrees(atan(descent_m / (distance_m / 2))), 9.0)
+             ELSE 1.0 END AS downhill_factor
+    FROM running r
+),
+final AS (
+    SELECT
+        i.athlete_id,
+        i.activity_key,
+        i.sources,
+        i.fit_file_sha256,
+        i.strava_activity_id,
+        i.name,
+        i.sport_group,
+        i.sport,
+        i.started_at,
+        i.local_date,
+        i.distance_m,
+        i.distance_m / 1000.0 AS distance_km,
+        i.moving_s AS moving_time_s,
+        i.elapsed_s AS elapsed_time_s,
+        i.ascent_m AS elevation_gain_m,
+        i.descent_m AS elevation_loss_m,
+        i.avg_heart_rate_bpm,
+        i.cadence_spm AS avg_cadence_spm,
+        i.steps,
+        coalesce(i.rpe, m.median_rpe, 5.0) AS rpe,
+        i.rpe IS NULL AS rpe_imputed,
+        coalesce(i.rpe, m.median_rpe, 5.0) * coalesce(i.moving_s, i.elapsed_s, 0) / 60.0 AS session_load_au,
+        CASE WHEN i.sport_group = 'run' THEN coalesce(i.measured_peak_force_bw, 2.5) END AS peak_force_bw,
+        i.downhill_factor,
+        CASE WHEN i.sport_group = 'run' THEN coalesce(i.steps, 0) * coalesce(i.measured_peak_force_bw, 2.5) * i.downhill_factor / 1000.0
+             WHEN i.sport_group = 'strength' THEN coalesce(s.knee_load_kbw, 0)
+             ELSE 0.0 END AS impact_load_kbw,
+        coalesce(s.volume_load_kg, 0) AS strength_volume_load_kg,
+        coalesce(s.sets, 0)::INTEGER AS strength_sets,
+        coalesce(s.hard_sets, 0)::INTEGER AS hard_sets,
+        coalesce(i.cadence_was_steps, false) AS is_cadence_implausible,
+        list_filter([
+            CASE WHEN i.rpe IS NULL THEN 'rpe imputed (' || CASE WHEN m.median_rpe IS NULL THEN 'default 5' ELSE 'athlete median' END || ')' END,
+            CASE WHEN i.sport_group = 'run' AND i.steps_source <> 'fit strides' THEN 'steps from ' || i.steps_source END,
+            CASE WHEN i.sport_group = 'run' AND i.measured_peak_force_bw IS NULL THEN 'peak force default 2.5 BW' END,
+            CASE WHEN i.sport_group = 'run' AND i.descent_assumed THEN 'descent assumed equal to ascent (no FIT file)' END,
+            CASE WHEN i.cadence_was_steps THEN 'cadence already in steps/min (halved)' END,
+            CASE WHEN i.is_summarised THEN 'session summarised from records' END,
+            CASE WHEN i.is_partial_file THEN 'partial FIT file' END,
+            CASE WHEN i.is_manual THEN 'manual Strava entry' END,
+            CASE WHEN i.local_date_from_athlete_tz THEN 'local date from the athlete time zone' END
+        ], lambda x: x IS NOT NULL) AS data_quality_notes
+    FROM impact i
+    LEFT JOIN rpe_median m USING (athlete_id, sport_group)
+    LEFT JOIN sets s USING (athlete_id, activity_key)
+)
+SELECT * FROM final;
+COMMENT ON TABLE marts.fct_activities IS 'One row per workout (a FIT session and a Strava activity of the same workout count once), with its effort and mechanical load. Formulas in docs/metrics.md.';
+COMMENT ON COLUMN marts.fct_activities.athlete_id IS 'runlift athlete id.';
+COMMENT ON COLUMN marts.fct_activities.activity_key IS 'Workout key: fit:<file>:<session> or strava:<id>.';
+COMMENT ON COLUMN marts.fct_activities.sources IS 'fit, strava or fit+strava.';
+COMMENT ON COLUMN marts.fct_activities.fit_file_sha256 IS 'The FIT file, if any.';
+COMMENT ON COLUMN marts.fct_activities.strava_activity_id IS 'The Strava activity, if any.';
+COMMENT ON COLUMN marts.fct_activities.name IS 'Name (from Strava).';
+COMMENT ON COLUMN marts.fct_activities.sport_group IS 'run, strength or other.';
+COMMENT ON COLUMN marts.fct_activities.sport IS 'FIT sport/sub_sport or Strava sport_type.';
+COMMENT ON COLUMN marts.fct_activities.started_at IS 'Start, UTC.';
+COMMENT ON COLUMN marts.fct_activities.local_date IS 'The workout''s own local date.';
+COMMENT ON COLUMN marts.fct_activities.distance_m IS 'Distance, m.';
+COMMENT ON COLUMN marts.fct_activities.distance_km IS 'Distance, km (display).';
+COMMENT ON COLUMN marts.fct_activities.moving_time_s IS 'Moving time, s.';
+COMMENT ON COLUMN marts.fct_activities.elapsed_time_s IS 'Elapsed time, s.';
+COMMENT ON COLUMN marts.fct_activities.elevation_gain_m IS 'Elevation gain, m.';
+COMMENT ON COLUMN marts.fct_activities.elevation_loss_m IS 'Elevation loss, m (without a FIT file: assumed equal to the gain).';
+COMMENT ON COLUMN marts.fct_activities.avg_heart_rate_bpm IS 'Average heart rate, beats/min.';
+COMMENT ON COLUMN marts.fct_activities.avg_cadence_spm IS 'Running cadence, steps per minute.';
+COMMENT ON COLUMN marts.fct_activities.steps IS 'Running steps: FIT strides x 2, else cadence x moving minutes, else distance / 1.0 m.';
+COMMENT ON COLUMN marts.fct_activities.rpe IS 'Session RPE 0-10 used: the source''s, else the athlete''s median for the sport group, else 5.';
+COMMENT ON COLUMN marts.fct_activities.rpe_imputed IS 'True when the RPE was not given by a source.';
+COMMENT ON COLUMN marts.fct_activities.session_load_au IS 'Internal load, session RPE x moving minutes (Foster 2001), arbitrary units.';
+COMMENT ON COLUMN marts.fct_activities.peak_force_bw IS 'Peak vertical ground reaction force per step, body weights: from contact and flight time (spring-mass model), else 2.5.';
+COMMENT ON COLUMN marts.fct_activities.downhill_factor IS 'Multiplier for downhill running: 1 + 0.5 x 0.06 x downhill slope in degrees (capped at 9).';
+COMMENT ON COLUMN marts.fct_activities.impact_load_kbw IS 'Mechanical load, kBW (thousands of body-weight steps): runs steps x peak force x downhill factor / 1000; strength the knee load of its sets; other 0.';
+COMMENT ON COLUMN marts.fct_activities.strength_volume_load_kg IS 'Sum of repetitions x weight of the active sets, kg.';
+COMMENT ON COLUMN marts.fct_activities.strength_sets IS 'Active sets.';
+COMMENT ON COLUMN marts.fct_activities.hard_sets IS 'Hard sets (see marts.fct_strength_sets.is_hard_set).';
+COMMENT ON COLUMN marts.fct_activities.is_cadence_implausible IS 'Doubling the source cadence gave over 230 steps/min: the source already gave steps (used halved).';
+COMMENT ON COLUMN marts.fct_activities.data_quality_notes IS 'What was estimated or is doubtful about this row.';

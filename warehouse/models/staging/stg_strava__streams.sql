@@ -1,0 +1,20 @@
+-- grain: one row per Strava activity and stream type; no positions
+CREATE OR REPLACE VIEW staging.stg_strava__streams AS
+WITH source AS (
+    SELECT s.* FROM raw.strava_streams s
+    JOIN raw.strava_activities a USING (athlete_id, activity_id)
+    WHERE a.deleted_at IS NULL AND s.stream_type NOT IN ('lat', 'lng', 'latlng')
+),
+final AS (
+    SELECT athlete_id, activity_id, stream_type,
+           CASE WHEN stream_type = 'cadence' THEN list_transform(data, lambda x: x * 2) ELSE data END AS samples,
+           len(data) AS n_samples
+    FROM source
+)
+SELECT * FROM final;
+COMMENT ON VIEW staging.stg_strava__streams IS 'Strava streams without positions; cadence doubled to steps per minute.';
+COMMENT ON COLUMN staging.stg_strava__streams.athlete_id IS 'runlift athlete id.';
+COMMENT ON COLUMN staging.stg_strava__streams.activity_id IS 'Strava activity id.';
+COMMENT ON COLUMN staging.stg_strava__streams.stream_type IS 'Stream type (see raw.strava_streams).';
+COMMENT ON COLUMN staging.stg_strava__streams.samples IS 'The samples (cadence in steps per minute).';
+COMMENT ON COLUMN staging.stg_strava__streams.n_samples IS 'Number of samples.';
