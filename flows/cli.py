@@ -160,39 +160,54 @@ def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, 
         raise Failure(f"{len(missing)} path(s) do not exist: {', '.join(missing)}")
 
 
-@main.command()
-@common_options
-def status(settings: Settings) -> None:
-    """What is in the warehouse: files by status, sessions, sets, records, last imports."""
+def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
+    """The published file by default; --working: the working warehouse, after waiting for its lock."""
     from warehouse import db as wdb
+    from warehouse.lock import write_lock
 
-    con = wdb.connect(settings.db_path, read_only=True)
+    published = settings.published_path
+    if not working and published.exists():
+        return wdb.connect(published, read_only=True), "published"
+    if not settings.db_path.exists():
+        raise Failure(f"no warehouse at {settings.db_path}; import something first (`runlift import-fit PATH` or "
+                      "`runlift strava sync`) or point --db / RUNLIFT_DB at it")
+    if not working:
+        click.echo(f"note: no published file yet at {published}; reading the working warehouse "
+                   "(run `runlift build` to publish)", err=True)
+    with write_lock(settings.db_path):  # wait for a running writer to finish
+        return wdb.connect(settings.db_path, read_only=True), "working"
+
+
+WORKING_OPTION = click.option("--working", is_flag=True,
+                              help="Read the working warehouse (waits for a running writer) instead of the published file.")
+
+
+@main.command()
+@WORKING_OPTION
+@common_options
+def status(settings: Settings, working: bool) -> None:
+    """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
+    con, which = _open_for_reading(settings, working)
+    ops = "ops" if which == "published" else "raw"
     try:
-        click.echo(f"warehouse: {settings.db_path}")
-        rows = con.execute("""
+        path = settings.published_path if which == "published" else settings.db_path
+        click.echo(f"warehouse ({which}): {path}")
+        if which == "published":
+            pub = con.execute("SELECT published_at, as_of_date FROM ops.published").fetchone()
+            click.echo(f"published at {pub[0]:%Y-%m-%d %H:%M} UTC, marts as of {pub[1]}")
+        rows = con.execute(f"""
             SELECT athlete_id, status, count(*), sum(n_sessions), sum(n_records)
-            FROM raw.fit_files GROUP BY ALL ORDER BY 1, 2""").fetchall()
+            FROM {ops}.fit_files GROUP BY ALL ORDER BY 1, 2""").fetchall()
         if not rows:
             click.echo("no FIT files imported yet")
         for aid, st, n, ses, rec in rows:
-            click.echo(f"  {aid}: {n} {st} files, {ses} sessions, {rec} records")
-        for aid, n_runs, dist, n_sets in con.execute("""
-            SELECT s.athlete_id,
-                   count(*) FILTER (WHERE s.sport = 'running'),
-                   sum(s.total_distance_m) FILTER (WHERE s.sport = 'running'),
-                   (SELECT count(*) FROM raw.fit_sets t WHERE t.athlete_id = s.athlete_id AND t.set_type = 'active')
-            FROM raw.fit_sessions s GROUP BY ALL ORDER BY 1""").fetchall():
-            click.echo(f"  {aid}: {n_runs} runs, {fmt.distance(dist, settings.units)}, {n_sets} active strength sets")
-        last = con.execute("""SELECT source, athlete_id, finished_at, files_new, files_seen FROM ops.import_runs
-                              ORDER BY finished_at DESC LIMIT 1""").fetchone()
-        if last:
-            click.echo(f"last import: {last[0]} for {last[1]} at {last[2]:%Y-%m-%d %H:%M} UTC "
-                       f"({last[3]} new of {last[4]} files)")
-        for aid, n, km, deleted, streams in con.execute("""
+            click.echo(f"  {aid}: {n} {st} FIT files, {ses} sessions, {rec} records")
+        strava_counts = ("SELECT * FROM ops.strava_activity_counts ORDER BY 1" if which == "published" else """
             SELECT athlete_id, count(*) FILTER (WHERE deleted_at IS NULL),
                    sum(distance_m) FILTER (WHERE deleted_at IS NULL AND sport_type IN ('Run', 'TrailRun', 'VirtualRun')),
                    count(*) FILTER (WHERE deleted_at IS NOT NULL), count(*) FILTER (WHERE streams_status = 'ok')
-            FROM raw.strava_activities GROUP BY 1 ORDER BY 1""").fetchall():
+            FROM raw.strava_activities GROUP BY 1 ORDER BY 1""")
+        for aid, n, km, deleted, streams in con.execute(strava_counts).fetchall():
             click.echo(f"  {aid}: {n} Strava activities ({fmt.distance(km, settings.units)} of running, "
                        f"{streams} with streams, {deleted} deleted at Strava)")
         for aid, at, st, msg, calls in con.execute("""
@@ -205,12 +220,17 @@ def status(settings: Settings) -> None:
         if budget:
             click.echo(f"Strava rate budget at {budget[1]:%H:%M} UTC: {budget[2]} reads left in that 15-minute "
                        f"window, {budget[3]} that day")
-        bad = con.execute("""SELECT status, first_path, error FROM raw.fit_files
+        last = con.execute("""SELECT source, athlete_id, finished_at, files_new, files_seen FROM ops.import_runs
+                              ORDER BY finished_at DESC LIMIT 1""").fetchone()
+        if last:
+            click.echo(f"last FIT import: {last[0]} for {last[1]} at {last[2]:%Y-%m-%d %H:%M} UTC "
+                       f"({last[3]} new of {last[4]} files)")
+        bad = con.execute(f"""SELECT status, first_path, error FROM {ops}.fit_files
                              WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
         if bad:
-            click.echo("files with problems (latest 10):")
-            for st, path, err in bad:
-                click.echo(f"  {st}: {path}: {err}")
+            click.echo("FIT files with problems (latest 10):")
+            for st, path_, err in bad:
+                click.echo(f"  {st}: {path_}: {err}")
     finally:
         con.close()
 
@@ -218,14 +238,16 @@ def status(settings: Settings) -> None:
 @main.command()
 @click.argument("query")
 @click.option("--max-rows", default=40, show_default=True, help="Rows to print.")
+@WORKING_OPTION
 @common_options
-def sql(settings: Settings, query: str, max_rows: int) -> None:
-    """Run a read-only SQL query against the warehouse and print a table."""
+def sql(settings: Settings, query: str, max_rows: int, working: bool) -> None:
+    """Run a read-only SQL query and print a table (the published file by default).
+
+    The published file holds the marts and the staging models; --working also reaches raw.* and ops.*.
+    """
     import duckdb
 
-    from warehouse import db as wdb
-
-    con = wdb.connect(settings.db_path, read_only=True)
+    con, _ = _open_for_reading(settings, working)
     try:
         try:
             rel = con.sql(query)
@@ -271,6 +293,43 @@ def build_cmd(settings: Settings, as_of: Any) -> None:
         for line in result.failures:
             click.echo(f"model test failed: {line}", err=True)
         raise SystemExit(1)
+
+
+def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
+    from flows import nightly
+
+    config = str(settings.config_path) if settings.config_path else None
+    flow_fn = nightly.nightly_sync if flow_name == "nightly_sync" else nightly.backfill
+    report, failure = nightly.run_flow_for_cli(flow_fn, config=config, **kwargs)
+    if failure:
+        click.echo(f"runlift: error: the {flow_name} run failed: {failure}", err=True)
+        raise SystemExit(1)
+    assert report is not None
+    click.echo(report.markdown)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Full Strava listing (finds deletions and old edits).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the marts (default: today in the athlete's time zone).")
+@common_options
+def sync(settings: Settings, full: bool, as_of: Any) -> None:
+    """The nightly job, without a Prefect server: Strava and FIT inbox for every athlete, build, publish.
+
+    Runs the Prefect flow nightly_sync (a temporary local Prefect server starts when none is
+    configured). Exit status 1 when any source failed; the other sources still ran.
+    """
+    _run_night(settings, "nightly_sync", full=full, as_of=as_of.date() if as_of else None)
+
+
+@main.command()
+@click.option("--wait", is_flag=True, help="Sleep through Strava rate-limit windows instead of stopping.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the marts (default: today in the athlete's time zone).")
+@common_options
+def backfill(settings: Settings, wait: bool, as_of: Any) -> None:
+    """A first import: full Strava listing (resumes across runs) and every FIT inbox, then build and publish."""
+    _run_night(settings, "backfill", wait=wait, as_of=as_of.date() if as_of else None)
 
 
 @main.group()

@@ -77,6 +77,14 @@ class StravaSettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    """[publish]: the read-only copy for dashboards."""
+
+    path: Path | None = None  # default: <warehouse>.published.duckdb beside the warehouse
+    include_location: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path | None
     db_path: Path
@@ -86,6 +94,17 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value came from
     strava: StravaSettings = field(default_factory=StravaSettings)
     home: Path = field(default_factory=lambda: data_home())
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    webhook_url: str | None = None
+
+    @property
+    def published_path(self) -> Path:
+        """The file dashboards read (setting publish.path, env RUNLIFT_PUBLISHED)."""
+        return self.publish.path or self.db_path.with_name(self.db_path.stem + ".published.duckdb")
+
+    @property
+    def dashboard_path(self) -> Path:
+        return self.published_path.with_name(self.db_path.stem + "-dashboard.html")
 
     def token_file(self, athlete_id: str | None = None) -> Path:
         """The athlete's Strava token file: setting athletes.<id>.strava_token_file, else in runlift's home."""
@@ -318,8 +337,30 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
                                 "(pick one with --athlete, or add [athletes.<id>] to the settings file)")
         athletes[chosen] = _parse_athlete(chosen, {}, base)
     strava = _parse_strava(doc.get("strava", {}), env)
+    publish_raw = doc.get("publish", {})
+    _expect(publish_raw, dict, "publish", "a [publish] table")
+    for key in publish_raw:
+        if key not in ("path", "include_location"):
+            raise SettingsError(f"setting `publish.{key}` is unknown; known: include_location, path")
+    pub_path: Path | None = None
+    if env.get("RUNLIFT_PUBLISHED"):
+        pub_path = Path(env["RUNLIFT_PUBLISHED"]).expanduser()
+    elif "path" in publish_raw:
+        pub_path = Path(_expect(publish_raw["path"], str, "publish.path", "a file path")).expanduser()
+        pub_path = pub_path if pub_path.is_absolute() else base / pub_path
+    include_location = _expect(publish_raw.get("include_location", False), bool, "publish.include_location",
+                               "true or false")
+    notify_raw = doc.get("notify", {})
+    _expect(notify_raw, dict, "notify", "a [notify] table")
+    webhook = env.get("RUNLIFT_WEBHOOK_URL") or notify_raw.get("webhook_url")
+    if webhook is not None:
+        _expect(webhook, str, "notify.webhook_url", "an http(s) URL")
+        if not webhook.startswith(("http://", "https://")):
+            raise SettingsError(f"setting `notify.webhook_url`: {webhook!r} is not an http(s) URL")
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value,
-                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env))
+                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),
+                    publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
+                    webhook_url=webhook)
 
 
 EXAMPLE_TOML = '''\
@@ -354,6 +395,18 @@ fit_inbox = ["~/GarminInbox"]
 # Strava token file (written by `runlift strava auth`, mode 0600). Default:
 # <runlift home>/tokens/strava-<athlete id>.json
 # strava_token_file = "~/.local/share/runlift/tokens/strava-me.json"
+
+[publish]
+# The read-only copy of the marts that dashboards and `runlift sql` read, swapped in atomically after
+# every build. Default: <warehouse name>.published.duckdb beside the warehouse. Env: RUNLIFT_PUBLISHED.
+# path = "~/runlift/runlift.published.duckdb"
+# GPS positions (and start/end coordinates, map polylines) stay in the working warehouse unless this
+# asks for them in the published file too.
+include_location = false
+
+[notify]
+# A failed night POSTs a JSON message here (e.g. a Slack/Discord/ntfy webhook). Env: RUNLIFT_WEBHOOK_URL.
+# webhook_url = "https://ntfy.sh/my-runlift"
 
 [strava]
 # Your Strava API application (https://www.strava.com/settings/api). Better kept out of this file:

@@ -1,0 +1,235 @@
+"""Prefect flows ``nightly_sync`` and ``backfill``: the whole pipeline, every configured athlete.
+
+For every athlete: Strava sync and FIT inbox import (one failing does not stop the other) →
+build the marts → publish for dashboards → a markdown artifact summarising the night. The run's
+final state is Failed, with the reasons, when any source failed; a webhook (setting
+``notify.webhook_url``) hears about it. Flows only orchestrate; each task does one thing; every
+write to the warehouse happens under its lock file, so two nights never overlap, whether started
+by cron or by Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows import units as fmt
+from flows.build import build_warehouse
+from flows.fit_pipeline import ImportSummary, import_paths
+from flows.settings import Settings, load_settings
+from flows.strava_sync import SyncResult, sync_paths
+from warehouse import db as wdb
+from warehouse.lock import write_lock
+from warehouse.models import BuildResult
+from warehouse.publish import PublishResult, publish
+
+
+@dataclass
+class NightReport:
+    started_at: dt.datetime
+    as_of: dt.date | None = None
+    strava: dict[str, SyncResult] = field(default_factory=dict)
+    fit: dict[str, ImportSummary] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    build: BuildResult | None = None
+    published: Path | None = None
+    dashboard: Path | None = None
+    markdown: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def strava_enabled(settings: Settings, athlete_id: str) -> bool:
+    cfg = settings.strava
+    return bool(cfg.client_id and cfg.client_secret
+                and (settings.token_file(athlete_id).exists() or os.environ.get("STRAVA_REFRESH_TOKEN")))
+
+
+@task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)
+def sync_strava(config: str | None, athlete_id: str, full: bool = False, wait: bool = False) -> SyncResult:
+    """One athlete's Strava sync (the client retries network errors itself; no task retries on top)."""
+    settings = load_settings(config, athlete=athlete_id)
+    logger = get_run_logger()
+    return sync_paths(settings, athlete_id, full=full, wait=wait, log=logger.info)
+
+
+@task(name="import-fit-inbox", task_run_name="fit inbox {athlete_id}")
+def import_fit_inbox(config: str | None, athlete_id: str) -> ImportSummary:
+    settings = load_settings(config, athlete=athlete_id)
+    folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
+    return import_paths(settings.db_path, athlete_id, folders)
+
+
+@task(name="build-marts")
+def build_marts(config: str | None, as_of: dt.date | None) -> BuildResult:
+    settings = load_settings(config, require_athlete=False)
+    return build_warehouse(settings, as_of)
+
+
+@task(name="publish")
+def publish_for_dashboards(config: str | None) -> PublishResult:
+    settings = load_settings(config, require_athlete=False)
+    with write_lock(settings.db_path):
+        con = wdb.connect(settings.db_path)
+        try:
+            return publish(con, settings.published_path, include_location=settings.publish.include_location)
+        finally:
+            con.close()
+
+
+@task(name="write-dashboard")
+def write_dashboard(config: str | None) -> Path | None:
+    settings = load_settings(config, require_athlete=False)
+    try:
+        from flows.dashboard import write_dashboard_file
+    except ImportError:  # the dashboard module is optional in minimal installs
+        return None
+    return write_dashboard_file(settings)
+
+
+def _summary_markdown(settings: Settings, report: NightReport) -> str:
+    lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
+    lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
+    for failure in report.failures:
+        lines.append(f"- failed: {failure}")
+    for skip in report.skipped:
+        lines.append(f"- skipped: {skip}")
+    lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
+              "|---|---|---|---|---|"]
+    for athlete_id in settings.athletes:
+        s, f = report.strava.get(athlete_id), report.fit.get(athlete_id)
+        strava = f"{s.new} / {s.updated} / {s.deleted} ({s.status})" if s else "-"
+        fit = (f.files_new, f.sessions, f.sets) if f else ("-", "-", "-")
+        lines.append(f"| {athlete_id} | {strava} | {fit[0]} | {fit[1]} | {fit[2]} |")
+    if report.published and report.published.exists():
+        import duckdb
+
+        con = duckdb.connect(str(report.published), read_only=True)
+        try:
+            week = con.execute("""
+                SELECT athlete_id, week_start, run_distance_m, run_count, strength_sessions, strength_volume_load_kg,
+                       strength_share_of_session_load, impact_load_kbw, flags_count
+                FROM marts.weekly_training_balance
+                QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1 ORDER BY 1""").fetchall()
+            flags = con.execute("""
+                SELECT athlete_id, date, severity, explanation FROM marts.training_flags
+                WHERE date >= ?::DATE - 7 ORDER BY date DESC, athlete_id LIMIT 20""", [report.as_of]).fetchall()
+        finally:
+            con.close()
+        lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for a, wk, dist, runs, gym, vol, share, impact, nflags in week:
+            share_txt = f"{share * 100:.0f} %" if share is not None else "-"
+            lines.append(f"| {a} | {wk} | {fmt.distance(dist, settings.units)} | {runs} | {gym} | "
+                         f"{fmt.mass(vol, settings.units)} | {share_txt} | {impact:.1f} kBW | {nflags} |")
+        lines += ["", "## Flags of the last 7 days", ""]
+        lines += [f"- {d} **{a}** {sev}: {text}" for a, d, sev, text in flags] or ["- none"]
+        lines += ["", f"Published for dashboards: `{report.published}`"]
+    if report.dashboard:
+        lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")
+    return "\n".join(lines) + "\n"
+
+
+def notify(url: str | None, report: NightReport) -> None:
+    """POST a short JSON message about a failed night; a notification failure is logged, not raised."""
+    if not url or report.ok:
+        return
+    body = {"text": "runlift: the night failed: " + "; ".join(report.failures), "failures": report.failures,
+            "started_at": report.started_at.isoformat() + "Z"}
+    try:
+        httpx.post(url, json=body, timeout=10.0)
+    except httpx.HTTPError as exc:
+        get_run_logger().warning("could not notify %s: %s", url.split("?")[0], type(exc).__name__)
+
+
+class NightFailed(RuntimeError):
+    pass
+
+
+def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | None) -> NightReport:
+    logger = get_run_logger()
+    settings = load_settings(config, require_athlete=False)
+    report = NightReport(started_at=wdb.utcnow(), as_of=as_of)
+    for athlete_id in settings.athletes or [settings.athlete_id]:
+        if strava_enabled(settings, athlete_id):
+            try:
+                result = sync_strava(config, athlete_id, full=full, wait=wait)
+                report.strava[athlete_id] = result
+                if not result.ok:
+                    report.failures.append(f"Strava for {athlete_id}: {result.message}")
+            except Exception as exc:  # one source failing must not stop the other
+                report.failures.append(f"Strava for {athlete_id}: {exc}")
+        else:
+            report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
+        if settings.athletes.get(athlete_id) and settings.athletes[athlete_id].fit_inbox:
+            try:
+                summary = import_fit_inbox(config, athlete_id)
+                report.fit[athlete_id] = summary
+                for path, status, reason in summary.problems:
+                    logger.warning("%s %s: %s", status, path, reason)
+                missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
+                if missing:
+                    report.failures.append(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
+            except Exception as exc:
+                report.failures.append(f"FIT import for {athlete_id}: {exc}")
+        else:
+            report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
+    try:
+        report.build = build_marts(config, as_of)
+        report.as_of = report.build.as_of
+        if report.build.failures:
+            report.failures.append("model tests: " + "; ".join(report.build.failures))
+        report.published = publish_for_dashboards(config).path
+        report.dashboard = write_dashboard(config)
+    except Exception as exc:
+        report.failures.append(f"build/publish: {exc}")
+    report.markdown = _summary_markdown(settings, report)
+    try:
+        create_markdown_artifact(key="runlift-night", markdown=report.markdown, description="What the night did")
+    except Exception as exc:  # an artifact is a nicety; never fail the night for it
+        logger.warning("could not write the Prefect artifact: %s", exc)
+    logger.info("summary of the night:\n%s", report.markdown)
+    for failure in report.failures:
+        logger.error("failed: %s", failure)
+    notify(settings.webhook_url, report)
+    return report
+
+
+@flow(name="nightly_sync")
+def nightly_sync(config: str | None = None, full: bool = False, as_of: dt.date | None = None) -> NightReport:
+    """The nightly job: Strava + FIT inbox for every athlete → build → publish → summary artifact."""
+    report = run_night(config, full=full, wait=False, as_of=as_of)
+    if not report.ok:
+        raise NightFailed("; ".join(report.failures))
+    return report
+
+
+@flow(name="backfill")
+def backfill(config: str | None = None, wait: bool = False, as_of: dt.date | None = None) -> NightReport:
+    """A first import: full Strava listing (resumable across runs) and every FIT inbox, then build."""
+    report = run_night(config, full=True, wait=wait, as_of=as_of)
+    if not report.ok:
+        raise NightFailed("; ".join(report.failures))
+    return report
+
+
+def run_flow_for_cli(flow_fn: Any, **kwargs: Any) -> tuple[NightReport | None, str | None]:
+    """Run a flow and return (report, failure message) instead of raising."""
+    state = flow_fn(return_state=True, **kwargs)
+    if state.is_completed():
+        return state.result(), None
+    try:
+        state.result()
+    except Exception as exc:
+        return None, str(exc)
+    return None, state.message or "the flow did not complete"
