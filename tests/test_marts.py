@@ -383,6 +383,7 @@ def impact_wh(tmp_path_factory):
         "strava_cadence": w.strava("i", 11, t("2024-05-07 07:00"), cadence_rpm=88, moving_s=1800, distance_m=5000),
         "strava_distance": w.strava("i", 12, t("2024-05-08 07:00"), moving_s=1800, distance_m=6000),
         "strava_steps": w.strava("i", 13, t("2024-05-09 07:00"), cadence_rpm=176, moving_s=1800, distance_m=5000),
+        "strava_ascent": w.strava("i", 14, t("2024-05-10 07:00"), moving_s=3600, distance_m=10000, ascent_m=150),
     }
     w.build(d("2024-05-31"), [athlete("i")])
     yield w, k
@@ -422,6 +423,12 @@ def test_impact_load_downhill_factor_and_its_cap(impact_wh):
     steep = w.activity(k["steep"])  # atan(1000 / 4000) = 14 degrees, capped at 9
     assert steep["downhill_factor"] == approx(1 + 0.03 * 9)
     assert steep["impact_load_kbw"] == approx(impact_kbw(8000, 2.5, 1.27))
+    # Strava gives no descent: it is taken equal to the ascent (docs/metrics.md), and noted
+    sa = w.activity(k["strava_ascent"])
+    assert sa["elevation_loss_m"] == 150
+    assert sa["downhill_factor"] == approx(downhill_factor(150, 10000))
+    assert sa["impact_load_kbw"] == approx(impact_kbw(10000, 2.5, downhill_factor(150, 10000)))
+    assert "descent assumed equal to ascent (no FIT file)" in sa["data_quality_notes"]
 
 
 def test_impact_load_steps_from_cadence_and_from_distance(impact_wh):
