@@ -64,6 +64,7 @@ class StravaSettings:
     base_url: str = "https://www.strava.com"
     lookback_days: int = 7
     full_listing_every_days: int = 7
+    relist_after_s: int = 3600
     fetch_details: bool = False
     stream_sport_types: tuple[str, ...] = ("Run", "TrailRun", "VirtualRun")
     stream_keys: tuple[str, ...] = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude",
@@ -420,6 +421,9 @@ base_url = "https://www.strava.com"
 lookback_days = 7
 # A full listing (which also finds deleted activities) runs this often, in days; `--full` forces one.
 full_listing_every_days = 7
+# While a backfill still has streams to fetch, a run within this many seconds of the last finished
+# listing skips listing again (saves one call per rate-limit window); nightly runs always list.
+relist_after_s = 3600
 # GET /activities/{id} for device name, calories and perceived exertion: one API call per activity.
 fetch_details = false
 # Which sport types get their streams (per-second data), and which streams.

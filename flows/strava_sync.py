@@ -76,15 +76,24 @@ def make_client(settings: Settings, athlete_id: str, *, clock: Callable[[], floa
                         retries=cfg.retries, transport=transport, sleep=sleep, clock=clock)
 
 
-def _choose_listing(state: sl.SyncState, cfg: StravaSettings, full: bool, now: float) -> tuple[str, int, bool]:
-    """(mode, cursor, is_new): resume a listing under way, else start a full or incremental one."""
+def _choose_listing(state: sl.SyncState, cfg: StravaSettings, full: bool, now: float,
+                    streams_pending: bool) -> tuple[str | None, int, bool]:
+    """(mode, cursor, is_new): resume a listing under way, else start a full or incremental one.
+
+    Mode None: no listing this run. That happens only mid-backfill (streams still pending) when a
+    listing finished less than ``relist_after_s`` ago, so a backfill spread over many rate-limit
+    windows spends no call listing again what it has just listed.
+    """
     if state.listing_mode and not (full and state.listing_mode != "full"):
         return state.listing_mode, int(state.listing_cursor or 0), False
+    today = dt.datetime.fromtimestamp(now, dt.UTC).replace(tzinfo=None)
     due = state.last_full_listing_at is None or (
-        dt.datetime.fromtimestamp(now, dt.UTC).replace(tzinfo=None) - state.last_full_listing_at
-        >= dt.timedelta(days=cfg.full_listing_every_days))
+        today - state.last_full_listing_at >= dt.timedelta(days=cfg.full_listing_every_days))
     if full or due or state.high_water_start is None:
         return "full", 0, True
+    if (streams_pending and state.last_listing_at is not None
+            and (today - state.last_listing_at).total_seconds() < cfg.relist_after_s):
+        return None, 0, False
     return "incremental", max(0, state.high_water_start - cfg.lookback_days * 86400), True
 
 
@@ -101,7 +110,8 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
         for k, v in saved.items():
             setattr(client.budget, k, v)
     state = sl.load_state(con, athlete_id)
-    mode, cursor, is_new = _choose_listing(state, cfg, full, client.clock())
+    pending_before = bool(sl.pending_streams(con, athlete_id, cfg.stream_sport_types))
+    mode, cursor, is_new = _choose_listing(state, cfg, full, client.clock(), pending_before)
     result.listing_mode = mode
     if is_new:
         sl.start_listing(con, state, mode, cursor)

@@ -117,6 +117,7 @@ class SyncState:
     listing_started_at: dt.datetime | None = None
     high_water_start: int | None = None
     last_full_listing_at: dt.datetime | None = None
+    last_listing_at: dt.datetime | None = None
     last_run_at: dt.datetime | None = None
     last_status: str | None = None
     last_message: str | None = None
@@ -254,6 +255,7 @@ def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
             con.execute("DELETE FROM ops.strava_listing_seen WHERE athlete_id = ?", [state.athlete_id])
             state.last_full_listing_at = utcnow()
         state.listing_mode = state.listing_cursor = state.listing_started_at = None
+        state.last_listing_at = utcnow()
         _save_state(con, state)
     return deleted
 

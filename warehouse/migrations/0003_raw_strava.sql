@@ -102,6 +102,7 @@ CREATE TABLE ops.strava_sync_state (
     listing_started_at    TIMESTAMP,
     high_water_start      BIGINT,
     last_full_listing_at  TIMESTAMP,
+    last_listing_at       TIMESTAMP,
     last_run_at           TIMESTAMP,
     last_status           VARCHAR,
     last_message          VARCHAR
@@ -114,6 +115,7 @@ COMMENT ON COLUMN ops.strava_sync_state.listing_cursor IS 'The listing under way
 COMMENT ON COLUMN ops.strava_sync_state.listing_started_at IS 'When the listing under way started, UTC.';
 COMMENT ON COLUMN ops.strava_sync_state.high_water_start IS 'Latest activity start seen, epoch s; incremental listings start a look-back window before it.';
 COMMENT ON COLUMN ops.strava_sync_state.last_full_listing_at IS 'When the last full listing finished (deletions marked), UTC.';
+COMMENT ON COLUMN ops.strava_sync_state.last_listing_at IS 'When the last listing (incremental or full) finished, UTC.';
 COMMENT ON COLUMN ops.strava_sync_state.last_run_at IS 'When the last sync ended, UTC.';
 COMMENT ON COLUMN ops.strava_sync_state.last_status IS 'complete, paused (rate limit; resumes next run), failed.';
 COMMENT ON COLUMN ops.strava_sync_state.last_message IS 'What the last sync said (no secrets).';

@@ -23,7 +23,9 @@ candidates AS (
     FROM fit f
     JOIN strava s
       ON s.athlete_id = f.athlete_id AND s.sport_group = f.sport_group
-     AND abs(epoch(f.started_at) - epoch(s.started_at)) <= CASE
+     -- a range join first (fast), then the exact tolerance
+     AND s.started_at BETWEEN f.started_at - INTERVAL 600 SECOND AND f.started_at + INTERVAL 600 SECOND
+    WHERE abs(epoch(f.started_at) - epoch(s.started_at)) <= CASE
             WHEN s.external_id ILIKE 'garmin%' OR s.device_name ILIKE 'garmin%' OR s.external_id ILIKE '%.fit'
             THEN 600 ELSE 120 END
      AND ((coalesce(f.distance_m, 0) < 50 AND coalesce(s.distance_m, 0) < 50)

@@ -45,11 +45,11 @@ enriched AS (
         CASE WHEN coalesce(p.weight_kg, 0) > 0 AND coalesce(p.repetitions, 0) > 0
              THEN p.weight_kg * (1 + p.repetitions / 30.0) END AS e1rm_kg,
         p.duration_s,
-        (SELECT m.body_mass_kg FROM mass m WHERE m.athlete_id = p.athlete_id AND m.valid_from <= w.local_date
-          ORDER BY m.valid_from DESC LIMIT 1) AS body_mass_kg
+        m.body_mass_kg
     FROM placed p
     JOIN workouts w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     LEFT JOIN catalog c ON c.exercise_category = p.exercise_category
+    ASOF LEFT JOIN mass m ON m.athlete_id = p.athlete_id AND w.local_date >= m.valid_from
     WHERE p.pick = 1 AND w.local_date <= getvariable('as_of')
 ),
 with_best AS (

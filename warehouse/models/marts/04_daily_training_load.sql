@@ -44,8 +44,7 @@ mass AS (
 days AS (
     SELECT
         s.athlete_id, s.date, s.day_number,
-        (SELECT m.body_mass_kg FROM mass m WHERE m.athlete_id = s.athlete_id AND m.valid_from <= s.date
-          ORDER BY m.valid_from DESC LIMIT 1) AS body_mass_kg,
+        m.body_mass_kg,
         coalesce(a.run_distance_m, 0) AS run_distance_m,
         coalesce(a.run_count, 0)::INTEGER AS run_count,
         coalesce(a.run_time_s, 0) AS run_time_s,
@@ -69,6 +68,7 @@ days AS (
     FROM spine s
     LEFT JOIN act_days a ON a.athlete_id = s.athlete_id AND a.local_date = s.date
     LEFT JOIN set_days t ON t.athlete_id = s.athlete_id AND t.local_date = s.date
+    ASOF LEFT JOIN mass m ON m.athlete_id = s.athlete_id AND s.date >= m.valid_from
 ),
 -- EWMAs start from 0 on the day before the first workout:
 --   impact acute/chronic: lambda = 2 / (N + 1), N = 7 and 28 (Williams 2017)

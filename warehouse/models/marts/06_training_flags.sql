@@ -6,8 +6,8 @@ WITH runs AS (
 ),
 longest_before AS (
     SELECT r.athlete_id, r.activity_key, r.local_date, r.distance_m,
-           (SELECT max(p.distance_m) FROM runs p WHERE p.athlete_id = r.athlete_id
-              AND p.local_date BETWEEN r.local_date - 30 AND r.local_date - 1) AS longest_30d_m
+           max(r.distance_m) OVER (PARTITION BY r.athlete_id ORDER BY r.local_date
+                                   RANGE BETWEEN INTERVAL 30 DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING) AS longest_30d_m
     FROM runs r
 ),
 long_run AS (
