@@ -263,36 +263,22 @@ def sql(settings: Settings, query: str, max_rows: int, working: bool) -> None:
 @main.command()
 @click.option("--dir", "folder", type=click.Path(file_okay=False), default="demo", show_default=True,
               help="Where the demo writes everything (git-ignored).")
-@click.option("--weeks", default=4, show_default=True, help="Weeks of generated training.")
-@click.option("--prefect/--no-prefect", "use_prefect", default=True, show_default=True,
-              help="Run the import as the Prefect flow.")
-def demo(folder: str, weeks: int, use_prefect: bool) -> None:
-    """Generate a few weeks of runs and strength sessions as real FIT files and import them."""
+@click.option("--weeks", default=16, show_default=True, help="Weeks of the generated training block.")
+@click.option("--units", type=click.Choice(["metric", "imperial"]), default="metric", show_default=True,
+              help="Display units of the demo's settings.")
+def demo(folder: str, weeks: int, units: str) -> None:
+    """Run the whole pipeline on built-in data: a local Strava emulator and generated FIT files.
+
+    Needs no account and no network; writes under --dir only and leaves nothing running.
+    """
     from flows.demo import run_demo
 
     try:
-        run_demo(Path(folder), weeks=weeks, use_prefect=use_prefect, echo=click.echo)
+        run_demo(Path(folder), weeks=weeks, units=units, echo=click.echo)
     except click.ClickException:
         raise
     except Exception as exc:
         raise Failure(_explain(exc)) from None
-
-
-@main.command("build")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of the marts, YYYY-MM-DD (default: today in the athlete's time zone).")
-@common_options
-def build_cmd(settings: Settings, as_of: Any) -> None:
-    """Rebuild the staging views and the marts (idempotent; one transaction)."""
-    from flows.build import build_warehouse
-
-    result = build_warehouse(settings, as_of.date() if as_of else None)
-    click.echo(f"built marts as of {result.as_of} in {result.seconds:.2f} s: "
-               + ", ".join(f"{name} {n}" for name, n in result.rows.items()))
-    if result.failures:
-        for line in result.failures:
-            click.echo(f"model test failed: {line}", err=True)
-        raise SystemExit(1)
 
 
 def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:

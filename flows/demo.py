@@ -1,15 +1,20 @@
-"""`runlift demo`: a few weeks of training as real FIT files, imported into a fresh warehouse.
+"""`runlift demo`: the whole pipeline on a fresh machine, with no account and no network.
 
-Everything is written under one folder (``./demo`` by default): the settings file, a FIT inbox,
-a Garmin-style export archive (zip of zips) and the warehouse. The files are generated with
-Garmin's official encoder, deterministically for a given end date, so running the demo twice on
-the same day gives the same warehouse.
+Everything is written under one folder (``./demo`` by default): a local Strava API emulator
+(127.0.0.1, stopped at the end) seeded with a synthetic athlete's 16-week half-marathon block that
+ends today (dates relative to today, everything else deterministic); that athlete's gym sessions and
+every third run as real FIT files in an inbox (some runs exist in both places, as in real life,
+and the first weeks arrive as a Garmin "Export your data" zip of zips); then the ``nightly_sync``
+Prefect flow: Strava sync + FIT import → build → publish → dashboard. Running it twice gives the
+same warehouse (load timestamps aside).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,119 +23,142 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from flows import units as fmt
-from flows.settings import load_settings
 
 DEMO_ATHLETE = "demo"
 DEMO_TZ = "America/Denver"
+DEMO_CLIENT_ID = "12345"
+DEMO_CLIENT_SECRET = "emulator-secret"  # the local emulator's, not a real secret
 
-SETTINGS = f'''\
-# Settings for `runlift demo` (see `runlift init` for every setting).
-units = "metric"
+SETTINGS = '''\
+# Settings written by `runlift demo` (see `runlift init` for every setting).
+units = "{units}"
 
 [warehouse]
 path = "runlift.duckdb"
 
-[athletes.{DEMO_ATHLETE}]
-timezone = "{DEMO_TZ}"
+[athletes.{athlete}]
+timezone = "{tz}"
 body_mass_kg = 68.0
 sex = "female"
 max_hr_bpm = 188
 resting_hr_bpm = 48
 fit_inbox = ["inbox"]
+strava_token_file = "tokens/strava-{athlete}.json"
+
+[strava]
+client_id = "{client_id}"
+# the demo's local Strava API emulator (stopped when the demo ends)
+base_url = "{base_url}"
 '''
 
 QUERIES = [
-    ("Runs by week",
-     "SELECT date_trunc('week', start_time_local) AS week, count(*) AS runs, "
-     "round(sum(total_distance_m) / 1000, 1) AS km FROM raw.fit_sessions WHERE sport = 'running' "
-     "GROUP BY 1 ORDER BY 1"),
-    ("Strength volume by exercise",
-     "SELECT category, count(*) AS sets, sum(repetitions) AS reps, "
-     "round(sum(repetitions * weight_kg)) AS volume_kg FROM raw.fit_sets WHERE set_type = 'active' "
-     "GROUP BY 1 ORDER BY volume_kg DESC"),
-    ("Every imported file",
-     "SELECT status, file_type, count(*) AS files FROM raw.fit_files GROUP BY ALL ORDER BY ALL"),
+    ("Weeks where I lifted more than I ran, by session load",
+     "SELECT week_start, round(run_session_load_au) AS run_load, round(strength_session_load_au) AS lift_load "
+     "FROM marts.weekly_training_balance WHERE strength_session_load_au > run_session_load_au ORDER BY week_start"),
+    ("My longest run each month",
+     "SELECT date_trunc('month', local_date) AS month, round(max(distance_km), 1) AS longest_km "
+     "FROM marts.fct_activities WHERE sport_group = 'run' GROUP BY 1 ORDER BY 1"),
+    ("Knee-dominant vs hip-dominant hard sets this block",
+     "SELECT lower_pattern, count(*) AS hard_sets FROM marts.fct_strength_sets "
+     "WHERE is_hard_set AND lower_pattern IS NOT NULL GROUP BY 1"),
 ]
 
 
-def write_inbox(folder: Path, end_date: dt.date, weeks: int) -> tuple[Path, int]:
-    """Write the demo FIT files: most into ``inbox/``, the first week as a Garmin export zip."""
-    from connectors.fit.synth import demo_fit_files
-
-    files = demo_fit_files(end_date, tz=DEMO_TZ, weeks=weeks)
-    inbox = folder / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    for old in inbox.iterdir():
-        if old.is_file():
-            old.unlink()
-    first_week = [f for f in files if f[0] < (end_date - dt.timedelta(weeks=weeks - 1)).isoformat()]
-    rest = files[len(first_week):]
-    for name, data in rest:
+def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before: dt.date) -> int:
+    """Loose FIT files, plus the ones before ``export_weeks_before`` as a Garmin export zip of zips."""
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    inbox.mkdir(parents=True)
+    early = [f for f in files if f[0] < export_weeks_before.isoformat()]
+    for name, data in files[len(early):]:
         (inbox / name).write_bytes(data)
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in first_week:
+        for name, data in early:
             z.writestr(name, data)
     with zipfile.ZipFile(inbox / "garmin-export.zip", "w", zipfile.ZIP_STORED) as z:
         z.writestr("DI_CONNECT/DI-Connect-Fitness/profile.json", b"{}")
         z.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", inner.getvalue())
-    return inbox, len(files)
+    return len(files)
 
 
-def run_demo(folder: Path, *, weeks: int = 4, use_prefect: bool = True,
-             echo: Callable[[str], None] = print, end_date: dt.date | None = None) -> Path:
-    """Run the demo end to end; returns the warehouse path."""
+def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
+             end_date: dt.date | None = None) -> Path:
+    """Run the demo end to end; returns the working warehouse path."""
+    from connectors.fit.synth import season_fit_files
+    from connectors.strava.emulator import StravaEmulator
+    from connectors.strava.season import synthetic_season
+    from flows.nightly import nightly_sync, run_flow_for_cli
+    from flows.settings import load_settings
+
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "runlift.toml"
-    config.write_text(SETTINGS, encoding="utf-8")
-    end = end_date or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
-    inbox, n = write_inbox(folder, end, weeks)
-    settings = load_settings(config, athlete=DEMO_ATHLETE, env={})
-    for stale in folder.glob("runlift.duckdb*"):  # a fresh warehouse each time
+    for stale in [*folder.glob("runlift*.duckdb*"), *folder.glob("runlift*.html"), folder / "tokens"]:
         if stale.is_dir():
-            import shutil
-
             shutil.rmtree(stale)
-        else:
+        elif stale.exists():
             stale.unlink()
-    echo(f"wrote {n} FIT files ({weeks} weeks to {end}) into {inbox}")
-    paths = [str(p) for p in settings.athlete.fit_inbox]
-    if use_prefect:
-        from flows.import_fit import import_fit
+    end = end_date or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
+    season = synthetic_season(end, weeks=weeks, tz=DEMO_TZ)
+    files = season_fit_files(season)
+    n = write_inbox(folder / "inbox", files, end - dt.timedelta(weeks=max(weeks - 4, 1)))
+    echo(f"generated a {weeks}-week season ending {end}: {len(season)} Strava activities, {n} FIT files in {folder / 'inbox'}")
 
-        summary = import_fit(str(settings.db_path), settings.athlete_id, paths)
-    else:
-        from flows.fit_pipeline import import_paths
-
-        summary = import_paths(settings.db_path, settings.athlete_id, paths)
-    for line in summary.lines():
-        echo(line)
-    _print_weeks(settings.db_path, settings.units, echo)
-    echo(f"\nwarehouse: {settings.db_path}")
-    echo("try:")
+    emulator = StravaEmulator([dict(a) for a in season], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+    base_url = emulator.start()
+    saved_env = {k: os.environ.get(k) for k in ("STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "STRAVA_CLIENT_ID",
+                                                "RUNLIFT_STRAVA_BASE_URL")}
+    try:
+        config = folder / "runlift.toml"
+        config.write_text(SETTINGS.format(units=units, athlete=DEMO_ATHLETE, tz=DEMO_TZ, client_id=DEMO_CLIENT_ID,
+                                          base_url=base_url), encoding="utf-8")
+        os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
+                          STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url)
+        echo(f"local Strava API emulator on {base_url}; running the nightly_sync Prefect flow")
+        report, failure = run_flow_for_cli(nightly_sync, config=str(config), as_of=end)
+    finally:
+        emulator.stop()
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if failure:
+        raise RuntimeError(f"the demo's nightly_sync failed: {failure}")
+    settings = load_settings(config, athlete=DEMO_ATHLETE, env={})
+    _print_result(settings.published_path, settings.units, echo)
+    echo(f"\nworking warehouse: {settings.db_path}")
+    echo(f"published for dashboards: {settings.published_path}")
+    if report is not None and report.dashboard:
+        echo(f"dashboard: {report.dashboard}  (open it in a browser, or `runlift dashboard --serve --config {config}`)")
+    echo("\nthree queries to try:")
     for title, sql in QUERIES:
         echo(f"  # {title}\n  runlift sql --config {config} \"{sql}\"")
     return settings.db_path
 
 
-def _print_weeks(db: Path, units: str, echo: Callable[[str], None]) -> None:
-    con = duckdb.connect(str(db), read_only=True)
+def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> None:
+    con = duckdb.connect(str(published), read_only=True)
     try:
-        rows = con.execute("""
-            WITH runs AS (
-                SELECT date_trunc('week', start_time_local)::DATE AS week, sum(total_distance_m) AS m, count(*) AS n
-                FROM raw.fit_sessions WHERE sport = 'running' GROUP BY 1),
-            lifts AS (
-                SELECT date_trunc('week', s.start_time_local)::DATE AS week,
-                       count(DISTINCT s.file_sha256) AS sessions,
-                       sum(t.repetitions * t.weight_kg) AS volume_kg
-                FROM raw.fit_sessions s JOIN raw.fit_sets t USING (athlete_id, file_sha256)
-                WHERE s.sub_sport = 'strength_training' AND t.set_type = 'active' GROUP BY 1)
-            SELECT week, coalesce(runs.n, 0), runs.m, coalesce(lifts.sessions, 0), lifts.volume_kg
-            FROM runs FULL JOIN lifts USING (week) ORDER BY week""").fetchall()
+        week = con.execute("""
+            SELECT week_start, run_distance_m, run_count, longest_run_m, strength_sessions, strength_volume_load_kg,
+                   strength_share_of_session_load, impact_load_kbw, hard_sets_lower, hard_sets_upper,
+                   posterior_anterior_ratio_4w
+            FROM marts.weekly_training_balance ORDER BY week_start DESC LIMIT 1""").fetchone()
+        flags = con.execute("""SELECT date, severity, explanation FROM marts.training_flags
+                               ORDER BY date DESC LIMIT 6""").fetchall()
     finally:
         con.close()
-    echo("\nweek of      runs  distance    gym  volume")
-    for week, n, m, sessions, vol in rows:
-        echo(f"{week}  {n:>4}  {fmt.distance(m or 0, units):>9}  {sessions:>4}  {fmt.mass(vol or 0, units):>8}")
+    if week:
+        (wk, dist, runs, longest, gym, vol, share, impact, lower, upper, pa) = week
+        echo(f"\nthis week (from {wk}): {runs} runs, {fmt.distance(dist, units)} (longest {fmt.distance(longest, units)}); "
+             f"{gym} gym sessions, {fmt.mass(vol, units)} volume load, hard sets {lower} lower / {upper} upper")
+        share_txt = f"{share * 100:.0f} %" if share is not None else "-"
+        pa_txt = f"{pa:.2f}" if pa is not None else "-"
+        echo(f"  strength share of session load {share_txt}; impact load {impact:.0f} kBW; "
+             f"posterior:anterior (4 weeks) {pa_txt}")
+    echo("latest flags:")
+    for date, severity, text in flags:
+        echo(f"  {date} {severity}: {text}")
+    if not flags:
+        echo("  none")

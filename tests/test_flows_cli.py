@@ -82,24 +82,43 @@ def test_cli_errors_are_one_clear_line(tmp_path):
     assert no_paths.returncode == 2 and "fit_inbox" in no_paths.stderr
 
 
-def test_demo_runs_and_twice_gives_the_same_warehouse(tmp_path):
+def marts_content(published) -> dict:
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT * FROM marts.{t} ORDER BY ALL").fetchall()
+                for t in ("fct_activities", "fct_strength_sets", "daily_training_load", "weekly_training_balance",
+                          "training_flags")}
+    finally:
+        con.close()
+
+
+def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server, tmp_path):
     import datetime as dt
 
     from flows.demo import run_demo
 
     lines: list[str] = []
-    end = dt.date(2026, 3, 20)  # spans the US daylight-saving change on 2026-03-08
-    db = run_demo(tmp_path / "demo", weeks=3, use_prefect=False, echo=lines.append, end_date=end)
-    first = snapshot(db)
-    assert any("0 rejected" in line for line in lines)
+    end = dt.date(2026, 3, 20)  # the block spans the US daylight-saving change on 2026-03-08
+    db = run_demo(tmp_path / "demo", weeks=6, echo=lines.append, end_date=end)
+    published = db.with_name("runlift.published.duckdb")
+    first, first_marts = snapshot(db), marts_content(published)
+    text = "\n".join(lines)
+    assert "this week" in text and "three queries to try" in text and str(published) in text
     con = duckdb.connect(str(db), read_only=True)
     offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
                                   FROM raw.fit_sessions GROUP BY 1""").fetchall())
     assert offsets == {True: -7 * 3600, False: -6 * 3600}  # MST, then MDT
     assert con.execute("SELECT count(*) FROM raw.fit_files WHERE first_path LIKE '%garmin-export.zip!/%'").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM raw.strava_activities").fetchone()[0] > 20
+    # some workouts exist in both sources and count once
+    assert con.execute("SELECT count(*) FROM intermediate.int_workouts WHERE sources = 'fit+strava'").fetchone()[0] > 5
     con.close()
-    run_demo(tmp_path / "demo", weeks=3, use_prefect=False, echo=lines.append, end_date=end)
+    run_demo(tmp_path / "demo", weeks=6, echo=lines.append, end_date=end)
     assert snapshot(db) == first
+    second_marts = marts_content(published)
+    for table, rows in first_marts.items():
+        diff = [(a, b) for a, b in zip(rows, second_marts[table]) if a != b]
+        assert len(rows) == len(second_marts[table]) and not diff, (table, diff[:2])
 
 
 def test_prefect_yaml_entrypoints_resolve():

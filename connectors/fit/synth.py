@@ -663,3 +663,49 @@ def demo_fit_files(end_date: dt.date, tz: str = "America/Denver", weeks: int = 4
             out.append((f"{local:%Y-%m-%d-%H-%M-%S}-strength.fit", data))
     out.sort(key=lambda fb: fb[0])
     return out
+
+
+def demo_strength_sets(seed: int, index: int, progress: float) -> list[SynthSet]:
+    """A realistic gym session's sets (4-6 exercises x 3 sets), deterministic given the arguments.
+
+    ``index`` rotates through three session templates (squat / deadlift / mixed days) and
+    ``progress`` (0-1) moves the working weights up through a training block.
+    """
+    return _demo_strength_sets(random.Random(seed), _SESSIONS[index % len(_SESSIONS)], min(max(progress, 0.0), 1.0))
+
+
+def season_fit_files(season: list[dict], *, run_every: int = 3, serial_number: int = 3_900_004_242) -> list[tuple[str, bytes]]:
+    """FIT files for a Strava-shaped season (connectors.strava.season): every strength session and
+    every ``run_every``-th recorded run, with the same start time, duration and distance, as a
+    watch would have recorded them before Garmin Connect uploaded them to Strava."""
+    out: list[tuple[str, bytes]] = []
+    dated = sorted((a for a in season if not a.get("manual")), key=lambda a: a["start_date"])
+    if not dated:
+        return out
+    first = dt.datetime.fromisoformat(dated[0]["start_date"].replace("Z", "+00:00"))
+    last = dt.datetime.fromisoformat(dated[-1]["start_date"].replace("Z", "+00:00"))
+    span = max((last - first).total_seconds(), 1.0)
+    run_count = gym_count = 0
+    for a in dated:
+        start = dt.datetime.fromisoformat(a["start_date"].replace("Z", "+00:00"))
+        offset = int(float(a.get("utc_offset") or 0))
+        local = (start + dt.timedelta(seconds=offset)).replace(tzinfo=None)
+        seed = int(a["id"]) % (2**31)
+        if a.get("sport_type") == "WeightTraining":
+            sets = demo_strength_sets(seed, gym_count, (start - first).total_seconds() / span)
+            gym_count += 1
+            data = encode_strength(start_utc=start, utc_offset_s=offset, sets=sets,
+                                   avg_hr=int(a.get("average_heartrate") or 110), seed=seed, serial_number=serial_number)
+            out.append((f"{local:%Y-%m-%d-%H-%M-%S}-strength.fit", data))
+        elif a.get("sport_type") in ("Run", "TrailRun") and float(a.get("distance") or 0) > 0:
+            run_count += 1
+            if run_count % run_every:
+                continue
+            data = encode_run(start_utc=start, utc_offset_s=offset, duration_s=int(a["elapsed_time"]),
+                              distance_m=float(a["distance"]), avg_hr=int(a.get("average_heartrate") or 150),
+                              cadence_spm=2 * float(a.get("average_cadence") or 84.0),
+                              ascent_m=float(a.get("total_elevation_gain") or 30.0), seed=seed,
+                              serial_number=serial_number,
+                              sub_sport="trail" if a.get("sport_type") == "TrailRun" else "generic")
+            out.append((f"{local:%Y-%m-%d-%H-%M-%S}-run.fit", data))
+    return out

@@ -8,8 +8,8 @@ rpe_median AS (
     FROM workouts WHERE rpe IS NOT NULL GROUP BY ALL
 ),
 sets AS (
-    SELECT athlete_id, activity_key, sum(volume_load_kg) AS volume_load_kg, count(*) AS sets,
-           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw) AS knee_load_kbw
+    SELECT athlete_id, activity_key, sum(volume_load_kg ORDER BY set_index) AS volume_load_kg, count(*) AS sets,
+           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw ORDER BY set_index) AS knee_load_kbw
     FROM marts.fct_strength_sets GROUP BY ALL
 ),
 running AS (

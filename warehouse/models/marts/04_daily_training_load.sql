@@ -11,7 +11,7 @@ set_days AS (
            count(*) FILTER (WHERE is_hard_set AND body_region = 'core') AS hard_sets_core,
            count(*) FILTER (WHERE is_hard_set AND lower_pattern = 'knee') AS hard_sets_knee,
            count(*) FILTER (WHERE is_hard_set AND lower_pattern = 'hip') AS hard_sets_hip,
-           sum(knee_load_kbw) AS strength_knee_load_kbw
+           sum(knee_load_kbw ORDER BY activity_key, set_index) AS strength_knee_load_kbw
     FROM marts.fct_strength_sets GROUP BY ALL
 ),
 bounds AS (
@@ -25,17 +25,17 @@ spine AS (
 ),
 act_days AS (
     SELECT athlete_id, local_date,
-           sum(distance_m) FILTER (WHERE sport_group = 'run') AS run_distance_m,
+           sum(distance_m ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_distance_m,
            count(*) FILTER (WHERE sport_group = 'run') AS run_count,
-           sum(moving_time_s) FILTER (WHERE sport_group = 'run') AS run_time_s,
-           sum(impact_load_kbw) FILTER (WHERE sport_group = 'run') AS run_impact_kbw,
-           sum(strength_volume_load_kg) AS strength_volume_load_kg,
+           sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_time_s,
+           sum(impact_load_kbw ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_impact_kbw,
+           sum(strength_volume_load_kg ORDER BY activity_key) AS strength_volume_load_kg,
            count(*) FILTER (WHERE sport_group = 'strength') AS strength_sessions,
-           sum(moving_time_s) FILTER (WHERE sport_group = 'strength') AS strength_time_s,
-           sum(session_load_au) FILTER (WHERE sport_group = 'run') AS run_session_load_au,
-           sum(session_load_au) FILTER (WHERE sport_group = 'strength') AS strength_session_load_au,
-           sum(session_load_au) FILTER (WHERE sport_group = 'other') AS other_session_load_au,
-           sum(impact_load_kbw) AS impact_load_kbw
+           sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_time_s,
+           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_session_load_au,
+           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_session_load_au,
+           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'other') AS other_session_load_au,
+           sum(impact_load_kbw ORDER BY activity_key) AS impact_load_kbw
     FROM acts GROUP BY ALL
 ),
 mass AS (

@@ -11,23 +11,23 @@ weeks AS (
     SELECT
         athlete_id, week_start,
         count(*)::INTEGER AS days_in_data,
-        sum(run_distance_m) AS run_distance_m,
+        sum(run_distance_m ORDER BY date) AS run_distance_m,
         sum(run_count)::INTEGER AS run_count,
-        sum(run_time_s) AS run_time_s,
+        sum(run_time_s ORDER BY date) AS run_time_s,
         sum(strength_sessions)::INTEGER AS strength_sessions,
-        sum(strength_time_s) AS strength_time_s,
-        sum(strength_volume_load_kg) AS strength_volume_load_kg,
+        sum(strength_time_s ORDER BY date) AS strength_time_s,
+        sum(strength_volume_load_kg ORDER BY date) AS strength_volume_load_kg,
         sum(hard_sets_lower)::INTEGER AS hard_sets_lower,
         sum(hard_sets_upper)::INTEGER AS hard_sets_upper,
         sum(hard_sets_core)::INTEGER AS hard_sets_core,
         sum(hard_sets_knee)::INTEGER AS hard_sets_knee,
         sum(hard_sets_hip)::INTEGER AS hard_sets_hip,
-        sum(run_session_load_au) AS run_session_load_au,
-        sum(strength_session_load_au) AS strength_session_load_au,
-        sum(total_session_load_au) AS total_session_load_au,
-        sum(impact_load_kbw) AS impact_load_kbw,
-        avg(total_session_load_au) AS mean_load,
-        stddev_pop(total_session_load_au) AS sd_load
+        sum(run_session_load_au ORDER BY date) AS run_session_load_au,
+        sum(strength_session_load_au ORDER BY date) AS strength_session_load_au,
+        sum(total_session_load_au ORDER BY date) AS total_session_load_au,
+        sum(impact_load_kbw ORDER BY date) AS impact_load_kbw,
+        avg(total_session_load_au ORDER BY date) AS mean_load,
+        stddev_pop(total_session_load_au ORDER BY date) AS sd_load
     FROM days GROUP BY ALL
 ),
 final AS (
