@@ -9,6 +9,7 @@ from flows.settings import Settings
 from warehouse import db as wdb
 from warehouse.lock import write_lock
 from warehouse.models import AthleteParams, BuildResult, build
+from warehouse.publish import PublishResult, publish
 
 
 def athlete_params(settings: Settings) -> list[AthleteParams]:
@@ -30,5 +31,15 @@ def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_ti
             result = build(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
             con.execute("CHECKPOINT")
             return result
+        finally:
+            con.close()
+
+
+def publish_warehouse(settings: Settings, *, lock_timeout_s: float = 600.0) -> PublishResult:
+    """Write the read-only copy for dashboards (under the write lock)."""
+    with write_lock(settings.db_path, lock_timeout_s):
+        con = wdb.connect(settings.db_path)
+        try:
+            return publish(con, settings.published_path, include_location=settings.publish.include_location)
         finally:
             con.close()

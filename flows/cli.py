@@ -318,6 +318,30 @@ def backfill(settings: Settings, wait: bool, as_of: Any) -> None:
     _run_night(settings, "backfill", wait=wait, as_of=as_of.date() if as_of else None)
 
 
+@main.command("build")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the marts, YYYY-MM-DD (default: today in the athlete's time zone).")
+@click.option("--publish/--no-publish", default=True, show_default=True,
+              help="Publish the read-only copy for dashboards after building.")
+@common_options
+def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
+    """Rebuild the staging views and the marts (idempotent; one transaction), then publish them."""
+    from flows.build import build_warehouse
+
+    result = build_warehouse(settings, as_of.date() if as_of else None)
+    click.echo(f"built marts as of {result.as_of} in {result.seconds:.2f} s: "
+               + ", ".join(f"{name} {n}" for name, n in result.rows.items()))
+    if result.failures:
+        for line in result.failures:
+            click.echo(f"model test failed: {line}", err=True)
+        raise SystemExit(1)
+    if publish:
+        from flows.build import publish_warehouse
+
+        published = publish_warehouse(settings)
+        click.echo(f"published for dashboards: {published.path}")
+
+
 @main.group()
 def strava() -> None:
     """Strava: authorize, sync, forget, and a local Strava API emulator."""

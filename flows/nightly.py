@@ -21,14 +21,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows import units as fmt
-from flows.build import build_warehouse
+from flows.build import build_warehouse, publish_warehouse
 from flows.fit_pipeline import ImportSummary, import_paths
 from flows.settings import Settings, load_settings
 from flows.strava_sync import SyncResult, sync_paths
 from warehouse import db as wdb
-from warehouse.lock import write_lock
 from warehouse.models import BuildResult
-from warehouse.publish import PublishResult, publish
+from warehouse.publish import PublishResult
 
 
 @dataclass
@@ -78,13 +77,7 @@ def build_marts(config: str | None, as_of: dt.date | None) -> BuildResult:
 
 @task(name="publish")
 def publish_for_dashboards(config: str | None) -> PublishResult:
-    settings = load_settings(config, require_athlete=False)
-    with write_lock(settings.db_path):
-        con = wdb.connect(settings.db_path)
-        try:
-            return publish(con, settings.published_path, include_location=settings.publish.include_location)
-        finally:
-            con.close()
+    return publish_warehouse(load_settings(config, require_athlete=False))
 
 
 @task(name="write-dashboard")
