@@ -2,16 +2,39 @@
 
     python -m warehouse.docgen > docs/warehouse.md
 
-A test fails when the committed file is stale, so the SQL reference cannot drift from the schema.
+The reference is rendered from a fresh warehouse that has been migrated, built (with no data) and
+published, so it documents every raw table, staging view, intermediate model, mart and ops table
+with its columns, says which of them the published file holds, and ends with example queries
+(``EXAMPLE_QUERIES``) that run against the published file. A test fails when the committed file is
+stale, so the SQL reference cannot drift from the schema; another runs every example query
+against a published demo file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sys
 import tempfile
 from pathlib import Path
 
 from warehouse import db as wdb
+from warehouse.models import build, model_files
+from warehouse.publish import publish
+
+# Any date works: the models are built without data; it only has to be fixed so the output is stable.
+DOC_AS_OF = dt.date(2000, 1, 1)
+LAYERS = ("raw", "staging", "intermediate", "marts", "ops")
+LAYER_TEXT = {
+    "raw": "What the importers load, as the sources give it (renamed to SI units). Not published.",
+    "staging": "One view per source table: usable rows only, typed, converted, no positions. Rebuilt by "
+               "every `runlift build`.",
+    "intermediate": "Building blocks of the marts (FIT and Strava matched into workouts, exercise "
+                    "classification). Not published.",
+    "marts": "What the questions are asked of. Rebuilt by every `runlift build`; all of them are published.",
+    "ops": "Pipeline state in the working warehouse: imports, Strava sync, rate limits, migrations. The "
+           "published file has copies of some (for `runlift status`).",
+}
 
 HEADER = """\
 # The warehouse: tables and columns
@@ -22,32 +45,241 @@ same text `SELECT * FROM duckdb_columns()` shows in the DuckDB CLI). Do not edit
 Conventions: SI units (metres, seconds, kilograms, m/s); `_utc` columns are UTC without a time
 zone; `_local` columns are the athlete's wall-clock time where the source gives it; every row
 carries `athlete_id`.
+
+Two files: the **working warehouse** (`runlift.duckdb`, every schema below, written by the nightly
+job) and the **published file** (`runlift.published.duckdb`, read-only copy for dashboards and
+queries: the marts, some staging models as tables, and a little pipeline state; see
+[The published file](#the-published-file) and docs/dashboards.md). Each section says whether, and
+as what, its table is published. Grain is the one-line comment of the model (`COMMENT ON`) and the
+`-- grain:` line at the top of its SQL file (`warehouse/models/`).
 """
+
+# Tables that exist only in the published file: where they come from and what their columns mean.
+# render() fails when the published file gains a table or a column not described here.
+PUBLISHED_ONLY = {
+    "ops.fit_files": ("`raw.fit_files` without `blob_path` (the columns are described there).", None),
+    "ops.import_runs": ("A copy of `ops.import_runs`.", None),
+    "ops.strava_sync_runs": ("A copy of `ops.strava_sync_runs`.", None),
+    "ops.strava_rate_limit": ("A copy of `ops.strava_rate_limit`.", None),
+    "ops.strava_activity_counts": ("Per athlete, a summary of `raw.strava_activities` for `runlift status`.", {
+        "athlete_id": "runlift athlete id.",
+        "activities": "Strava activities not deleted at Strava.",
+        "run_distance_m": "Their running distance (Run, TrailRun, VirtualRun), metres.",
+        "deleted": "Activities deleted at Strava since they were imported.",
+        "with_streams": "Activities whose streams were fetched.",
+    }),
+    "ops.published": ("One row: when this file was published.", {
+        "published_at": "When the file was written, UTC.",
+        "as_of_date": "The as-of date the marts were built for (`marts.dim_athlete.as_of_date`).",
+        "include_location": "Whether `staging.stg_fit__positions` is in the file (setting `publish.include_location`).",
+    }),
+    "staging.stg_fit__positions": ("From `raw.fit_records`, only when the setting `publish.include_location` "
+                                   "is true (off by default).", {
+        "athlete_id": "runlift athlete id.",
+        "file_sha256": "The FIT file.",
+        "record_index": "Position of the record in the file (0-based).",
+        "recorded_at": "Time of the sample, UTC.",
+        "position_lat_deg": "Latitude, degrees (WGS84).",
+        "position_long_deg": "Longitude, degrees (WGS84).",
+    }),
+}
+
+# Questions and the SQL that answers them, against the published file (`duckdb -readonly
+# runlift.published.duckdb`, or `runlift sql "..."`). "Recent" windows end at the athlete's as-of
+# date (marts.dim_athlete), not at today, so they also work on an old file.
+EXAMPLE_QUERIES: list[tuple[str, str]] = [
+    ("My longest run each month", """\
+SELECT athlete_id, date_trunc('month', local_date)::DATE AS month,
+       round(max(distance_km), 1) AS longest_km, arg_max(name, distance_km) AS run
+FROM marts.fct_activities
+WHERE sport_group = 'run'
+GROUP BY ALL
+ORDER BY athlete_id, month"""),
+    ("Weeks where I lifted more than I ran, by session load (lifted_more first; when no week "
+     "qualifies, the closest weeks lead)", """\
+SELECT athlete_id, week_start, round(run_session_load_au) AS run_load_au,
+       round(strength_session_load_au) AS lift_load_au,
+       round(100 * strength_share_of_session_load) AS lift_share_pct,
+       strength_session_load_au > run_session_load_au AS lifted_more
+FROM marts.weekly_training_balance
+WHERE strength_sessions > 0
+ORDER BY lifted_more DESC, strength_share_of_session_load DESC"""),
+    ("Knee-dominant vs hip-dominant hard sets this block (the last 12 weeks)", """\
+SELECT s.athlete_id, s.lower_pattern, count(*) AS hard_sets,
+       round(sum(s.volume_load_kg)) AS volume_load_kg, round(sum(s.knee_load_kbw), 2) AS knee_load_kbw
+FROM marts.fct_strength_sets s
+JOIN marts.dim_athlete a USING (athlete_id)
+WHERE s.is_hard_set AND s.lower_pattern IN ('knee', 'hip')
+  AND s.local_date > a.as_of_date - 84
+GROUP BY ALL
+ORDER BY s.athlete_id, s.lower_pattern"""),
+    ("This week's balance", """\
+SELECT athlete_id, week_start, days_in_data, run_count, round(run_distance_km, 1) AS run_km,
+       strength_sessions, round(strength_volume_load_kg) AS volume_load_kg,
+       round(100 * strength_share_of_session_load) AS lift_share_pct,
+       round(impact_load_kbw, 1) AS impact_kbw, hard_sets_lower, hard_sets_upper,
+       round(posterior_anterior_ratio_4w, 2) AS hip_to_knee_4w, flags_count
+FROM marts.weekly_training_balance
+QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1"""),
+    ("Flags of the last 30 days", """\
+SELECT f.athlete_id, f.date, f.severity, f.flag, f.explanation
+FROM marts.training_flags f
+JOIN marts.dim_athlete a USING (athlete_id)
+WHERE f.date > a.as_of_date - 30
+ORDER BY f.athlete_id, f.date DESC"""),
+    ("ACWR and form over the last 8 weeks", """\
+SELECT d.athlete_id, d.date, round(d.acute_impact_kbw, 1) AS acute_kbw,
+       round(d.chronic_impact_kbw, 1) AS chronic_kbw, round(d.acwr, 2) AS acwr,
+       round(d.fitness_au) AS fitness, round(d.fatigue_au) AS fatigue, round(d.form_au) AS form
+FROM marts.daily_training_load d
+JOIN marts.dim_athlete a USING (athlete_id)
+WHERE d.date > a.as_of_date - 56
+ORDER BY d.athlete_id, d.date"""),
+    ("Runs counted from both sources (a FIT file and Strava, counted once)", """\
+SELECT athlete_id, local_date, name, round(distance_km, 2) AS km,
+       left(fit_file_sha256, 12) AS fit_file, strava_activity_id
+FROM marts.fct_activities
+WHERE sport_group = 'run' AND sources = 'fit+strava'
+ORDER BY athlete_id, local_date DESC"""),
+    ("Best estimated 1RM per exercise", """\
+SELECT athlete_id, exercise_category, exercise_name, round(max(e1rm_kg), 1) AS best_e1rm_kg,
+       arg_max(local_date, e1rm_kg) AS on_date,
+       arg_max(repetitions || ' x ' || weight_kg || ' kg', e1rm_kg) AS best_set
+FROM marts.fct_strength_sets
+WHERE e1rm_kg IS NOT NULL
+GROUP BY ALL
+ORDER BY athlete_id, best_e1rm_kg DESC"""),
+    ("Impact load per km by month", """\
+SELECT athlete_id, date_trunc('month', local_date)::DATE AS month,
+       round(sum(distance_km), 1) AS run_km, round(sum(impact_load_kbw), 1) AS impact_kbw,
+       round(sum(impact_load_kbw) / nullif(sum(distance_km), 0), 2) AS kbw_per_km
+FROM marts.fct_activities
+WHERE sport_group = 'run'
+GROUP BY ALL
+ORDER BY athlete_id, month"""),
+    ("Rest days per week", """\
+SELECT athlete_id, date_trunc('week', date)::DATE AS week_start, count(*) AS days_in_data,
+       count(*) FILTER (WHERE total_session_load_au = 0) AS rest_days
+FROM marts.daily_training_load
+GROUP BY ALL
+ORDER BY athlete_id, week_start"""),
+]
+
+_CREATE_RE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:VIEW|TABLE)\s+([a-z_]+\.[a-z0-9_]+)", re.I)
+_GRAIN_RE = re.compile(r"^--\s*grain:\s*(.+?)\s*$", re.M | re.I)
+
+
+def model_grains() -> dict[str, str]:
+    """``schema.name`` → the ``-- grain:`` line of its model file."""
+    out = {}
+    for _layer, _name, sql in model_files():
+        created, grain = _CREATE_RE.search(sql), _GRAIN_RE.search(sql)
+        if created and grain:
+            out[created.group(1)] = grain.group(1).rstrip(".")
+    return out
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _objects(con, database: str) -> list[tuple[str, str, str, str]]:
+    """(schema, name, kind, comment) of every table and view of ``database``, in layer order."""
+    rows = con.execute("""
+        SELECT schema_name, table_name, 'table', comment FROM duckdb_tables() WHERE database_name = ?
+        UNION ALL
+        SELECT schema_name, view_name, 'view', comment FROM duckdb_views() WHERE database_name = ? AND NOT internal
+    """, [database, database]).fetchall()
+    rows = [r for r in rows if r[0] in LAYERS]
+    return sorted(rows, key=lambda r: (LAYERS.index(r[0]), r[1]))
+
+
+def _columns(con, database: str, schema: str, name: str) -> list[tuple[str, str, str | None]]:
+    return con.execute("""
+        SELECT column_name, data_type, comment FROM duckdb_columns()
+        WHERE database_name = ? AND schema_name = ? AND table_name = ? ORDER BY column_index""",
+                       [database, schema, name]).fetchall()
 
 
 def render(db_path: Path) -> str:
+    """The whole of docs/warehouse.md, from a new warehouse at ``db_path`` (and a file beside it)."""
+    published_path = db_path.with_name(db_path.stem + ".published.duckdb")
     con = wdb.connect(db_path)
     try:
-        out = [HEADER]
-        tables = con.execute("""
-            SELECT schema_name, table_name, comment FROM duckdb_tables()
-            WHERE schema_name IN ('raw', 'staging', 'marts', 'ops') ORDER BY schema_name = 'ops', schema_name, table_name
-        """).fetchall()
-        views = con.execute("""
-            SELECT schema_name, view_name, comment FROM duckdb_views()
-            WHERE schema_name IN ('staging', 'marts') AND NOT internal ORDER BY schema_name, view_name
-        """).fetchall()
-        for schema, name, comment in [*tables, *views]:
-            out.append(f"\n## `{schema}.{name}`\n\n{comment or ''}\n")
+        build(con, as_of=DOC_AS_OF, athletes=[], check=False)
+        publish(con, published_path, include_location=True)
+        working_db = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH '{published_path}' AS pubdoc (READ_ONLY)")
+        grains = model_grains()
+        published = {(s, n): c for s, n, _k, c in _objects(con, "pubdoc")}
+        objects = _objects(con, working_db)
+        out = [HEADER, "Contents:\n"]
+        for layer in LAYERS:
+            names = ", ".join(f"`{n}`" for s, n, _k, _c in objects if s == layer)
+            out.append(f"- **{layer}**: {names}")
+        out.append("- [The published file](#the-published-file)\n- [Example queries](#example-queries)\n")
+        current_layer = None
+        for schema, name, kind, comment in objects:
+            if schema != current_layer:
+                current_layer = schema
+                out.append(f"\n## Layer `{schema}`\n\n{LAYER_TEXT[schema]}\n")
+            where = ("published as a table" if kind == "view" else "published") if (schema, name) in published \
+                else "not published"
+            facts = [f"{kind.capitalize()}, {where}."]
+            if f"{schema}.{name}" in grains:
+                facts.append(f"Grain: {grains[schema + '.' + name]}.")
+            out.append(f"\n### `{schema}.{name}`\n\n{comment or ''}\n\n*{' '.join(facts)}*\n")
             out.append("| column | type | meaning |\n|---|---|---|")
-            for col, dtype, ccomment in con.execute("""
-                SELECT column_name, data_type, comment FROM duckdb_columns()
-                WHERE schema_name = ? AND table_name = ? ORDER BY column_index""", [schema, name]).fetchall():
-                text = (ccomment or "").replace("|", "\\|")
-                out.append(f"| `{col}` | {dtype} | {text} |")
+            for col, dtype, ccomment in _columns(con, working_db, schema, name):
+                out.append(f"| `{col}` | {dtype} | {_cell(ccomment)} |")
+        out.append(_published_section(con, objects, published))
+        out.append(_examples_section())
+        con.execute("DETACH pubdoc")
         return "\n".join(out) + "\n"
     finally:
         con.close()
+
+
+def _published_section(con, objects, published: dict[tuple[str, str], str | None]) -> str:
+    working = {(s, n) for s, n, _k, _c in objects}
+    out = ["\n## The published file\n",
+           "A read-only copy written after every build (`warehouse/publish.py`), DuckDB storage version "
+           f"{wdb.STORAGE_VERSION} (opens in DuckDB 1.4 and later), renamed into place atomically. It holds "
+           "no `raw.*` or `intermediate.*` table and no positions unless `publish.include_location` is true. "
+           "Open it read-only; how to connect dashboards to it: docs/dashboards.md.\n",
+           "| table | from |\n|---|---|"]
+    described = []
+    for schema, name in sorted(published, key=lambda k: (LAYERS.index(k[0]), k[1])):
+        key = f"{schema}.{name}"
+        if key in PUBLISHED_ONLY:
+            source, columns = PUBLISHED_ONLY[key]
+            if columns is not None:
+                described.append((schema, name, source, columns))
+        elif (schema, name) in working:
+            source = f"`{key}` above, same columns" + (" (materialised from the view)"
+                                                      if name.startswith("stg_") else "")
+        else:
+            raise RuntimeError(f"the published file has {key}, which docgen does not describe: add it to PUBLISHED_ONLY")
+        out.append(f"| `{key}` | {source} |")
+    for schema, name, source, notes in described:
+        out.append(f"\n### `{schema}.{name}` (published file only)\n\n{published[(schema, name)] or source}\n")
+        out.append("| column | type | meaning |\n|---|---|---|")
+        for col, dtype, _comment in _columns(con, "pubdoc", schema, name):
+            if col not in notes:
+                raise RuntimeError(f"column {schema}.{name}.{col} of the published file is not described in "
+                                   "warehouse/docgen.py PUBLISHED_ONLY")
+            out.append(f"| `{col}` | {dtype} | {_cell(notes[col])} |")
+    return "\n".join(out)
+
+
+def _examples_section() -> str:
+    out = ["\n## Example queries\n",
+           "Against the published file: `duckdb -readonly runlift.published.duckdb`, or "
+           "`runlift sql \"...\"`. Windows such as \"the last 30 days\" end at the athlete's as-of date "
+           "(`marts.dim_athlete.as_of_date`). A test runs every one of them against a published demo file."]
+    for i, (question, sql) in enumerate(EXAMPLE_QUERIES, 1):
+        out.append(f"\n### {i}. {question}\n\n```sql\n{sql};\n```")
+    return "\n".join(out)
 
 
 def main() -> None:

@@ -212,6 +212,12 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, activities: list
                     WHERE t.athlete_id = ? AND t.activity_id = b.activity_id
                       AND (t.payload::VARCHAR <> b.payload OR t.deleted_at IS NOT NULL)""",
                                       [now, state.athlete_id]).fetchone()[0]
+                # streams of an activity whose start, distance or sport changed are fetched again:
+                # drop the old ones now (rare), so storing streams never needs a delete
+                con.execute("""DELETE FROM raw.strava_streams s WHERE s.athlete_id = ? AND s.activity_id IN (
+                                   SELECT t.activity_id FROM raw.strava_activities t JOIN _rl_page b USING (activity_id)
+                                   WHERE t.athlete_id = ? AND t.streams_status IS NULL)""",
+                            [state.athlete_id, state.athlete_id])
                 cols = ", ".join(TYPED.names)
                 con.execute(f"""
                     INSERT INTO raw.strava_activities ({cols}, athlete_id, first_fetched_at, fetched_at)
@@ -299,14 +305,14 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
     status = "ok" if streams is not None else "none"
     now = utcnow()
     with _Tx(con):
-        con.execute("DELETE FROM raw.strava_streams WHERE athlete_id = ? AND activity_id = ?", [athlete_id, activity_id])
         if rows:
             tbl = pa.Table.from_pylist(rows, schema=pa.schema([
                 ("stream_type", pa.string()), ("series_type", pa.string()), ("original_size", pa.int32()),
                 ("resolution", pa.string()), ("data", pa.list_(pa.float64()))]))
             con.register("_rl_streams", tbl)
             try:
-                con.execute("""INSERT INTO raw.strava_streams BY NAME
+                # INSERT OR REPLACE: a delete per activity costs a scan of the whole streams table
+                con.execute("""INSERT OR REPLACE INTO raw.strava_streams BY NAME
                                SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, *, ?::TIMESTAMP AS fetched_at
                                FROM _rl_streams""", [athlete_id, activity_id, now])
             finally:
