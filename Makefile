@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev bench clean
+.PHONY: demo test install dev bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,15 @@ dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/runlift demo
 
-test: dev
+# The browser tests use Debian's Chromium (never `playwright install`: it downloads browsers).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+		echo "note: /usr/bin/chromium missing and not root: the browser tests will be skipped (sudo apt-get install chromium)"; \
+	fi
+
+test: dev chromium
 	$(BIN)/python -m pytest -q
 
 bench: dev

@@ -340,6 +340,27 @@ def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
 
         published = publish_warehouse(settings)
         click.echo(f"published for dashboards: {published.path}")
+        from flows.dashboard import write_dashboard_file
+
+        click.echo(f"dashboard: {write_dashboard_file(settings)}")
+
+
+@main.command()
+@click.option("--serve", "serve_it", is_flag=True, help="Serve the dashboard on 127.0.0.1, redrawn on every request, until Ctrl-C.")
+@click.option("--port", type=int, default=0, show_default=True, help="Port for --serve (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="With --serve: open it in this machine's browser.")
+@common_options
+def dashboard(settings: Settings, serve_it: bool, port: int, open_browser: bool) -> None:
+    """Write runlift's self-contained HTML dashboard beside the published file (or serve it)."""
+    from flows.dashboard import DashboardError, serve, write_dashboard_file
+
+    try:
+        if serve_it:
+            serve(settings, port=port, open_browser=open_browser, echo=click.echo)
+        else:
+            click.echo(f"wrote {write_dashboard_file(settings)}")
+    except DashboardError as exc:
+        raise Failure(str(exc)) from None
 
 
 @main.group()

@@ -81,13 +81,10 @@ def publish_for_dashboards(config: str | None) -> PublishResult:
 
 
 @task(name="write-dashboard")
-def write_dashboard(config: str | None) -> Path | None:
-    settings = load_settings(config, require_athlete=False)
-    try:
-        from flows.dashboard import write_dashboard_file
-    except ImportError:  # the dashboard module is optional in minimal installs
-        return None
-    return write_dashboard_file(settings)
+def write_dashboard(config: str | None) -> Path:
+    from flows.dashboard import write_dashboard_file
+
+    return write_dashboard_file(load_settings(config, require_athlete=False))
 
 
 def _summary_markdown(settings: Settings, report: NightReport) -> str:
