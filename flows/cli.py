@@ -363,6 +363,23 @@ def dashboard(settings: Settings, serve_it: bool, port: int, open_browser: bool)
         raise Failure(str(exc)) from None
 
 
+@main.command("export")
+@click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for one Parquet file per published marts/staging table.")
+@common_options
+def export_cmd(settings: Settings, parquet_dir: str) -> None:
+    """Export the published file as Parquet (reads only the published file, read-only)."""
+    from warehouse.export import export_parquet
+
+    published = settings.published_path
+    if not published.exists():
+        raise Failure(f"no published file at {published}; run `runlift build` first")
+    written = export_parquet(published, Path(parquet_dir))
+    for name, path in written.items():
+        click.echo(f"{name}: {path}")
+    click.echo(f"exported {len(written)} tables from {published}")
+
+
 @main.group()
 def strava() -> None:
     """Strava: authorize, sync, forget, and a local Strava API emulator."""

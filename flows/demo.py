@@ -52,9 +52,10 @@ base_url = "{base_url}"
 '''
 
 QUERIES = [
-    ("Weeks where I lifted more than I ran, by session load",
-     "SELECT week_start, round(run_session_load_au) AS run_load, round(strength_session_load_au) AS lift_load "
-     "FROM marts.weekly_training_balance WHERE strength_session_load_au > run_session_load_au ORDER BY week_start"),
+    ("Weeks by how much of the session load was lifting",
+     "SELECT week_start, round(run_session_load_au) AS run_load, round(strength_session_load_au) AS lift_load, "
+     "round(100 * strength_share_of_session_load) AS lift_pct "
+     "FROM marts.weekly_training_balance ORDER BY lift_pct DESC NULLS LAST LIMIT 5"),
     ("My longest run each month",
      "SELECT date_trunc('month', local_date) AS month, round(max(distance_km), 1) AS longest_km "
      "FROM marts.fct_activities WHERE sport_group = 'run' GROUP BY 1 ORDER BY 1"),
