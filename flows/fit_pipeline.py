@@ -6,9 +6,13 @@ them directly too. Progress goes through a callback so this module never imports
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,38 +81,83 @@ def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, so
          s.ok, s.partial, s.rejected, s.skipped, s.sessions, s.sets, s.records, s.bytes_read])
 
 
+def default_workers() -> int:
+    """Decoding processes: env RUNLIFT_IMPORT_WORKERS, else one per core."""
+    try:
+        return max(1, int(os.environ.get("RUNLIFT_IMPORT_WORKERS", "0"))) if os.environ.get(
+            "RUNLIFT_IMPORT_WORKERS") else max(1, os.cpu_count() or 1)
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
+INLINE_FIRST = 4  # a nightly inbox holds a few files: decode those inline, start processes only for more
+
+
 def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
                    sources: Iterable[FitSource], *, decoder: FitDecoder | None = None,
-                   progress: Progress | None = None) -> ImportSummary:
-    """Import FIT sources into an open warehouse. Idempotent: known content is skipped."""
+                   progress: Progress | None = None, workers: int | None = None) -> ImportSummary:
+    """Import FIT sources into an open warehouse. Idempotent: known content is skipped.
+
+    Files are decoded in parallel on all cores (a process pool, at most two files per process in
+    flight, so memory stays bounded) and written from this process, one transaction per file, in
+    the order the sources came.
+    """
     decoder = decoder or default_decoder()
+    workers = default_workers() if workers is None else max(1, workers)
     summary = ImportSummary()
     t0 = time.perf_counter()
     known = known_files(con, athlete_id)
-    for src in sources:
-        if src.data is None:
-            summary.unreadable.append((src.path, src.error or "unreadable"))
-            if progress:
-                progress(src.path, 0)
-            continue
-        summary.files_seen += 1
-        summary.bytes_read += len(src.data)
-        sha = sha256_hex(src.data)
-        if sha in known:
-            summary.files_known += 1
-        else:
-            if src.error:  # readable bytes that are not a FIT file (e.g. a broken .fit.gz)
-                decoded = DecodedFit(status="rejected", error=src.error, decoder=decoder.name)
-            else:
-                decoded = decoder.decode(src.data)
-            blob = store_blob(blob_root, sha, src.data)
-            save_fit(con, athlete_id=athlete_id, sha=sha, first_path=src.path, size=len(src.data),
-                     decoded=decoded, blob_rel=blob)
-            known.add(sha)
-            summary.files_new += 1
-            summary.count(decoded, src.path)
+    pending: deque[tuple[FitSource, str, Future[DecodedFit] | DecodedFit]] = deque()
+    pool: ProcessPoolExecutor | None = None
+    decoded_count = 0
+
+    def finish() -> None:
+        src, sha, job = pending.popleft()
+        decoded = job.result() if isinstance(job, Future) else job
+        assert src.data is not None
+        blob = store_blob(blob_root, sha, src.data)
+        save_fit(con, athlete_id=athlete_id, sha=sha, first_path=src.path, size=len(src.data),
+                 decoded=decoded, blob_rel=blob)
+        summary.files_new += 1
+        summary.count(decoded, src.path)
         if progress:
             progress(src.path, len(src.data))
+
+    try:
+        for src in sources:
+            if src.data is None:
+                summary.unreadable.append((src.path, src.error or "unreadable"))
+                if progress:
+                    progress(src.path, 0)
+                continue
+            summary.files_seen += 1
+            summary.bytes_read += len(src.data)
+            sha = sha256_hex(src.data)
+            if sha in known:
+                summary.files_known += 1
+                if progress:
+                    progress(src.path, len(src.data))
+                continue
+            known.add(sha)  # a copy later in this run is already known
+            job: Future[DecodedFit] | DecodedFit
+            if src.error:  # readable bytes that are not a FIT file (e.g. a broken .fit.gz)
+                job = DecodedFit(status="rejected", error=src.error, decoder=decoder.name)
+            elif workers > 1 and decoded_count >= INLINE_FIRST:
+                if pool is None:
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+                job = pool.submit(decoder.decode, src.data)
+            else:
+                job = decoder.decode(src.data)
+            decoded_count += 1
+            pending.append((src, sha, job))
+            while pending and (len(pending) > 2 * workers or not isinstance(pending[0][2], Future)
+                               or pending[0][2].done()):
+                finish()
+        while pending:
+            finish()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     summary.seconds = time.perf_counter() - t0
     return summary
 
