@@ -21,7 +21,7 @@ import duckdb
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
 from connectors.fit.sources import FitSource, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import known_files, read_blob, save_fit, sha256_hex, store_blob
+from warehouse.fit_loader import FileToSave, known_files, read_blob, save_fit, save_fits, sha256_hex, store_blob
 from warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
@@ -91,6 +91,18 @@ def default_workers() -> int:
 
 
 INLINE_FIRST = 4  # a nightly inbox holds a few files: decode those inline, start processes only for more
+BATCH_FILES = 64  # files written per transaction at most
+BATCH_BYTES = 32 * 1024 * 1024
+BATCH_SECONDS = 1.0  # and at least this often, so progress stays live and a kill loses little
+
+
+def decode_and_keep(decoder: FitDecoder, data: bytes, blob_root: Path, sha: str,
+                    error: str | None = None) -> tuple[DecodedFit, str]:
+    """Decode one file and keep its original bytes in the blob store (runs in a worker process)."""
+    decoded = (DecodedFit(status="rejected", error=error, decoder=decoder.name) if error
+               else decoder.decode(data))
+    # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
+    return decoded, store_blob(blob_root, sha, data, durable=False)
 
 
 def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
@@ -98,30 +110,43 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                    progress: Progress | None = None, workers: int | None = None) -> ImportSummary:
     """Import FIT sources into an open warehouse. Idempotent: known content is skipped.
 
-    Files are decoded in parallel on all cores (a process pool, at most two files per process in
-    flight, so memory stays bounded) and written from this process, one transaction per file, in
-    the order the sources came.
+    Files are decoded (and their bytes kept) in parallel on all cores, by a process pool with at
+    most two files per process in flight so memory stays bounded, and written from this process in
+    the order the sources came, several files per transaction (each file whole or absent).
     """
     decoder = decoder or default_decoder()
     workers = default_workers() if workers is None else max(1, workers)
     summary = ImportSummary()
     t0 = time.perf_counter()
     known = known_files(con, athlete_id)
-    pending: deque[tuple[FitSource, str, Future[DecodedFit] | DecodedFit]] = deque()
+    pending: deque[tuple[FitSource, str, Future[tuple[DecodedFit, str]] | tuple[DecodedFit, str]]] = deque()
+    batch: list[FileToSave] = []
+    batch_bytes = 0
+    last_flush = time.perf_counter()
     pool: ProcessPoolExecutor | None = None
     decoded_count = 0
 
-    def finish() -> None:
+    def flush() -> None:
+        nonlocal batch, batch_bytes, last_flush
+        os.sync()  # the batch's kept bytes reach the disk before rows that point at them
+        save_fits(con, athlete_id, batch)
+        for item in batch:
+            summary.files_new += 1
+            summary.count(item.decoded, item.first_path)
+            if progress:
+                progress(item.first_path, item.size)
+        batch, batch_bytes, last_flush = [], 0, time.perf_counter()
+
+    def collect() -> None:
+        nonlocal batch_bytes
         src, sha, job = pending.popleft()
-        decoded = job.result() if isinstance(job, Future) else job
+        decoded, blob = job.result() if isinstance(job, Future) else job
         assert src.data is not None
-        blob = store_blob(blob_root, sha, src.data)
-        save_fit(con, athlete_id=athlete_id, sha=sha, first_path=src.path, size=len(src.data),
-                 decoded=decoded, blob_rel=blob)
-        summary.files_new += 1
-        summary.count(decoded, src.path)
-        if progress:
-            progress(src.path, len(src.data))
+        batch.append(FileToSave(sha, src.path, len(src.data), decoded, blob))
+        batch_bytes += len(src.data)
+        if (len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES
+                or time.perf_counter() - last_flush >= BATCH_SECONDS):
+            flush()
 
     try:
         for src in sources:
@@ -139,22 +164,22 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                     progress(src.path, len(src.data))
                 continue
             known.add(sha)  # a copy later in this run is already known
-            job: Future[DecodedFit] | DecodedFit
-            if src.error:  # readable bytes that are not a FIT file (e.g. a broken .fit.gz)
-                job = DecodedFit(status="rejected", error=src.error, decoder=decoder.name)
-            elif workers > 1 and decoded_count >= INLINE_FIRST:
+            job: Future[tuple[DecodedFit, str]] | tuple[DecodedFit, str]
+            if workers > 1 and decoded_count >= INLINE_FIRST and not src.error:
                 if pool is None:
                     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-                job = pool.submit(decoder.decode, src.data)
+                job = pool.submit(decode_and_keep, decoder, src.data, blob_root, sha)
             else:
-                job = decoder.decode(src.data)
+                job = decode_and_keep(decoder, src.data, blob_root, sha, src.error)
             decoded_count += 1
             pending.append((src, sha, job))
             while pending and (len(pending) > 2 * workers or not isinstance(pending[0][2], Future)
                                or pending[0][2].done()):
-                finish()
+                collect()
         while pending:
-            finish()
+            collect()
+        if batch:
+            flush()
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
