@@ -193,6 +193,8 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     """Open the warehouse (under the write lock) and import every FIT file under ``paths``."""
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
+        # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
+        con.execute("SET memory_limit = '512MB'")
         try:
             started = wdb.utcnow()
             summary = import_sources(con, wdb.blob_dir(db_path), athlete_id, iter_sources(paths),
