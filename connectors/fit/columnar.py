@@ -29,40 +29,57 @@ there is no generated table to keep in sync; the decoder name carries the profil
 
 Semantics
 ---------
-Values equal python-fitparse's (the reference decoder), with these deliberate differences, where
-fitparse has bugs (none of them occurs in ../shared/fit-corpus; tests/test_columnar.py covers them):
+Values equal python-fitparse's (the reference decoder), with these deliberate differences where
+fitparse is wrong (tests/test_columnar.py shows each one):
 
-* a real field's valid value is not overwritten by a component expansion of another field or by an
-  invalid one (fitparse: last writer wins, so ``speed`` = 0xFFFF after a valid ``enhanced_speed``
-  nulls the speed);
-* developer fields never shadow profile fields of the same name (fitparse: a developer field
-  named ``heart_rate`` replaces the watch's heart rate);
-* component accumulators (``compressed_speed_distance`` -> ``distance``) carry over a re-definition
+* A name written twice in a message (a real field and a component expanded from another field):
+  a present value beats None, a real field beats a component. fitparse keeps the last one even when
+  it is None, so an invalid ``avg_speed`` after a valid ``enhanced_avg_speed`` nulls the session's
+  speed. This changes 12 corpus files (garmin-fenix6s session/lap speeds, null_compressed_speed_dist
+  record distances); the goldens and garmin-fit-sdk side with this decoder.
+* Developer fields never shadow profile fields (fitparse: a developer field named ``heart_rate``
+  replaces the watch's heart rate).
+* Component accumulators (``compressed_speed_distance`` -> ``distance``) carry over a re-definition
   of the local message and are seeded by a real value of the accumulated field, as Garmin's SDK
-  does (fitparse restarts at 0 at every definition); each chained file starts at 0;
-* base type bytes are read by their base type number (``& 0x1F``, FIT spec); fitparse reads a
-  non-canonical byte (e.g. 0x04 for 0x84) as raw bytes;
-* sub-fields are tried in the profile's order (fitparse sorts them by name; this matters only when
+  does (fitparse restarts at 0 at every definition); each chained file starts at 0.
+* Base type bytes are read by their base type number (``& 0x1F``, FIT spec, Garmin SDK); fitparse
+  reads a non-canonical byte (e.g. 0x04 for 0x84) as raw bytes.
+* A definition with an unknown field whose size is not a multiple of its type: read as bytes, as
+  fitparse does for known fields (fitparse crashes there: AttributeError formatting its warning).
+* Sub-fields are tried in the profile's order (fitparse sorts them by name; this matters only when
   two sub-fields match the same message).
 
-Files it cannot handle (cases where fitparse raises on odd but framed data, e.g. array fields with
-components, or developer fields whose size is not a multiple of their type) are decoded by the
-reference decoder instead; the reason is counted in :data:`FALLBACKS` (and per decoder instance).
+Status, reason (the same text as the reference's), sessions, laps, sets and records are otherwise
+identical, also for damaged files (checked by a differential fuzz test).
+
+Fallback
+--------
+Where fitparse raises on odd but framed data (array or float fields with components, date fields
+that are arrays or strings, developer field descriptions with unknown base types or non-text names,
+developer fields whose size is not a multiple of their type, a developer message cut by the end of
+the file, ...), the file is decoded by the reference decoder instead, so that the result is the
+same; the reason is counted in :data:`FALLBACKS` and ``ColumnarDecoder.fallbacks``. None of the
+corpus files needs it.
+
+Other message types
+-------------------
+:func:`decode_columns` gives every field of any message type (event, device_info, split, hr, ...)
+as numpy columns, by the same rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
 from typing import Any, Iterable
 
 import numpy as np
 
 from connectors.fit.decode import (
-    FILE_COLUMNS, RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _exercise_key, _first, _int,
+    RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _exercise_key, _first, _int,
     _lap_row, _name, _session_row, _set_row, _ts, classify,
 )
 
@@ -217,15 +234,56 @@ class _Spec:
 
 
 class _Def:
-    """One distinct definition (global message, byte order, fields, developer fields)."""
+    """One distinct definition (global message, byte order, fields, developer fields). Immutable;
+    shared by every file with the same definition bytes (see _definition)."""
 
-    __slots__ = ("glob", "big", "fields", "devs", "size", "_specs", "_dtype")
+    __slots__ = ("glob", "big", "fields", "devs", "size", "_specs", "_dtype", "_hazard", "_relevant", "_checks")
 
     def __init__(self, glob: int, big: bool, fields: list[tuple[int, int, int]], devs: list[tuple[int, int, int]]):
         self.glob, self.big, self.fields, self.devs = glob, big, fields, devs
         self.size = sum(f[1] for f in fields) + sum(d[1] for d in devs)
         self._specs: list[_Spec] | None = None
         self._dtype: np.dtype | None = None
+        self._hazard: dict[bool, str | None] = {}
+        self._relevant: dict[frozenset[str], list[_Spec]] = {}
+        self._checks: tuple[_Spec | None, list[_Spec]] | None = None
+
+    @property
+    def checks(self) -> tuple["_Spec | None", list["_Spec"]]:
+        """(first field of size 0, scalar local_date_time fields): what fitparse trips over."""
+        if self._checks is None:
+            zero = next((s for s in self.specs if s.size == 0), None)
+            mp = profile().messages.get(self.glob)
+            ldt = []
+            for s in self.specs:
+                f = mp.fields.get(s.num) if mp else None
+                if f is not None and s.kind == "scalar" and any(x.type == "local_date_time" for x in (f, *f.subs)):
+                    ldt.append(s)
+            self._checks = (zero, ldt)
+        return self._checks
+
+    def relevant(self, want: frozenset[str] | None, fields: dict[int, "_FieldP"]) -> list[_Spec]:
+        """The fields that give (directly, as a sub-field or through a component) a wanted name."""
+        if want is None:
+            return self.specs
+        got = self._relevant.get(want)
+        if got is None:
+            got = []
+            for s in self.specs:
+                fp = fields.get(s.num)
+                if fp is None:
+                    names = {f"unknown_{s.num}"}
+                else:
+                    names = set()
+                    for f in (fp, *fp.subs):
+                        names.add(f.name)
+                        for c in f.comps:
+                            tgt = fields[c.target]
+                            names.update(x.name for x in (tgt, *tgt.subs))
+                if names & want:
+                    got.append(s)
+            self._relevant[want] = got
+        return got
 
     @property
     def specs(self) -> list[_Spec]:
@@ -336,16 +394,39 @@ def crc16(buf: bytes, start: int = 0, end: int | None = None) -> int:
     return _crc_py(memoryview(buf)[start + nb * _CRC_BLOCK:end], int(s[0]))
 
 
+_DEF_CACHE: dict[bytes, _Def] = {}
+_DEF_CACHE_MAX = 20_000
+
+
+def _definition(key: bytes, dev: bool) -> _Def:
+    """The definition whose bytes (after the record header) are ``key``, parsed once per process."""
+    d = _DEF_CACHE.get(key)
+    if d is None:
+        big = key[1] != 0
+        glob = int.from_bytes(key[2:4], "big" if big else "little")
+        nf = key[4]
+        q = 5 + 3 * nf
+        fields = [(key[k], key[k + 1], key[k + 2]) for k in range(5, q, 3)]
+        devs = [(key[k], key[k + 1], key[k + 2]) for k in range(q + 1, len(key), 3)] if dev else []
+        d = _Def(glob, big, fields, devs)
+        if len(_DEF_CACHE) >= _DEF_CACHE_MAX:  # random input can make many; keep memory bounded
+            _DEF_CACHE.clear()
+        _DEF_CACHE[key] = d
+    return d
+
+
 # --- pass 1: the header scan -------------------------------------------------------------------------
 
 @dataclass
 class _Scan:
     defs: list[_Def]
-    starts: list[int]          # byte offset of each complete data message's header byte
-    dids: list[int]            # its definition
+    starts: np.ndarray         # byte offset of each complete data message's header byte
+    dids: np.ndarray           # its definition
     files: list[int]           # index (into starts) of the first message of each chained file
     dev_defs: list[tuple[int, int]]  # (message index it precedes, definition) for definitions with developer fields
     error: str | None          # the first error, in fitparse's words (it ends the decode)
+    cut_message: tuple[int, int] | None = None  # (offset, definition) of a data message cut by the end of the file
+    partial_devs: list[tuple[int, int, int]] | None = None  # developer fields of a definition cut by the end
 
 
 def _eof(want: int, got: int) -> str:
@@ -357,13 +438,14 @@ def _scan(buf: bytes) -> _Scan:
     n = len(buf)
     defs: list[_Def] = []
     intern: dict[bytes, int] = {}
-    sizes: list[int] = []  # definition -> 1 + body size
     starts: list[int] = []
-    dids: list[int] = []
+    assigned: list[list[tuple[int, int]]] = [[] for _ in range(16)]  # local -> (message index, definition)
     files: list[int] = []
     dev_defs: list[tuple[int, int]] = []
-    sa, da = starts.append, dids.append
+    sa = starts.append
     err: str | None = None
+    cut_message: tuple[int, int] | None = None
+    partial_devs: list[tuple[int, int, int]] | None = None
     pos = 0
     while True:
         # --- file header (a chained file starts right after the previous file's CRC)
@@ -397,16 +479,15 @@ def _scan(buf: bytes) -> _Scan:
                 p += hsize - 14
         data_end = p + data_size
         files.append(len(starts))
-        hdr = [-1] * 256  # record header byte -> definition (normal and compressed-timestamp data headers)
+        hsz = [0] * 256  # record header byte -> 1 + body size of its data message (0: not a defined data header)
         try:
             while p < data_end:
-                h = buf[p]
-                did = hdr[h]
-                if did >= 0:
+                z = hsz[buf[p]]
+                if z:
                     sa(p)
-                    da(did)
-                    p += sizes[did]
+                    p += z
                     continue
+                h = buf[p]
                 if h & 0xC0 != 0x40:
                     local = (h >> 5) & 0x3 if h & 0x80 else h & 0x0F
                     err = f"invalid FIT data (Got data message with invalid local message type {local})"
@@ -426,7 +507,8 @@ def _scan(buf: bytes) -> _Scan:
                         err = _eof(1, 0)
                         break
                     q2 = q + 1 + 3 * buf[q]
-                    if q2 > n:
+                    if q2 > n:  # fitparse checks each developer field as it reads it: keep the whole ones
+                        partial_devs = [(buf[k], buf[k + 1], buf[k + 2]) for k in range(q + 1, n - 2, 3)]
                         err = _eof(3, (n - q - 1) % 3)
                         break
                 else:
@@ -434,30 +516,28 @@ def _scan(buf: bytes) -> _Scan:
                 key = buf[p + 1:q2]
                 did = intern.get(key)
                 if did is None:
-                    big = buf[p + 2] != 0
-                    glob = int.from_bytes(buf[p + 3:p + 5], "big" if big else "little")
-                    fields = [(buf[k], buf[k + 1], buf[k + 2]) for k in range(p + 6, q, 3)]
-                    devs = [(buf[k], buf[k + 1], buf[k + 2]) for k in range(q + 1, q2, 3)] if h & 0x20 else []
-                    d = _Def(glob, big, fields, devs)
+                    d = _definition(key, bool(h & 0x20))
                     did = intern[key] = len(defs)
                     defs.append(d)
-                    sizes.append(1 + d.size)
                 if defs[did].devs:
                     dev_defs.append((len(starts), did))
                 local = h & 0x0F
-                hdr[local] = hdr[local | 0x10] = hdr[local | 0x20] = hdr[local | 0x30] = did
+                assigned[local].append((len(starts), did))
+                z = 1 + defs[did].size
+                hsz[local] = hsz[local | 0x10] = hsz[local | 0x20] = hsz[local | 0x30] = z
                 if local < 4:
                     base = 0x80 | local << 5
-                    hdr[base:base + 32] = [did] * 32
+                    hsz[base:base + 32] = [z] * 32
                 p = q2
         except IndexError:  # a record header byte past the end of the file
             err = "file truncated inside a message" if p > n else _eof(1, 0)
         if err is None and p > n:
             err = "file truncated inside a message"
         if err is not None:
-            if p > n and starts and starts[-1] + sizes[dids[-1]] > n:
-                starts.pop()  # the message cut by the end of the file is not data
-                dids.pop()
+            if p > n and starts and starts[-1] + hsz[buf[starts[-1]]] > n:
+                h = buf[starts[-1]]
+                local = (h >> 5) & 0x3 if h & 0x80 else h & 0x0F
+                cut_message = (starts.pop(), assigned[local][-1][1])  # a message cut by the end of the file is not data
             break
         # --- file CRC, read where the last message ended
         if n - p < 2:
@@ -471,7 +551,29 @@ def _scan(buf: bytes) -> _Scan:
         pos = p + 2
         if pos >= n:
             break
-    return _Scan(defs, starts, dids, files, dev_defs, err)
+    at = np.asarray(starts, dtype=np.int64)
+    return _Scan(defs, at, _definitions_of(buf, at, assigned), files, dev_defs, err, cut_message, partial_devs)
+
+
+def _definitions_of(buf: bytes, starts: np.ndarray, assigned: list[list[tuple[int, int]]]) -> np.ndarray:
+    """Each message's definition: the last one assigned to its local message number before it."""
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    h = np.frombuffer(buf, dtype=np.uint8)[starts].astype(np.int64)
+    local = np.where(h & 0x80, (h >> 5) & 0x3, h & 0x0F)
+    out = np.zeros(n, dtype=np.int64)
+    idx = np.arange(n)
+    for k, lst in enumerate(assigned):
+        if not lst:
+            continue
+        mine = local == k
+        if not mine.any():
+            continue
+        at = np.array([a for a, _ in lst], dtype=np.int64)
+        did = np.array([d for _, d in lst], dtype=np.int64)
+        out[mine] = did[np.searchsorted(at, idx[mine], side="right") - 1]
+    return out
 
 
 # --- columns -----------------------------------------------------------------------------------------
@@ -651,9 +753,11 @@ def _value_col(rows: _DefRows, s: _Spec, f: _FieldP | None, sel: np.ndarray | No
         if f is not None and f.values:
             out = np.empty(m, dtype=object)
             idx = np.flatnonzero(p)
-            if len(idx):
+            names = f.values
+            if len(idx) <= 64:
+                out[idx] = [names[x] if x in names else _pyscale(x, scale, offset) for x in v[idx].tolist()]
+            else:
                 uniq, inv = np.unique(v[idx], return_inverse=True)
-                names = f.values
                 mapped = [names[x] if x in names else _pyscale(x, scale, offset) for x in uniq.tolist()]
                 lut = np.empty(len(mapped), dtype=object)
                 lut[:] = mapped
@@ -666,7 +770,7 @@ def _value_col(rows: _DefRows, s: _Spec, f: _FieldP | None, sel: np.ndarray | No
     p = rows.present(s)
     if sel is not None:
         p = p & sel
-    if f is not None and (f.scale or f.offset) and s.kind == "array":
+    if f is not None and (f.scale or f.offset) and s.kind in ("array", "byte"):  # fitparse: per element
         objs = np.array([_pyscale(x, f.scale, f.offset) for x in objs] + [None], dtype=object)[:-1]
     return _Col("obj", objs, p)
 
@@ -677,8 +781,8 @@ class _Ctx:
     def __init__(self, buf: bytes, scan: _Scan, cut: int) -> None:
         self.buf, self.scan, self.cut = buf, scan, cut
         self.arr = np.frombuffer(buf, dtype=np.uint8)
-        self.starts = np.asarray(scan.starts[:cut], dtype=np.int64)
-        self.dids = np.asarray(scan.dids[:cut], dtype=np.int64)
+        self.starts = scan.starts[:cut]
+        self.dids = scan.dids[:cut]
         self.globs = np.array([d.glob for d in scan.defs], dtype=np.int64)
         self.mglob = self.globs[self.dids] if cut else np.zeros(0, np.int64)
         files = np.zeros(cut, dtype=np.int64)
@@ -686,7 +790,7 @@ class _Ctx:
             if first < cut:
                 files[first:] = k
         self.file_of = files
-        self._comp_ts: np.ndarray | None = None
+        self._comp_ts: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- which messages --------------------------------------------------------------------
     def messages(self, glob: int) -> np.ndarray:
@@ -706,18 +810,19 @@ class _Ctx:
         return _DefRows(d, mat)
 
     # -- compressed timestamps ------------------------------------------------------------------
-    def compressed_ts(self) -> np.ndarray | None:
-        """Per message: the timestamp of a compressed-timestamp header (-1 elsewhere), or None
+    def compressed_ts(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per message: (timestamp of its compressed-timestamp header, whether it has one), or None
         if the file has none. fitparse / FIT spec: 5-bit offset against the last timestamp of
         any message (its timestamp field, or an earlier compressed header); 0 at each file start."""
         if self._comp_ts is not None:
-            return self._comp_ts if len(self._comp_ts) else None
+            return self._comp_ts if len(self._comp_ts[0]) else None
         cut = self.cut
         comp = (self.arr[self.starts] & 0x80) != 0 if cut else np.zeros(0, bool)
         if not comp.any():
-            self._comp_ts = np.zeros(0, np.int64)
+            self._comp_ts = (np.zeros(0, np.int64), np.zeros(0, bool))
             return None
-        full = np.full(cut, -1, dtype=np.int64)  # value of a valid timestamp field (253)
+        full = np.zeros(cut, dtype=np.int64)  # value of a valid timestamp field (253)
+        has_full = np.zeros(cut, dtype=bool)
         order = np.argsort(self.dids, kind="stable")
         bounds = np.searchsorted(self.dids[order], np.arange(len(self.scan.defs) + 1))
         for did, d in enumerate(self.scan.defs):
@@ -732,8 +837,8 @@ class _Ctx:
             for s in specs:  # the last valid one wins, as fitparse reads fields in order
                 v, p = rows.raw(s)
                 full[idx[p]] = v[p].astype(np.int64)
+                has_full[idx[p]] = True
         # events in stream order: each message's own timestamp first, then its compressed header
-        has_full = full >= 0
         ev_msg = np.concatenate((np.flatnonzero(has_full), np.flatnonzero(comp)))
         ev_comp = np.concatenate((np.zeros(int(has_full.sum()), bool), np.ones(int(comp.sum()), bool)))
         key = ev_msg * 2 + ev_comp
@@ -744,13 +849,13 @@ class _Ctx:
         new_file = np.ones(len(ev_msg), bool)
         new_file[1:] = file_ev[1:] != file_ev[:-1]
         acc = _accumulate(val, ~ev_comp, new_file, 5)
-        out = np.full(cut, -1, dtype=np.int64)
+        out = np.zeros(cut, dtype=np.int64)
         out[ev_msg[ev_comp]] = acc[ev_comp]
-        self._comp_ts = out
-        return out
+        self._comp_ts = (out, comp)
+        return self._comp_ts
 
     # -- one message type --------------------------------------------------------------------------
-    def decode_type(self, glob: int, want: set[str] | None = None) -> tuple[int, dict[str, _Col]]:
+    def decode_type(self, glob: int, want: frozenset[str] | None = None) -> tuple[int, dict[str, _Col]]:
         """All messages of one global type, as columns (name -> _Col), in stream order."""
         prof = profile()
         mp = prof.messages.get(glob)
@@ -759,9 +864,13 @@ class _Ctx:
         if M == 0:
             return 0, {}
         mdids = self.dids[msgs]
-        groups = [(int(did), np.flatnonzero(mdids == did)) for did in np.unique(mdids)]
+        first = int(mdids[0])
+        if (mdids == first).all():
+            groups = [(first, np.arange(M))]
+        else:
+            groups = [(int(did), np.flatnonzero(mdids == did)) for did in np.unique(mdids)]
         per_def: list[tuple[np.ndarray, _DefRows, list[tuple[str, int, int, _Col]]]] = []
-        acc_events: dict[int, list[tuple[np.ndarray, int, np.ndarray, np.ndarray, _Comp, bool]]] = {}
+        acc_events: dict[int, list[Any]] = {}  # destination field -> accumulation inputs (see _component_col)
         for did, tpos in groups:
             rows = self.rows(did, msgs[tpos])
             cands = _candidates(rows, mp, want, acc_events, tpos)
@@ -771,6 +880,9 @@ class _Ctx:
         cols: dict[str, _Col] = {}
         kinds: dict[str, set[str]] = {}
         merged: list[tuple[np.ndarray, dict[str, _Col]]] = []
+        if len(per_def) == 1:  # one definition: its columns are the type's columns
+            cols = _merge(per_def[0][2], M)
+            per_def = []
         for tpos, rows, cands in per_def:
             one = _merge(cands, rows.m)
             merged.append((tpos, one))
@@ -794,8 +906,7 @@ class _Ctx:
             cols[name] = _Col(kind, v, p)
         comp_ts = self.compressed_ts()
         if comp_ts is not None and (want is None or "timestamp" in want):
-            t = comp_ts[msgs]
-            has = t >= 0
+            t, has = comp_ts[0][msgs], comp_ts[1][msgs]
             if has.any():
                 old = cols.get("timestamp")
                 if old is not None and old.kind != "dt":
@@ -830,14 +941,14 @@ def _subfield_sel(rows: _DefRows, f: _FieldP) -> np.ndarray | None:
     return sel
 
 
-def _candidates(rows: _DefRows, mp: _MsgP | None, want: set[str] | None,
+def _candidates(rows: _DefRows, mp: _MsgP | None, want: frozenset[str] | None,
                 acc_events: dict[int, list[Any]], tpos: np.ndarray) -> list[tuple[str, int, int, _Col]]:
     """Every (name, priority, order, column) one definition's messages give (fitparse's field list:
     a field's components, then the field; real fields rank above components)."""
     out: list[tuple[str, int, int, _Col]] = []
     order = 0
     fields = mp.fields if mp is not None else {}
-    for s in rows.d.specs:
+    for s in rows.d.relevant(want, fields):
         fp = fields.get(s.num)
         if fp is None:
             name = f"unknown_{s.num}"
@@ -1012,6 +1123,12 @@ def _merge(cands: list[tuple[str, int, int, _Col]], m: int) -> dict[str, _Col]:
 def _hazard(d: _Def, has_compressed: bool) -> str | None:
     """Would python-fitparse raise on a data message of this definition (or read it differently)?
     Those files go to the reference decoder."""
+    if has_compressed not in d._hazard:
+        d._hazard[has_compressed] = _find_hazard(d, has_compressed)
+    return d._hazard[has_compressed]
+
+
+def _find_hazard(d: _Def, has_compressed: bool) -> str | None:
     mp = profile().messages.get(d.glob)
     fields = mp.fields if mp is not None else {}
     for s in d.specs:
@@ -1031,10 +1148,31 @@ def _hazard(d: _Def, has_compressed: bool) -> str | None:
 
 # --- the decoder ------------------------------------------------------------------------------------
 
-_FEW = ("file_id", "session", "lap", "set", "activity", "exercise_title", "workout_step", "sport")
-_RECORD_WANT = {"timestamp", "position_lat", "position_long", "distance", "speed", "enhanced_speed", "heart_rate",
+# The fields decode.py's row builders read, per message type (tests/test_columnar.py checks this
+# against decode.py's source, so a key added there cannot be missed here).
+_FEW: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
+    "file_id": {"type", "manufacturer", "garmin_product", "favero_product", "product", "serial_number", "time_created"},
+    "activity": {"timestamp", "local_timestamp"},
+    "exercise_title": {"exercise_category", "exercise_name", "wkt_step_name"},
+    "workout_step": {"message_index", "exercise_category", "exercise_name"},
+    "sport": {"sport", "sub_sport"},
+    "lap": {"start_time", "timestamp", "total_elapsed_time", "total_timer_time", "total_distance", "total_ascent",
+            "total_descent", "enhanced_avg_speed", "avg_speed", "avg_heart_rate", "max_heart_rate",
+            "avg_running_cadence", "avg_cadence", "intensity", "lap_trigger"},
+    "session": {"start_time", "avg_running_cadence", "avg_cadence", "avg_fractional_cadence", "sport", "sub_sport",
+                "sport_profile_name", "timestamp", "total_elapsed_time", "total_timer_time", "total_moving_time",
+                "total_distance", "total_ascent", "total_descent", "enhanced_avg_speed", "avg_speed",
+                "enhanced_max_speed", "max_speed", "avg_heart_rate", "max_heart_rate", "max_running_cadence",
+                "max_cadence", "total_strides", "total_cycles", "total_calories", "avg_stance_time",
+                "avg_vertical_oscillation", "avg_step_length", "total_training_effect",
+                "total_anaerobic_training_effect", "training_load_peak", "workout_rpe", "workout_feel", "num_laps"},
+    "set": {"category", "category_subtype", "wkt_step_index", "message_index", "set_type", "start_time", "timestamp",
+            "duration", "repetitions", "weight"},
+}.items()}
+_RECORD_WANT = frozenset({"timestamp", "position_lat", "position_long", "distance", "speed", "enhanced_speed",
+                          "heart_rate",
                 "cadence", "fractional_cadence", "altitude", "enhanced_altitude", "power",
-                "vertical_oscillation", "stance_time", "step_length"}
+                "vertical_oscillation", "stance_time", "step_length"})
 
 
 def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]:
@@ -1043,17 +1181,18 @@ def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]
     Returns (messages kept, error)."""
     defs = ctx_scan.defs
     dev_dids = [did for did, d in enumerate(defs) if d.glob in (206, 207)]
-    if not ctx_scan.dev_defs and not dev_dids:
+    if not ctx_scan.dev_defs and not dev_dids and not ctx_scan.partial_devs:
         return cut, None
-    msg_events = np.flatnonzero(np.isin(np.asarray(ctx_scan.dids[:cut], dtype=np.int64), dev_dids)).tolist()
+    msg_events = np.flatnonzero(np.isin(ctx_scan.dids[:cut], dev_dids)).tolist()
     prof = profile()
     dev_types: dict[Any, dict[int, int]] = {}
     events = [(i, 1, -1) for i in msg_events] + [(i, 0, did) for i, did in ctx_scan.dev_defs if i <= cut]
+    if ctx_scan.partial_devs and cut == len(ctx_scan.starts):
+        events.append((cut, 0, -2))  # the definition cut by the end of the file
     events.sort(key=lambda e: (e[0], e[1]))
     for i, is_msg, did in events:
         if not is_msg:
-            d = defs[did]
-            for num, size, idx in d.devs:
+            for num, size, idx in (defs[did].devs if did >= 0 else ctx_scan.partial_devs or []):
                 if idx not in dev_types:
                     return i, f"invalid FIT data (No such dev_data_index={idx} found when looking up field {num})"
                 fields = dev_types[idx]
@@ -1064,8 +1203,12 @@ def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]
                     raise _Unsupported("developer field size not a multiple of its type")
             continue
         d = defs[ctx_scan.dids[i]]
-        body = buf[ctx_scan.starts[i] + 1:ctx_scan.starts[i] + 1 + d.size]
+        at = int(ctx_scan.starts[i]) + 1
+        body = buf[at:at + d.size]
         vals = _raw_values(d, body, prof)
+        if d.glob == 206 and any(s.num in (3, 8) and s.kind != "string" for s in d.specs):
+            # fitparse formats these into method names ('process_units_%s' % units) and fails on a tuple
+            raise _Unsupported("field_description with a field_name or units that is not text")
         if d.glob == 207:
             dev_types[vals.get("developer_data_index")] = {}
         else:
@@ -1082,15 +1225,21 @@ def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]
     return cut, None
 
 
+_DEV_KEYS = {"developer_data_index", "field_definition_number", "fit_base_type_id"}
+
+
 def _raw_values(d: _Def, body: bytes, prof: Profile) -> dict[str, Any]:
-    """Raw (unscaled, unnamed) values of one message by field name (developer bookkeeping only)."""
+    """Raw (unscaled, unnamed) values of one message by field name, the first field of a name
+    winning (fitparse's get_raw_value); for developer-data bookkeeping only."""
     mp = prof.messages.get(d.glob)
     out: dict[str, Any] = {}
     e = ">" if d.big else "<"
     for s in d.specs:
         f = mp.fields.get(s.num) if mp else None
-        if f is None or s.kind != "scalar":
+        if f is None or f.name in out or f.name not in _DEV_KEYS:
             continue
+        if s.kind != "scalar":
+            raise _Unsupported(f"developer data message with a {s.kind} {f.name}")
         raw = body[s.off:s.off + s.size]
         x = np.frombuffer(raw, dtype=e + s.code)[0].item()
         out[f.name] = None if (x != x if s.is_float else x == s.invalid) else x
@@ -1100,6 +1249,112 @@ def _raw_values(d: _Def, body: bytes, prof: Profile) -> dict[str, Any]:
 def _rows_of(M: int, cols: dict[str, _Col]) -> list[dict[str, Any]]:
     objs = {name: c.objects() for name, c in cols.items()}
     return [{name: o[i] for name, o in objs.items()} for i in range(M)]
+
+
+# --- a few messages: the same values, message by message in Python (cheaper than numpy for ~10 rows) --
+
+_PY_ROWS_MAX = 16
+
+
+def _py_raw(s: _Spec, e: str, buf: bytes, at: int) -> Any:
+    """fitparse's raw value of one field (None where invalid)."""
+    a = at + s.off
+    if s.kind == "scalar":
+        x = struct.unpack_from(e + _STRUCT[s.code], buf, a)[0]
+        if s.is_float:
+            return None if x != x else x
+        return None if x == s.invalid else x
+    if s.kind == "string":
+        return _parse_string(buf[a:a + s.size])
+    if s.kind == "byte":
+        t = tuple(buf[a:a + s.size])
+        return None if all(b == 0xFF for b in t) else t
+    xs = struct.unpack_from(f"{e}{s.count}{_STRUCT[s.code]}", buf, a)
+    if s.is_float:
+        return tuple(None if x != x else x for x in xs)
+    return tuple(None if x == s.invalid else x for x in xs)
+
+
+def _py_processed(t: str | None, v: Any) -> Any:
+    """fitparse's type processors (date_time, local_date_time, localtime_into_day, bool)."""
+    if v is None or t is None:
+        return v
+    if t == "date_time":
+        return FIT_EPOCH + dt.timedelta(seconds=v) if v >= MIN_DATE_TIME else v
+    if t == "local_date_time":
+        return FIT_EPOCH + dt.timedelta(seconds=v)
+    if t == "localtime_into_day":
+        return dt.time.max if v >= 86400 else dt.time(v // 3600, v // 60 % 60, v % 60)
+    if t == "bool":
+        return bool(v)
+    return v
+
+
+def _py_value(f: _FieldP, raw: Any) -> Any:
+    if raw is None:
+        return None
+    v = raw
+    if f.values and not isinstance(raw, tuple) and raw in f.values:
+        v = f.values[raw]
+    return _py_processed(f.type, _pyscale(v, f.scale, f.offset))
+
+
+def _py_sub(f: _FieldP, raws: dict[int, list[Any]]) -> _FieldP:
+    for sub in f.subs:
+        if any(raw == r for num, r in sub.refs for raw in raws.get(num, ())):
+            return sub
+    return f
+
+
+def _py_rows(ctx: "_Ctx", glob: int, want: frozenset[str]) -> list[dict[str, Any]] | None:
+    """decode_type() + _rows_of() for a few messages, or None where only the numpy path applies."""
+    msgs = ctx.messages(glob)
+    mp = profile().messages.get(glob)
+    if mp is None:
+        return None
+    fields = mp.fields
+    comp = ctx.compressed_ts() if "timestamp" in want else None
+    buf, defs = ctx.buf, ctx.scan.defs
+    out = []
+    for i, did, at in zip(msgs.tolist(), ctx.dids[msgs].tolist(), (ctx.starts[msgs] + 1).tolist()):
+        d = defs[did]
+        e = ">" if d.big else "<"
+        raws: dict[int, list[Any]] = {}
+        for s in d.specs:
+            if s.kind == "scalar":  # sub-field references: any field of that number, in order
+                raws.setdefault(s.num, []).append(_py_raw(s, e, buf, at))
+        vals: dict[str, Any] = {}
+        rank: dict[str, int] = {}
+
+        def put(name: str, value: Any, prio: int) -> None:
+            eff = prio if value is not None else 0
+            if rank.get(name, -1) <= eff and name in want:
+                vals[name], rank[name] = value, eff
+
+        for s in d.relevant(want, fields):
+            fp = fields.get(s.num)
+            if fp is None:
+                put(f"unknown_{s.num}", _py_raw(s, e, buf, at), 2)
+                continue
+            raw = _py_raw(s, e, buf, at)
+            f = _py_sub(fp, raws)
+            for c in f.comps:
+                if c.accumulate:
+                    return None
+                if raw is None or (isinstance(raw, tuple) and c.bit_off >= len(raw) * 8):
+                    continue
+                u = int.from_bytes(bytes(raw), "little") if isinstance(raw, tuple) else raw
+                cr = (u >> c.bit_off) & ((1 << c.bits) - 1)
+                val = _pyscale(cr, c.scale, c.offset)
+                tgt = _py_sub(fields[c.target], raws)
+                if tgt.values:
+                    val = tgt.values.get(val, val)
+                put(tgt.name, _py_processed(tgt.type, val), 1)
+            put(f.name, _py_value(f, raw), 2)
+        if comp is not None and comp[1][i]:
+            put("timestamp", _py_processed("date_time", int(comp[0][i])), 3)
+        out.append(vals)
+    return out
 
 
 def _num_col(c: _Col | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1213,21 +1468,44 @@ def records_as_arrays(records: dict[str, list[Any]]) -> dict[str, Any]:
     return out
 
 
+_STRUCT = {"u1": "B", "i1": "b", "u2": "H", "i2": "h", "u4": "I", "i4": "i", "f4": "f", "f8": "d", "i8": "q",
+           "u8": "Q", "S": "s"}
+
+
+def _zero_size_error(d: _Def, s: _Spec) -> str:
+    """fitparse reads a field of size 0 with struct format '<0B' and raises."""
+    return f"invalid FIT data (Invalid struct format: {'>' if d.big else '<'}0{_STRUCT[s.code]})"
+
+
 def _prepare(data: bytes) -> tuple[_Scan, _Ctx, str | None]:
     """Scan, find where the reference would stop (and why), check for unsupported cases."""
     scan = _scan(data)
     cut = len(scan.starts)
     error = scan.error
     # fitparse: a field of size 0 is an error at the first data message of its definition
-    poison = [did for did, d in enumerate(scan.defs) if any(f[1] == 0 for f in d.fields)]
+    poison = [did for did, d in enumerate(scan.defs) if d.checks[0] is not None]
     if poison:
-        bad = np.flatnonzero(np.isin(np.asarray(scan.dids[:cut], dtype=np.int64), poison))
+        bad = np.flatnonzero(np.isin(scan.dids, poison))
         if len(bad):
             i = int(bad[0])
             d = scan.defs[scan.dids[i]]
-            s = next(s for s in d.specs if s.size == 0)
-            fmt = (">" if d.big else "<") + "0" + {"S": "s"}.get(s.code, np.dtype(s.code).char)
-            cut, error = i, f"invalid FIT data (Invalid struct format: {fmt})"
+            cut, error = i, _zero_size_error(d, d.checks[0])
+    if scan.cut_message is not None and cut == len(scan.starts):
+        # fitparse reads the cut message field by field and processes what it read before it notices
+        pos, did = scan.cut_message
+        d = scan.defs[did]
+        if d.glob in (206, 207):
+            raise _Unsupported("developer data message cut by the end of the file")
+        if _hazard(d, True):
+            raise _Unsupported(f"cut message: {_hazard(d, True)}")
+        avail, off = len(data) - pos - 1, 0
+        for s in d.specs:
+            if s.size == 0:
+                error = _zero_size_error(d, s)
+                break
+            if off + s.size > avail:
+                break
+            off += s.size
     dcut, derr = _dev_replay(data, scan, cut)
     if derr is not None and dcut <= cut:
         cut, error = dcut, derr
@@ -1238,14 +1516,10 @@ def _prepare(data: bytes) -> tuple[_Scan, _Ctx, str | None]:
         why = _hazard(d, has_compressed)
         if why:
             raise _Unsupported(why)
-        for s in d.specs:  # fitparse cannot add a local_date_time of 0x10000000 (named 'min') to its epoch
-            fp = profile().messages.get(d.glob)
-            f = fp.fields.get(s.num) if fp else None
-            if f is not None and any(x.type == "local_date_time" for x in (f, *f.subs)) and s.kind == "scalar":
-                idx = np.flatnonzero(ctx.dids == did)
-                v, p = ctx.rows(did, idx).raw(s)
-                if (p & (v == MIN_DATE_TIME)).any():
-                    raise _Unsupported("local_date_time of 0x10000000")
+        for s in d.checks[1]:  # fitparse cannot add a local_date_time of 0x10000000 (named 'min') to its epoch
+            v, p = ctx.rows(did, np.flatnonzero(ctx.dids == did)).raw(s)
+            if (p & (v == MIN_DATE_TIME)).any():
+                raise _Unsupported("local_date_time of 0x10000000")
     return scan, ctx, error
 
 
@@ -1291,24 +1565,22 @@ class ColumnarDecoder:
         return out
 
     def _decode(self, data: bytes) -> DecodedFit:
-        out = DecodedFit(status="rejected", error=None, decoder=self.name, records=_empty_records())
-        if not data:
-            out.error = "empty file (0 bytes)"
-            return out
-        if len(data) < 12 or data[8:12] != b".FIT":
-            out.error = "not a FIT file (no .FIT signature in the header)"
+        out = DecodedFit(status="rejected", error=None, decoder=self.name, records={})
+        if not data or len(data) < 12 or data[8:12] != b".FIT":
+            out.records = _empty_records()
+            out.error = "empty file (0 bytes)" if not data else "not a FIT file (no .FIT signature in the header)"
             return out
         scan, ctx, error = _prepare(data)
         saw = ctx.cut > 0
         prof = profile()
         rows: dict[str, list[dict[str, Any]]] = {}
-        for name in _FEW:
+        for name, want in _FEW.items():
             glob = prof.by_name[name]
-            if ctx.count(glob):
-                M, cols = ctx.decode_type(glob)
-                rows[name] = _rows_of(M, cols)
-            else:
-                rows[name] = []
+            n = ctx.count(glob)
+            got = _py_rows(ctx, glob, want) if 0 < n <= _PY_ROWS_MAX else None
+            if got is None and n:
+                got = _rows_of(*ctx.decode_type(glob, want))
+            rows[name] = got or []
         out.records = _record_columns(ctx)
         for v in rows["file_id"]:
             if out.file["file_type"] is None:

@@ -433,4 +433,7 @@ def _describe(exc: Exception) -> str:
 
 
 def default_decoder() -> FitDecoder:
-    return FitparseDecoder()
+    """The production decoder: the columnar one (falls back to python-fitparse per file)."""
+    from connectors.fit.columnar import ColumnarDecoder  # columnar imports this module
+
+    return ColumnarDecoder()
