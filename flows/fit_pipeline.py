@@ -189,8 +189,11 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
 
 def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
                  decoder: FitDecoder | None = None, progress: Progress | None = None,
-                 lock_timeout_s: float = 600.0) -> ImportSummary:
-    """Open the warehouse (under the write lock) and import every FIT file under ``paths``."""
+                 workers: int | None = None, lock_timeout_s: float = 600.0) -> ImportSummary:
+    """Open the warehouse (under the write lock) and import every FIT file under ``paths``.
+
+    ``workers``: decoding processes (default: env RUNLIFT_IMPORT_WORKERS, else one per core).
+    """
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
         # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
@@ -198,7 +201,7 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
         try:
             started = wdb.utcnow()
             summary = import_sources(con, wdb.blob_dir(db_path), athlete_id, iter_sources(paths),
-                                     decoder=decoder, progress=progress)
+                                     decoder=decoder, progress=progress, workers=workers)
             _record_run(con, uuid.uuid4().hex, athlete_id, "fit", started, summary)
             con.execute("CHECKPOINT")
         finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors.fit.decode import FitparseDecoder
 from connectors.fit.sources import iter_sources
 from flows.fit_pipeline import import_paths, reprocess
 from helpers import snapshot
@@ -161,18 +162,22 @@ def test_blobs_keep_original_bytes_and_reprocess_rebuilds_the_same_warehouse(cor
     assert snapshot(db) == before
 
 
+# The reference decoder (python-fitparse, ~0.3 MB/s) on one core makes the import last long enough
+# for the kill to land in the middle; the write path (batches, transactions, blobs) is the same.
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
+from connectors.fit.decode import FitparseDecoder
 from flows.fit_pipeline import import_paths
-import_paths(Path(sys.argv[1]), "me", sys.argv[2:], progress=lambda p, n: print(p, flush=True))
+import_paths(Path(sys.argv[1]), "me", sys.argv[2:], decoder=FitparseDecoder(), workers=1,
+             progress=lambda p, n: print(p, flush=True))
 """
 
 
 def test_kill_9_mid_import_then_rerun_equals_clean_import(corpus, tmp_path):
     folder = corpus / "garmin-fenix6s"
     clean = tmp_path / "clean.duckdb"
-    import_paths(clean, "me", [folder])
+    import_paths(clean, "me", [folder], decoder=FitparseDecoder())
     expected = snapshot(clean)
 
     db = tmp_path / "killed.duckdb"
@@ -191,6 +196,6 @@ def test_kill_9_mid_import_then_rerun_equals_clean_import(corpus, tmp_path):
                        LEFT JOIN (SELECT file_sha256, count(*) n FROM raw.fit_records GROUP BY 1) r USING (file_sha256)
                        WHERE f.n_records <> coalesce(r.n, 0)""")
         assert bad == []
-    s = import_paths(db, "me", [folder])
+    s = import_paths(db, "me", [folder], decoder=FitparseDecoder())
     assert s.files_known > 0 and s.files_new > 0
     assert snapshot(db) == expected
