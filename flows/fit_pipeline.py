@@ -193,6 +193,9 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     """Open the warehouse (under the write lock) and import every FIT file under ``paths``.
 
     ``workers``: decoding processes (default: env RUNLIFT_IMPORT_WORKERS, else one per core).
+    The processes are spawned, so a script of your own that calls this needs the usual
+    ``if __name__ == "__main__":`` guard (or ``workers=1``); the runlift command and the Prefect
+    flows have it.
     """
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
