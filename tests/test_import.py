@@ -199,3 +199,78 @@ def test_kill_9_mid_import_then_rerun_equals_clean_import(corpus, tmp_path):
     s = import_paths(db, "me", [folder], decoder=FitparseDecoder())
     assert s.files_known > 0 and s.files_new > 0
     assert snapshot(db) == expected
+
+
+def _member_data_offset(archive: bytes, name: str) -> tuple[int, int]:
+    """Where a member's stored bytes start in a zip, and how many there are."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        info = z.getinfo(name)
+    off = info.header_offset
+    name_len, extra_len = int.from_bytes(archive[off + 26:off + 28], "little"), int.from_bytes(
+        archive[off + 28:off + 30], "little")
+    return off + 30 + name_len + extra_len, info.compress_size
+
+
+def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
+    """Zip members cross to the decoding processes as stored; their deflate streams become the blobs.
+
+    Same rows as the same files loose in a folder; a duplicate under another name, a stored
+    (uncompressed) member and a member whose bytes were damaged inside the archive are handled.
+    """
+    from connectors.fit.synth import demo_fit_files, vary
+
+    files = {f"{i:02d}_{name}": data for i, (name, data) in enumerate(demo_fit_files(
+        __import__("datetime").date(2026, 3, 1), weeks=2)[:10])}
+    files["10_varied.fit"] = vary(next(iter(files.values())), 7)
+    files["11_corpus.fit"] = (corpus / SMALL[1]).read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+        z.writestr("12_same_as_00.fit", files[next(iter(files))])
+        z.writestr("13_stored.fit", (corpus / SMALL[0]).read_bytes(), compress_type=zipfile.ZIP_STORED)
+        z.writestr("14_damaged.fit", (corpus / SMALL[2]).read_bytes())
+    archive = bytearray(buf.getvalue())
+    start, n = _member_data_offset(bytes(archive), "14_damaged.fit")
+    archive[start + n // 2] ^= 0xFF  # one flipped byte inside the deflate stream
+    (tmp_path / "a.zip").write_bytes(bytes(archive))
+
+    shm = Path("/dev/shm")
+    stale = shm / "runlift-import-999999999-left"  # a killed import's scratch folder (no such pid)
+    if shm.is_dir():
+        stale.mkdir(exist_ok=True)
+        (stale / "x.arrows").write_bytes(b"left over")
+
+    db = tmp_path / "zip.duckdb"
+    s = import_paths(db, "me", [tmp_path / "a.zip"], workers=2)
+    assert (s.files_seen, s.files_new, s.files_known) == (14, 13, 1)
+    assert [(p.split("!/")[1], r) for p, r in s.unreadable] == [
+        ("14_damaged.fit", "cannot read from archive: bad CRC-32")]
+    if shm.is_dir():
+        assert not stale.exists()
+        assert not list(shm.glob(f"runlift-import-{os.getpid()}-*"))  # this run's scratch is gone too
+
+    # the blobs of deflated members are their own streams in a gzip wrapper: same content
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        for name in ("00_" + next(iter(files))[3:], "13_stored.fit"):
+            data = z.read(name)
+            import hashlib
+            sha = hashlib.sha256(data).hexdigest()
+            blob = tmp_path / "zip.duckdb.blobs" / sha[:2] / f"{sha}.fit.gz"
+            assert gzip.decompress(blob.read_bytes()) == data
+
+    # the same files loose in a folder (read whole, hashed in this process) give the same rows
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        for name in z.namelist():
+            if name != "14_damaged.fit":
+                (loose / name).write_bytes(z.read(name))
+    db2 = tmp_path / "loose.duckdb"
+    import_paths(db2, "me", [loose], workers=1)
+    ignore = {"imported_at", "decoder", "first_path"}
+    assert snapshot(db, ignore) == snapshot(db2, ignore)
+    # and reprocessing from the wrapped blobs rebuilds the same warehouse
+    before = snapshot(db)
+    reprocess(db)
+    assert snapshot(db) == before
