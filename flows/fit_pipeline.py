@@ -6,15 +6,20 @@ them directly too. Progress goes through a callback so this module never imports
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +34,13 @@ from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare,
 from warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
+log = logging.getLogger("runlift.import")
+
+UNGUARDED = ("runlift's FIT import was called while a spawned decoding process was loading your script: "
+             "put the call under `if __name__ == \"__main__\":` (or pass workers=1)")
+POOL_BROKEN = ("the decoding processes stopped ({why}); the rest was decoded in this process. If you call "
+               "import_paths from a script of your own, put the call under `if __name__ == \"__main__\":` "
+               "(the processes are spawned and load your script) or pass workers=1")
 
 
 @dataclass
@@ -47,6 +59,7 @@ class ImportSummary:
     seconds: float = 0.0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, reason)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    notes: list[str] = field(default_factory=list)  # how the run went, when it matters
 
     def add(self, other: "ImportSummary") -> None:
         for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
@@ -54,6 +67,7 @@ class ImportSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
+        self.notes.extend(n for n in other.notes if n not in self.notes)
 
     def count(self, prepared: PreparedFit, path: str) -> None:
         setattr(self, prepared.status, getattr(self, prepared.status) + 1)
@@ -74,6 +88,7 @@ class ImportSummary:
         ]
         out += [f"{status}: {path}: {reason}" for path, status, reason in self.problems]
         out += [f"unreadable: {path}: {reason}" for path, reason in self.unreadable]
+        out += [f"note: {n}" for n in self.notes]
         return out
 
 
@@ -126,6 +141,17 @@ _KNOWN: frozenset[str] = frozenset()  # in a decoding process: files the warehou
 def _init_worker(known: frozenset[str]) -> None:
     global _KNOWN
     _KNOWN = known
+    # A decoding process outlives a killed importer otherwise (it waits on a queue whose other end
+    # its sibling processes keep open): leave as soon as the parent is gone.
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True,
+                         name="runlift-parent-watch").start()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str] | frozenset[str] | None = None,
@@ -209,6 +235,7 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     in_flight_bytes = 0
     last_flush = time.perf_counter()
     pool: ProcessPoolExecutor | None = None
+    pool_broken = False
     scratch: str | None = None
     decoded_count = 0
 
@@ -226,11 +253,29 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     def full() -> bool:
         return len(pending) > 2 * workers and (len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES)
 
+    def broken(exc: BaseException) -> None:
+        nonlocal pool, pool_broken
+        pool_broken = True
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        note = POOL_BROKEN.format(why=str(exc).split(".")[0] or type(exc).__name__)
+        if note not in summary.notes:
+            summary.notes.append(note)
+            log.warning(note)
+
     def collect() -> None:
         nonlocal batch_bytes, batch_records, in_flight_bytes
         src, job = pending.popleft()
         in_flight_bytes -= src.size
-        out = job.result() if isinstance(job, Future) else job
+        if isinstance(job, Future):
+            try:
+                out = job.result()
+            except BrokenProcessPool as exc:  # e.g. a caller's script without the __main__ guard
+                broken(exc)
+                out = handle(decoder, blob_root, src, seen)
+        else:
+            out = job
         if out.kind == "unreadable":
             summary.unreadable.append((src.path, out.reason))
             if progress:
@@ -261,15 +306,18 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 if progress:
                     progress(src.path, 0)
                 continue
-            job: Future[Outcome] | Outcome
-            if workers > 1 and decoded_count >= INLINE_FIRST and not src.error:
+            job: Future[Outcome] | Outcome | None = None
+            if workers > 1 and decoded_count >= INLINE_FIRST and not src.error and not pool_broken:
                 if pool is None:
                     scratch = _scratch_dir()
                     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                                initializer=_init_worker, initargs=(frozenset(seen),))
-                job = pool.submit(handle, decoder, blob_root, src, spill=True, scratch=scratch)
-                decoded_count += 1
-            else:
+                try:
+                    job = pool.submit(handle, decoder, blob_root, src, spill=True, scratch=scratch)
+                    decoded_count += 1
+                except BrokenProcessPool as exc:
+                    broken(exc)
+            if job is None:
                 job = handle(decoder, blob_root, src, seen)
                 decoded_count += job.kind == "new"
             pending.append((src, job))
@@ -297,8 +345,11 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     ``workers``: decoding processes (default: env RUNLIFT_IMPORT_WORKERS, else one per core).
     The processes are spawned, so a script of your own that calls this needs the usual
     ``if __name__ == "__main__":`` guard (or ``workers=1``); the runlift command and the Prefect
-    flows have it.
+    flows have it. Without it, each process stops at once (this function refuses to run while a
+    spawned process loads your script) and the import finishes in this process, with a note.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(UNGUARDED)  # fail fast: waiting for the lock the caller holds would hang
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
         # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM

@@ -274,3 +274,121 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     before = snapshot(db)
     reprocess(db)
     assert snapshot(db) == before
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from pathlib import Path
+from flows.fit_pipeline import import_paths
+s = import_paths(Path(sys.argv[1]), "me", sys.argv[2:], workers=2)
+print("\\n".join(s.lines()))
+"""
+
+
+def test_a_script_without_the_main_guard_finishes_in_one_process(tmp_path):
+    """Spawned decoding processes re-run a caller's unguarded script: they stop at once, the import goes on."""
+    from connectors.fit.synth import demo_fit_files
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = demo_fit_files(__import__("datetime").date(2026, 3, 1), weeks=2)
+    for name, data in files:
+        (inbox / name).write_bytes(data)
+    script = tmp_path / "my_import.py"  # no `if __name__ == "__main__":`
+    script.write_text(UNGUARDED_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "w.duckdb"), str(inbox)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"files: {len(files)} seen, {len(files)} new" in proc.stdout
+    assert "note: the decoding processes stopped" in proc.stdout and "__main__" in proc.stdout
+    assert "was called while a spawned decoding process was loading your script" in proc.stderr
+    assert q(tmp_path / "w.duckdb", "SELECT count(*) FROM raw.fit_files")[0][0] == len(files)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            out.append(int(status.parent.name))
+    return out
+
+
+def _alive_pids(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:\t", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":  # a zombie has exited; reaping it is its new parent's business
+            alive.append(pid)
+    return alive
+
+
+POOL_KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from flows.fit_pipeline import import_paths
+if __name__ == "__main__":
+    import_paths(Path(sys.argv[1]), "me", sys.argv[2:], workers=2, progress=lambda p, n: print(p, flush=True))
+"""
+
+
+def test_kill_9_of_a_parallel_import_then_rerun_equals_clean_import(tmp_path):
+    """The pool path (decoding processes, tables handed over in /dev/shm) survives kill -9 too."""
+    from connectors.fit.synth import demo_fit_files, vary
+
+    files = demo_fit_files(__import__("datetime").date(2026, 3, 1), weeks=4)
+    strength = [(name, data) for name, data in files if "strength" in name]
+    buf = io.BytesIO()
+    n = 0
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            z.writestr(name, data)
+            n += 1
+        k = 0
+        while n < 600:  # three transactions of at most 256 files; small files keep the test quick
+            k += 1
+            for name, data in strength:
+                z.writestr(f"{k}_{name}", vary(data, k))
+                n += 1
+    archive = tmp_path / "export.zip"
+    archive.write_bytes(buf.getvalue())
+    clean = tmp_path / "clean.duckdb"
+    import_paths(clean, "me", [archive], workers=2)
+    expected = snapshot(clean)
+
+    db = tmp_path / "killed.duckdb"
+    script = tmp_path / "run.py"
+    script.write_text(POOL_KILL_SCRIPT)
+    pids = []
+    for lines_before_kill in (1, 257):  # progress comes per committed transaction
+        proc = subprocess.Popen([sys.executable, str(script), str(db), str(archive)], stdout=subprocess.PIPE,
+                                text=True, cwd=tmp_path)
+        pids.append(proc.pid)
+        for _ in range(lines_before_kill):
+            assert proc.stdout.readline()
+        workers = _children(proc.pid)
+        assert len(workers) >= 2  # the decoding processes (and multiprocessing's resource tracker)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while _alive_pids(workers) and time.monotonic() < deadline:  # they notice the importer is gone
+            time.sleep(0.1)
+        assert _alive_pids(workers) == []
+        done = q(db, "SELECT count(*) FROM raw.fit_files")[0][0]
+        assert 0 < done < n
+        bad = q(db, """SELECT f.file_sha256 FROM raw.fit_files f
+                       LEFT JOIN (SELECT file_sha256, count(*) n FROM raw.fit_records GROUP BY 1) r USING (file_sha256)
+                       WHERE f.n_records <> coalesce(r.n, 0)""")
+        assert bad == []
+    s = import_paths(db, "me", [archive], workers=2)
+    assert s.files_known > 0 and s.files_new > 0 and s.files_known + s.files_new == n
+    assert snapshot(db) == expected
+    shm = Path("/dev/shm")
+    if shm.is_dir():  # the killed runs' scratch folders were swept by the rerun
+        assert not [p for pid in pids for p in shm.glob(f"runlift-import-{pid}-*")]
