@@ -410,6 +410,19 @@ def _tree_memory(root: int) -> tuple[float, float]:
     return rss * 1024 / 1e6, pss * 1024 / 1e6
 
 
+def _scratch_mb(pid: int) -> float:
+    """MB in the import's RAM-backed hand-over folder (/dev/shm/runlift-import-<pid>-*): tables
+    decoded and not yet read by the importer. Memory too, though no process maps it yet."""
+    total = 0
+    for d in Path("/dev/shm").glob(f"runlift-import-{pid}-*"):
+        for f in d.iterdir() if d.is_dir() else ():
+            try:
+                total += f.stat().st_size
+            except OSError:
+                pass
+    return total / 1e6
+
+
 def run_child(python: str, args: list[str], sample_memory: bool = False) -> tuple[dict | None, str, float, dict]:
     """Run this file as a child; return (result, error text, wall seconds, machine figures).
 
@@ -419,7 +432,8 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
     """
     import threading
 
-    meta: dict = {"other_cpu_s": None, "tree_rss_mb": None, "tree_pss_mb": None}
+    meta: dict = {"other_cpu_s": None, "tree_rss_mb": None, "tree_pss_mb": None, "scratch_mb": None,
+                  "tree_pss_scratch_mb": None}
     busy0, kids0, self0 = _busy_cpu_s(), resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     try:
@@ -427,15 +441,17 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
     except OSError as exc:
         return None, str(exc), time.perf_counter() - t0, meta
     done = threading.Event()
-    peaks = [0.0, 0.0]
+    peaks = [0.0, 0.0, 0.0, 0.0]
 
     def sample() -> None:
         while not done.wait(0.2):
             try:
                 rss, pss = _tree_memory(p.pid)
+                scratch = _scratch_mb(p.pid)
             except OSError:
                 continue
             peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], pss)
+            peaks[2], peaks[3] = max(peaks[2], scratch), max(peaks[3], pss + scratch)
 
     sampler = threading.Thread(target=sample, daemon=True) if sample_memory and Path("/proc/self/smaps_rollup").exists() else None
     if sampler:
@@ -444,7 +460,7 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
     done.set()
     if sampler:
         sampler.join()
-        meta["tree_rss_mb"], meta["tree_pss_mb"] = peaks
+        meta["tree_rss_mb"], meta["tree_pss_mb"], meta["scratch_mb"], meta["tree_pss_scratch_mb"] = peaks
     wall = time.perf_counter() - t0
     busy1 = _busy_cpu_s()
     if busy0 is not None and busy1 is not None:
@@ -564,7 +580,8 @@ def describe_import(imp: dict, n_expected: int, notes: list[str], what: str) -> 
         f"{imp['cpu_children_s']:.1f} s; ru_maxrss main {rss_mb(imp['maxrss_self_kb']):.0f} MB, largest worker "
         f"{rss_mb(imp['maxrss_children_kb']):.0f} MB")
     log(f"  process-tree memory sampled every 0.2 s: peak RSS sum {fmt(imp['tree_rss_mb'], '.0f')} MB, PSS sum "
-        f"{fmt(imp['tree_pss_mb'], '.0f')} MB; CPU of other processes on the machine meanwhile "
+        f"{fmt(imp['tree_pss_mb'], '.0f')} MB, hand-over folder in /dev/shm {fmt(imp['scratch_mb'], '.0f')} MB, "
+        f"PSS + folder {fmt(imp['tree_pss_scratch_mb'], '.0f')} MB; CPU of other processes on the machine meanwhile "
         f"{fmt(imp['other_cpu_s'], '.1f')} s ({fmt(imp['other_cpu_s'] and imp['other_cpu_s'] / imp['process_wall_s'], '.2f')} cores)")
     log(f"  decoder column of raw.fit_files: {imp['decoders_used']}")
     if imp["ok"] != n_expected or imp["problems"] or imp["unreadable"]:
@@ -793,13 +810,15 @@ def main() -> int:
                      f"{b12['s_per_byte'].get('strength', 0) * 1e6:.2f} s/MB); model check: the same formula "
                      f"with FitparseDecoder's rates gives {fmt(refm_wall, '.0f')} s vs {fmt(ref_wall, '.0f')} s above")
     lines += [
-        f"columnar import CPU: main process {col['cpu_self_s']:.1f} s (reads zips, hashes, writes DuckDB), pool "
-        f"workers {col['cpu_children_s']:.1f} s (decode, keep bytes); {n - fallback_files} files decoded columnar, "
+        f"columnar import CPU: main process {col['cpu_self_s']:.1f} s (reads zips, writes DuckDB), pool "
+        f"workers {col['cpu_children_s']:.1f} s (inflate, hash, decode, keep bytes, build Arrow); {n - fallback_files} files decoded columnar, "
         f"{fallback_files} fallbacks",
         f"peak RSS (ru_maxrss): main {self_mb:.0f} MB, largest worker {kid_mb:.0f} MB -> process-tree max "
         f"{tree_max:.0f} MB; if all peaked at once main + {W} x worker = {tree_sum:.0f} MB",
         f"whole tree at once (sampled every 0.2 s): peak RSS sum {fmt(col['tree_rss_mb'], '.0f')} MB, "
-        f"PSS sum {fmt(col['tree_pss_mb'], '.0f')} MB (PSS splits shared pages between processes)",
+        f"PSS sum {fmt(col['tree_pss_mb'], '.0f')} MB (PSS splits shared pages between processes); with the "
+        f"decoded tables waiting in /dev/shm (peak {fmt(col['scratch_mb'], '.0f')} MB) "
+        f"{fmt(col['tree_pss_scratch_mb'], '.0f')} MB",
         f"machine: other processes used {cores(col)} cores during the columnar import, {cores(ref)} during the "
         f"reference import, up to {fmt(max(busy, default=None), '.2f')} during the decoder runs ({os.cpu_count()} CPUs)"
         + ("  CONTENDED: rerun on a quiet machine" if contended else ""),
@@ -816,10 +835,11 @@ def main() -> int:
     lines.append(f"  [{'PASS' if ok2 else 'FAIL'}] end-to-end {n}-file import >= {TARGET_E2E_X:.0f}x the same import "
                  f"using fitparse: {xr(ref_wall, col_wall)} vs FitparseDecoder ({'measured' if full_ref else 'extrapolated'}), "
                  f"{xr(fp12_wall, col_wall)} vs fitparse 1.2.0 (modelled)")
-    ok3 = tree_max < TARGET_RSS_MB
-    whole = col["tree_pss_mb"]
+    ok3 = tree_max < TARGET_RSS_MB and (col["tree_pss_scratch_mb"] is None or col["tree_pss_scratch_mb"] < TARGET_RSS_MB)
+    whole = col["tree_pss_scratch_mb"]
     lines.append(f"  [{'PASS' if ok3 else 'FAIL'}] peak memory < 1 GB (10^9 B), max over the process tree (ru_maxrss): "
-                 f"{tree_max:.0f} MB; the whole tree at once (PSS sum, sampled) {fmt(whole, '.0f')} MB: "
+                 f"{tree_max:.0f} MB; the whole tree at once (PSS sum + tables waiting in /dev/shm, sampled) "
+                 f"{fmt(whole, '.0f')} MB: "
                  + ("n/a" if whole is None else "below 1 GB too" if whole < TARGET_RSS_MB else "OVER 1 GB"))
     lines += [f"note: {x}" for x in notes]
     lines.append(bar)

@@ -120,8 +120,8 @@ BATCH_RECORDS = 8 * 122_880  # records per transaction at most (~100 MB of Arrow
 BATCH_SECONDS = 2.0  # and at least this often, so progress stays live and a kill loses little
 # Files in flight to the decoding processes: enough to keep them busy while this process writes
 # a batch (~0.5 s), few enough that memory stays bounded (their bytes and tables are held).
-IN_FLIGHT_FILES = 32
-IN_FLIGHT_BYTES = 16 * 1024 * 1024
+IN_FLIGHT_FILES = 128
+IN_FLIGHT_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -353,7 +353,7 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
         # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
-        con.execute("SET memory_limit = '512MB'")
+        con.execute("SET memory_limit = '256MB'")
         if (default_workers() if workers is None else workers) > 1:
             # the decoding processes keep every core busy: a second DuckDB thread would only
             # contend with them (measured: inserts 5x slower in wall time, twice the CPU)
