@@ -16,12 +16,13 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ import duckdb
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fit, save_fits,
+from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fits,
                                   sha256_hex, store_blob)
 from warehouse.lock import write_lock
 
@@ -215,7 +216,8 @@ def _alive(pid: int) -> bool:
 
 def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
                    sources: Iterable[FitSource], *, decoder: FitDecoder | None = None,
-                   progress: Progress | None = None, workers: int | None = None) -> ImportSummary:
+                   progress: Progress | None = None, workers: int | None = None,
+                   replace: bool = False) -> ImportSummary:
     """Import FIT sources into an open warehouse. Idempotent: known content is skipped.
 
     Files are inflated, hashed, decoded, kept and turned into Arrow tables in parallel on all
@@ -223,12 +225,14 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     bounded; this process only reads the sources and writes, in the order the sources came,
     several files per transaction (each file whole or absent). ``sources`` may hold packed zip
     members (``iter_sources(..., packed=True)``): the decoding processes inflate them.
+    ``replace``: every source is decoded again and replaces the rows of the same content
+    (reprocessing the kept bytes); nothing counts as known, nothing as new.
     """
     decoder = decoder or default_decoder()
     workers = default_workers() if workers is None else max(1, workers)
     summary = ImportSummary()
     t0 = time.perf_counter()
-    seen = known_files(con, athlete_id)  # in the warehouse, or written by this run
+    seen = set() if replace else known_files(con, athlete_id)  # in the warehouse, or written by this run
     pending: deque[tuple[FitSource, Future[Outcome] | Outcome]] = deque()
     batch: list[FileToSave] = []
     batch_bytes = batch_records = 0
@@ -242,9 +246,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     def flush() -> None:
         nonlocal batch, batch_bytes, batch_records, last_flush
         os.sync()  # the batch's kept bytes reach the disk before rows that point at them
-        save_fits(con, athlete_id, batch)
+        save_fits(con, athlete_id, batch, replace=replace)
         for item in batch:
-            summary.files_new += 1
+            summary.files_new += not replace
             summary.count(item.prepared, item.first_path)
             if progress:
                 progress(item.first_path, item.size)
@@ -369,45 +373,54 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     return summary
 
 
+def _kept_sources(root: Path, rows: list[tuple[str, str, str, str, str | None]]) -> Iterator[FitSource]:
+    """The kept bytes of files already imported, checked against their SHA-256, as sources."""
+    for sha, first_path, blob_rel, old_status, old_error in rows:
+        path = root / blob_rel
+        try:
+            data = read_blob(root, blob_rel)
+        except FileNotFoundError:
+            yield FitSource(first_path, None, f"kept bytes missing: {path}")
+            continue
+        except (OSError, EOFError, zlib.error) as exc:
+            yield FitSource(first_path, None, f"kept bytes unreadable ({exc}): {path}")
+            continue
+        if sha256_hex(data) != sha:
+            yield FitSource(first_path, None, f"kept bytes corrupt (sha256 mismatch): {path}")
+        elif old_status == "rejected" and data[:2] == b"\x1f\x8b":  # a broken .fit.gz, kept as read
+            yield FitSource(first_path, data, old_error)
+        else:
+            yield FitSource(first_path, data)
+
+
 def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
-              progress: Progress | None = None, lock_timeout_s: float = 600.0) -> ImportSummary:
-    """Decode every kept FIT file again from the blob store and replace its rows, file by file.
+              progress: Progress | None = None, lock_timeout_s: float = 600.0,
+              workers: int | None = None) -> ImportSummary:
+    """Decode every kept FIT file again from the blob store and replace its rows.
 
     Needs nothing but the warehouse and its ``.blobs`` folder; ``athlete_id`` None means all.
+    Runs like an import (decoding processes, batched transactions, each file whole or absent).
     """
-    decoder = decoder or default_decoder()
     summary = ImportSummary()
     root = wdb.blob_dir(db_path)
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(UNGUARDED)
     with write_lock(db_path, lock_timeout_s):
         con = wdb.connect(db_path)
+        con.execute("SET memory_limit = '256MB'")
+        if (default_workers() if workers is None else workers) > 1:
+            con.execute("SET threads = 1")  # as in import_paths
         try:
             started = wdb.utcnow()
             t0 = time.perf_counter()
             where, params = ("WHERE athlete_id = ?", [athlete_id]) if athlete_id else ("", [])
             rows = con.execute(
-                f"SELECT athlete_id, file_sha256, first_path, size_bytes, blob_path, status, error "
+                f"SELECT athlete_id, file_sha256, first_path, blob_path, status, error "
                 f"FROM raw.fit_files {where} ORDER BY athlete_id, imported_at, file_sha256", params).fetchall()
-            for aid, sha, first_path, size, blob_rel, old_status, old_error in rows:
-                path = root / blob_rel
-                if not path.exists():
-                    summary.unreadable.append((first_path, f"kept bytes missing: {path}"))
-                    continue
-                data = read_blob(root, blob_rel)
-                summary.files_seen += 1
-                summary.bytes_read += len(data)
-                if sha256_hex(data) != sha:
-                    summary.unreadable.append((first_path, f"kept bytes corrupt (sha256 mismatch): {path}"))
-                    continue
-                if old_status == "rejected" and data[:2] == b"\x1f\x8b":  # a broken .fit.gz, kept as read
-                    decoded = DecodedFit(status="rejected", error=old_error, decoder=decoder.name)
-                else:
-                    decoded = decoder.decode(data)
-                prepared = prepare(sha, decoded)
-                save_fit(con, athlete_id=aid, sha=sha, first_path=first_path, size=size, decoded=prepared,
-                         blob_rel=blob_rel, replace=True)
-                summary.count(prepared, first_path)
-                if progress:
-                    progress(first_path, len(data))
+            for aid in dict.fromkeys(r[0] for r in rows):
+                mine = [r[1:] for r in rows if r[0] == aid]
+                summary.add(import_sources(con, root, aid, _kept_sources(root, mine), decoder=decoder,
+                                           progress=progress, workers=workers, replace=True))
             summary.seconds = time.perf_counter() - t0
             _record_run(con, uuid.uuid4().hex, athlete_id or "*", "fit-reprocess", started, summary)
             con.execute("CHECKPOINT")

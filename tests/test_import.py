@@ -270,9 +270,18 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     import_paths(db2, "me", [loose], workers=1)
     ignore = {"imported_at", "decoder", "first_path"}
     assert snapshot(db, ignore) == snapshot(db2, ignore)
-    # and reprocessing from the wrapped blobs rebuilds the same warehouse
+    # and reprocessing from the wrapped blobs (in the decoding processes) rebuilds the same warehouse
     before = snapshot(db)
-    reprocess(db)
+    s = reprocess(db)
+    assert (s.files_seen, s.files_new, s.ok, s.unreadable) == (13, 0, 13, [])
+    assert snapshot(db) == before
+    # a damaged and a missing blob are reported; their rows stay as they were, the rest is redone
+    blobs = sorted((tmp_path / "zip.duckdb.blobs").rglob("*.fit.gz"))
+    blobs[0].write_bytes(gzip.compress(b"not what was kept"))
+    blobs[1].unlink()
+    s = reprocess(db)
+    assert s.files_seen == 11 and len(s.unreadable) == 2
+    assert sorted(r.split(" (")[0].split(":")[0] for _, r in s.unreadable) == ["kept bytes corrupt", "kept bytes missing"]
     assert snapshot(db) == before
 
 
