@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from connectors.strava.client import (PER_PAGE, AppInactive, AuthError, NotFound, RateBudget, RateLimited,
-                                      StravaClient, StravaError, StravaUnavailable, next_cursor)
+from connectors.strava.client import (PER_PAGE, NotFound, RateBudget, RateLimited, StravaClient, StravaError,
+                                      next_cursor)
 from connectors.strava.tokens import TokenStore
 from flows.settings import Settings, SettingsError, StravaSettings
 from warehouse import db as wdb
@@ -183,9 +183,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     except RateLimited as exc:
         result.status, result.resume_at = "paused", exc.resume_at
         result.message = f"{exc}; the next run continues where this one stopped"
-    except AppInactive as exc:
-        result.status, result.message = "failed", str(exc)
-    except (AuthError, StravaUnavailable, StravaError) as exc:
+    except StravaError as exc:  # inactive application, authorisation, unavailable, odd responses
         result.status, result.message = "failed", str(exc)
     result.api_calls = client.calls
     result.seconds = time.perf_counter() - t0

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from connectors.strava.client import BUDGET_FIELDS
 from warehouse.db import utcnow
 
 RUN_SPORT_TYPES = ("Run", "TrailRun", "VirtualRun")
@@ -70,7 +71,7 @@ def _time(v: Any) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None) if not v.endswith("Z") else parsed.replace(tzinfo=None)
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -139,14 +140,9 @@ def _save_state(con: duckdb.DuckDBPyConnection, state: SyncState) -> None:
 
 
 def load_budget(con: duckdb.DuckDBPyConnection, app: str) -> dict[str, Any] | None:
-    row = con.execute("""SELECT epoch(observed_at), limit_15, limit_day, read_limit_15, read_limit_day,
-                                usage_15, usage_day, read_usage_15, read_usage_day
-                         FROM ops.strava_rate_limit WHERE app = ?""", [app]).fetchone()
-    if not row:
-        return None
-    keys = ("observed_at", "limit_15", "limit_day", "read_limit_15", "read_limit_day",
-            "usage_15", "usage_day", "read_usage_15", "read_usage_day")
-    return dict(zip(keys, row))
+    cols = ", ".join(("epoch(observed_at)", *BUDGET_FIELDS[1:]))
+    row = con.execute(f"SELECT {cols} FROM ops.strava_rate_limit WHERE app = ?", [app]).fetchone()
+    return dict(zip(BUDGET_FIELDS, row)) if row else None
 
 
 def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any]) -> None:
@@ -154,10 +150,9 @@ def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any
         return
     observed = dt.datetime.fromtimestamp(budget["observed_at"], dt.UTC).replace(tzinfo=None)
     con.execute("DELETE FROM ops.strava_rate_limit WHERE app = ?", [app])
-    con.execute("INSERT INTO ops.strava_rate_limit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [app, observed, budget["limit_15"], budget["limit_day"], budget["read_limit_15"],
-                 budget["read_limit_day"], budget["usage_15"], budget["usage_day"], budget["read_usage_15"],
-                 budget["read_usage_day"]])
+    con.execute(f"INSERT INTO ops.strava_rate_limit (app, {', '.join(BUDGET_FIELDS)}) "
+                f"VALUES (?, {', '.join('?' * len(BUDGET_FIELDS))})",
+                [app, observed, *(budget[k] for k in BUDGET_FIELDS[1:])])
 
 
 class _Tx:
@@ -196,9 +191,6 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, activities: list
             batch = pa.Table.from_pylist(rows, schema=TYPED)
             con.register("_rl_page", batch)
             try:
-                new = con.execute("""SELECT count(*) FROM _rl_page b WHERE NOT EXISTS (
-                    SELECT 1 FROM raw.strava_activities t WHERE t.athlete_id = ? AND t.activity_id = b.activity_id)""",
-                                  [state.athlete_id]).fetchone()[0]
                 set_cols = ", ".join(
                     f"{c} = coalesce(b.{c}, t.{c})" if c in DETAIL_ONLY else f"{c} = b.{c}" for c in UPDATABLE)
                 updated = con.execute(f"""
@@ -213,18 +205,19 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, activities: list
                       AND (t.payload::VARCHAR <> b.payload OR t.deleted_at IS NOT NULL)""",
                                       [now, state.athlete_id]).fetchone()[0]
                 # streams of an activity whose start, distance or sport changed are fetched again:
-                # drop the old ones now (rare), so storing streams never needs a delete
-                con.execute("""DELETE FROM raw.strava_streams s WHERE s.athlete_id = ? AND s.activity_id IN (
-                                   SELECT t.activity_id FROM raw.strava_activities t JOIN _rl_page b USING (activity_id)
-                                   WHERE t.athlete_id = ? AND t.streams_status IS NULL)""",
-                            [state.athlete_id, state.athlete_id])
+                # drop the old ones now (rare: only after an update), so storing streams never needs a delete
+                if updated:
+                        con.execute("""DELETE FROM raw.strava_streams s WHERE s.athlete_id = ? AND s.activity_id IN (
+                                       SELECT t.activity_id FROM raw.strava_activities t JOIN _rl_page b USING (activity_id)
+                                       WHERE t.athlete_id = ? AND t.streams_status IS NULL)""",
+                                [state.athlete_id, state.athlete_id])
                 cols = ", ".join(TYPED.names)
-                con.execute(f"""
+                new = con.execute(f"""
                     INSERT INTO raw.strava_activities ({cols}, athlete_id, first_fetched_at, fetched_at)
                     SELECT {cols}, ?, ?, ? FROM _rl_page b WHERE NOT EXISTS (
                         SELECT 1 FROM raw.strava_activities t WHERE t.athlete_id = ? AND t.activity_id = b.activity_id)
                     QUALIFY row_number() OVER (PARTITION BY activity_id) = 1""",
-                            [state.athlete_id, now, now, state.athlete_id])
+                                  [state.athlete_id, now, now, state.athlete_id]).fetchone()[0]
                 if full_listing:
                     con.execute("""INSERT INTO ops.strava_listing_seen SELECT DISTINCT ?, activity_id FROM _rl_page
                                    ON CONFLICT DO NOTHING""", [state.athlete_id])
@@ -251,17 +244,18 @@ def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, c
 def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
     """End the listing under way; a full one marks activities it did not see as deleted."""
     deleted = 0
+    now = utcnow()
     with _Tx(con):
         if state.listing_mode == "full":
             deleted = con.execute("""
                 UPDATE raw.strava_activities t SET deleted_at = ?
                 WHERE t.athlete_id = ? AND t.deleted_at IS NULL AND NOT EXISTS (
                     SELECT 1 FROM ops.strava_listing_seen s WHERE s.athlete_id = t.athlete_id AND s.activity_id = t.activity_id)
-            """, [utcnow(), state.athlete_id]).fetchone()[0]
+            """, [now, state.athlete_id]).fetchone()[0]
             con.execute("DELETE FROM ops.strava_listing_seen WHERE athlete_id = ?", [state.athlete_id])
-            state.last_full_listing_at = utcnow()
+            state.last_full_listing_at = now
         state.listing_mode = state.listing_cursor = state.listing_started_at = None
-        state.last_listing_at = utcnow()
+        state.last_listing_at = now
         _save_state(con, state)
     return deleted
 

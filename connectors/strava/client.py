@@ -68,6 +68,11 @@ def _parse_pair(value: str | None) -> tuple[int, int] | None:
         return None
 
 
+# What a RateBudget remembers between runs (ops.strava_rate_limit holds them, in this order)
+BUDGET_FIELDS = ("observed_at", "limit_15", "limit_day", "read_limit_15", "read_limit_day",
+                 "usage_15", "usage_day", "read_usage_15", "read_usage_day")
+
+
 @dataclass
 class RateBudget:
     """What Strava's rate-limit headers last said, and how many calls may still be spent.
@@ -146,9 +151,7 @@ class RateBudget:
         self.observed_at = self.clock()
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "limit_15", "limit_day", "read_limit_15", "read_limit_day", "usage_15", "usage_day",
-            "read_usage_15", "read_usage_day", "observed_at")}
+        return {k: getattr(self, k) for k in BUDGET_FIELDS}
 
 
 def _error_codes(response: httpx.Response) -> list[tuple[str, str, str]]:
@@ -203,10 +206,7 @@ class StravaClient:
 
     def _token_request(self, data: dict[str, str]) -> dict[str, Any]:
         payload = {"client_id": self.client_id, "client_secret": self.client_secret, **data}
-        try:
-            response = self._send("POST", "/oauth/token", data=payload, counted=False)
-        except StravaUnavailable:
-            raise
+        response = self._send("POST", "/oauth/token", data=payload, counted=False)
         if response.status_code == 403 and any(c[0] == "Application" for c in _error_codes(response)):
             raise AppInactive(INACTIVE_MESSAGE)
         if response.status_code != 200:

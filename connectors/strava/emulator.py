@@ -199,11 +199,6 @@ class StravaEmulator:
         with self._lock:
             return dict(self._activities)
 
-    @property
-    def athlete(self) -> dict:
-        with self._lock:
-            return copy.deepcopy(self._athlete)
-
     def add_activity(self, detail: dict) -> int:
         activity_id = int(detail["id"])
         with self._lock:
@@ -234,14 +229,6 @@ class StravaEmulator:
     def set_inactive(self, flag: bool = True) -> None:
         with self._lock:
             self._inactive = bool(flag)
-
-    @property
-    def inactive(self) -> bool:
-        return self._inactive
-
-    @inactive.setter
-    def inactive(self, flag: bool) -> None:
-        self.set_inactive(flag)
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """The next ``n`` /api/v3 requests answer ``status`` with an error body."""

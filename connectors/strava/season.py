@@ -27,7 +27,6 @@ __all__ = [
     "synthetic_season",
     "summary_of",
     "streams_for",
-    "available_stream_keys",
     "default_athlete",
     "summary_athlete",
     "STREAM_KEYS",
@@ -339,17 +338,6 @@ def _track(detail: dict[str, Any]) -> dict[str, np.ndarray] | None:
     return out
 
 
-def available_stream_keys(detail: dict[str, Any]) -> list[str]:
-    """The stream types Strava would have for this activity ([] for a manual one)."""
-    tr = _track(detail)
-    if tr is None:
-        return []
-    keys = [k for k in STREAM_KEYS if k in tr]
-    if "lat" in tr:
-        keys.append("latlng")
-    return [k for k in STREAM_KEYS if k in keys]
-
-
 def _stream_data(tr: dict[str, np.ndarray], key: str) -> list[Any] | None:
     if key == "latlng":
         if "lat" not in tr:
@@ -369,22 +357,22 @@ def _stream_data(tr: dict[str, np.ndarray], key: str) -> list[Any] | None:
     return np.round(a, 1).tolist()
 
 
-def streams_for(detail: dict[str, Any], keys: Iterable[str], *, key_by_type: bool = True,
-                always_distance: bool = True) -> dict[str, Any] | list[dict[str, Any]]:
+def streams_for(detail: dict[str, Any], keys: Iterable[str], *, key_by_type: bool = True
+                ) -> dict[str, Any] | list[dict[str, Any]]:
     """The streams of a (non-manual) activity, as ``GET /activities/{id}/streams`` answers them.
 
     ``key_by_type=True``: ``{"time": {"data": [...], "series_type": "distance", "original_size": n,
     "resolution": "high"}, ...}``; otherwise a list of such objects each with its ``type``. Keys the
     activity has no data for (``latlng`` without GPS, ``watts`` without power...) are left out, as
     Strava does; like Strava, the ``distance`` stream (the series the others are indexed by) is
-    returned even when not asked for (``always_distance``). Raises ``ValueError`` for a manual
+    returned even when not asked for. Raises ``ValueError`` for a manual
     activity, which has no streams (the API answers 404).
     """
     tr = _track(detail)
     if tr is None:
         raise ValueError(f"activity {detail.get('id')} is manual or empty: it has no streams")
     wanted = [k for k in dict.fromkeys(keys) if k in STREAM_KEYS]
-    if always_distance and "distance" not in wanted:
+    if "distance" not in wanted:
         wanted.append("distance")
     series_type = "distance" if float(detail.get("distance") or 0) > 0 else "time"
     streams: list[tuple[str, dict[str, Any]]] = []
