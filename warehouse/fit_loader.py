@@ -223,14 +223,8 @@ class FileToSave:
     sha: str
     first_path: str
     size: int
-    decoded: DecodedFit | PreparedFit
+    prepared: PreparedFit
     blob_rel: str
-
-    @property
-    def prepared(self) -> PreparedFit:
-        if not isinstance(self.decoded, PreparedFit):
-            self.decoded = prepare(self.sha, self.decoded)
-        return self.decoded
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, athlete_id: str) -> None:
@@ -243,6 +237,14 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, at
         con.unregister("_rl_batch")
 
 
+def _file_row(it: FileToSave, now: Any) -> dict[str, Any]:
+    p = it.prepared
+    return {"file_sha256": it.sha, "first_path": it.first_path, "size_bytes": it.size, **p.file,
+            "status": p.status, "error": p.error, "utc_offset_s": p.utc_offset_s, "n_sessions": p.n_sessions,
+            "n_laps": p.n_laps, "n_sets": p.n_sets, "n_records": p.n_records, "decoder": p.decoder,
+            "blob_path": it.blob_rel, "imported_at": now}
+
+
 def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileToSave], *,
               replace: bool = False) -> None:
     """Write decoded files in one transaction: each file wholly present or wholly absent, whatever
@@ -253,16 +255,10 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
     if not items:
         return
     now = utcnow()
-    prepared = [it.prepared for it in items]
-    files = pa.Table.from_pylist([{
-        "file_sha256": it.sha, "first_path": it.first_path, "size_bytes": it.size,
-        **p.file, "status": p.status, "error": p.error, "utc_offset_s": p.utc_offset_s,
-        "n_sessions": p.n_sessions, "n_laps": p.n_laps, "n_sets": p.n_sets, "n_records": p.n_records,
-        "decoder": p.decoder, "blob_path": it.blob_rel, "imported_at": now,
-    } for it, p in zip(items, prepared)], schema=FILES_SCHEMA)
+    files = pa.Table.from_pylist([_file_row(it, now) for it in items], schema=FILES_SCHEMA)
     children: dict[str, list[pa.Table]] = {t: [] for t in CHILD_TABLES}
-    for p in prepared:
-        for name, tbl in p.tables.items():
+    for it in items:
+        for name, tbl in it.prepared.tables.items():
             children[name].append(tbl)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -279,9 +275,3 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-def save_fit(con: duckdb.DuckDBPyConnection, *, athlete_id: str, sha: str, first_path: str, size: int,
-             decoded: DecodedFit | PreparedFit, blob_rel: str, replace: bool = False) -> None:
-    """Write one decoded file in one transaction (``replace``: swap out its earlier rows)."""
-    save_fits(con, athlete_id, [FileToSave(sha, first_path, size, decoded, blob_rel)], replace=replace)

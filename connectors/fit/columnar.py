@@ -83,7 +83,7 @@ from connectors.fit.decode import (
     _lap_row, _name, _session_row, _set_row, _ts, classify,
 )
 
-__all__ = ["ColumnarDecoder", "FallbackDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
+__all__ = ["ColumnarDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
 
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 FIT_EPOCH = dt.datetime(1989, 12, 31)
@@ -1441,7 +1441,7 @@ def records_as_lists(records: dict[str, Any]) -> dict[str, list[Any]]:
         elif isinstance(col, np.ma.MaskedArray):
             out[name] = [None if m else int(v) for v, m in zip(col.data.tolist(), np.ma.getmaskarray(col).tolist())]
         elif col.dtype.kind == "M":
-            out[name] = [None if x is None else x for x in col.astype("datetime64[us]").astype(object).tolist()]
+            out[name] = col.astype("datetime64[us]").astype(object).tolist()
         elif col.dtype.kind == "f":
             out[name] = [None if x != x else x for x in col.tolist()]
         else:
@@ -1496,8 +1496,9 @@ def _prepare(data: bytes) -> tuple[_Scan, _Ctx, str | None]:
         d = scan.defs[did]
         if d.glob in (206, 207):
             raise _Unsupported("developer data message cut by the end of the file")
-        if _hazard(d, True):
-            raise _Unsupported(f"cut message: {_hazard(d, True)}")
+        hazard = _hazard(d, True)
+        if hazard:
+            raise _Unsupported(f"cut message: {hazard}")
         avail, off = len(data) - pos - 1, 0
         for s in d.specs:
             if s.size == 0:
@@ -1632,27 +1633,6 @@ def _classify(out: DecodedFit, saw: bool, error: str | None, sport_msg: tuple[st
     out = classify(out, saw_messages=saw, error=error, sport_msg=sport_msg)
     out.records = arrays
     return out
-
-
-class FallbackDecoder:
-    """A FitDecoder that tries ``primary`` and hands a file to ``fallback`` when it raises.
-
-    ColumnarDecoder already falls back by itself; this wrapper is for other primaries."""
-
-    def __init__(self, primary: Any, fallback: Any | None = None) -> None:
-        self.primary = primary
-        self.fallback = fallback or FitparseDecoder()
-        self.name = primary.name
-        self.fallbacks: Counter[str] = Counter()
-
-    def decode(self, data: bytes) -> DecodedFit:
-        try:
-            return self.primary.decode(data)
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            self.fallbacks[reason] += 1
-            FALLBACKS[reason] += 1
-            return self.fallback.decode(data)
 
 
 # --- columns of any message type ---------------------------------------------------------------------

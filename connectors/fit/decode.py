@@ -243,7 +243,7 @@ def _set_row(i: int, v: dict[str, Any], steps: dict[int, tuple[str, int | None] 
     cat_ids = [c for c in (_int(x) for x in _as_list(v.get("category"))) if c is not None]
     cat_names = [category_name(c) for c in cat_ids]
     sub_raw = [_int(x) for x in _as_list(v.get("category_subtype"))]
-    sub_ids = sub_raw[: max(len(cat_ids), 0)] if cat_ids else [s for s in sub_raw if s is not None]
+    sub_ids = sub_raw[: len(cat_ids)] if cat_ids else [s for s in sub_raw if s is not None]
     sub_names = [exercise_name(cat_names[k] if k < len(cat_names) else None, s) for k, s in enumerate(sub_ids)]
     step = _int(v.get("wkt_step_index"))
     title = _title_for(v, cat_names, sub_ids, steps, titles)

@@ -87,7 +87,6 @@ class FitSource:
     path: str
     data: bytes | None
     error: str | None = None
-    compressed_size: int = 0
     packed: Packed | None = None
 
     @property
@@ -123,14 +122,14 @@ def _from_bytes(path: str, kind: str, raw: bytes) -> FitSource:
             d = zlib.decompressobj(wbits=31)
             data = d.decompress(raw, MAX_FIT_BYTES + 1)
             if not d.eof and len(data) <= MAX_FIT_BYTES:
-                return FitSource(path, raw, "not a valid gzip file: truncated or corrupt stream", len(raw))
+                return FitSource(path, raw, "not a valid gzip file: truncated or corrupt stream")
             if len(data) > MAX_FIT_BYTES:
-                return FitSource(path, None, f"larger than {MAX_FIT_BYTES} bytes uncompressed", len(raw))
-            return FitSource(path, data, None, len(raw))
+                return FitSource(path, None, f"larger than {MAX_FIT_BYTES} bytes uncompressed")
+            return FitSource(path, data)
         except (zlib.error, EOFError, OSError) as exc:
             # Keep the bytes: the importer records the file as rejected, with this reason.
-            return FitSource(path, raw, f"not a valid gzip file: {exc}", len(raw))
-    return FitSource(path, raw, None, len(raw))
+            return FitSource(path, raw, f"not a valid gzip file: {exc}")
+    return FitSource(path, raw)
 
 
 def walk_folder(folder: Path) -> Iterator[Path]:
@@ -223,8 +222,7 @@ def _from_zip(label: str, fh: IO[bytes], packed: bool = False) -> Iterator[FitSo
                 if (packed and kind == "fit" and not info.flag_bits & 0x1
                         and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED)):
                     raw = _stored_bytes(fh, info)
-                    yield FitSource(member, None, None, len(raw),
-                                    Packed(info.compress_type, raw, info.CRC, info.file_size))
+                    yield FitSource(member, None, packed=Packed(info.compress_type, raw, info.CRC, info.file_size))
                     continue
                 with archive.open(info) as src:
                     raw = src.read(MAX_FIT_BYTES + 1)
