@@ -189,8 +189,7 @@ def render_dashboard(published_path: str | os.PathLike[str], units: str, *, athl
 
 
 def _write(settings: Settings) -> tuple[Path, str]:
-    athlete = settings.athlete_id if settings.athlete_id in settings.athletes else None
-    page = render_dashboard(settings.published_path, settings.units, athlete=athlete)
+    page = render_dashboard(settings.published_path, settings.units, athlete=settings.athlete_id)
     target = settings.dashboard_path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")

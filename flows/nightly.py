@@ -113,7 +113,7 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                 QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1 ORDER BY 1""").fetchall()
             flags = con.execute("""
                 SELECT athlete_id, date, severity, explanation FROM marts.training_flags
-                WHERE date >= ?::DATE - 7 ORDER BY date DESC, athlete_id LIMIT 20""", [report.as_of]).fetchall()
+                WHERE date > ?::DATE - 7 ORDER BY date DESC, athlete_id LIMIT 20""", [report.as_of]).fetchall()
         finally:
             con.close()
         lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
@@ -150,7 +150,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger = get_run_logger()
     settings = load_settings(config, require_athlete=False)
     report = NightReport(started_at=wdb.utcnow(), as_of=as_of)
-    for athlete_id in settings.athletes or [settings.athlete_id]:
+    for athlete_id in settings.athletes:
         if strava_enabled(settings, athlete_id):
             try:
                 result = sync_strava(config, athlete_id, full=full, wait=wait)
@@ -161,7 +161,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
                 report.failures.append(f"Strava for {athlete_id}: {exc}")
         else:
             report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
-        if settings.athletes.get(athlete_id) and settings.athletes[athlete_id].fit_inbox:
+        if settings.athletes[athlete_id].fit_inbox:
             try:
                 summary = import_fit_inbox(config, athlete_id)
                 report.fit[athlete_id] = summary

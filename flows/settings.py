@@ -327,13 +327,15 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         _expect(raw, dict, f"athletes.{athlete_id}", "a table")
         athletes[athlete_id] = _parse_athlete(athlete_id, raw, base)
 
-    chosen = athlete or env.get("RUNLIFT_ATHLETE")
-    if chosen is None:
-        chosen = next(iter(athletes)) if len(athletes) == 1 else DEFAULT_ATHLETE
-    if chosen not in athletes and not require_athlete and athletes and not (athlete or env.get("RUNLIFT_ATHLETE")):
+    explicit = athlete or env.get("RUNLIFT_ATHLETE")
+    if explicit:
+        chosen = explicit
+    elif len(athletes) == 1 or (athletes and not require_athlete and DEFAULT_ATHLETE not in athletes):
         chosen = next(iter(athletes))
-    if chosen not in athletes:
-        if athletes and (athlete or env.get("RUNLIFT_ATHLETE") or len(athletes) > 1):
+    else:
+        chosen = DEFAULT_ATHLETE
+    if chosen not in athletes:  # the chosen athlete is always in `athletes` from here on
+        if athletes:
             raise SettingsError(f"athlete {chosen!r} is not configured; configured: {', '.join(athletes)} "
                                 "(pick one with --athlete, or add [athletes.<id>] to the settings file)")
         athletes[chosen] = _parse_athlete(chosen, {}, base)

@@ -20,12 +20,3 @@ def mass(kg: float | None, units: str) -> str:
     if units == "imperial":
         return f"{kg / KG_PER_LB:,.0f} lb"
     return f"{kg:,.0f} kg"
-
-
-def duration(s: float | None) -> str:
-    if s is None:
-        return "-"
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

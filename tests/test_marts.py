@@ -459,6 +459,31 @@ def test_cadence_already_in_steps_is_halved_and_flagged(impact_wh):
     assert not w.activity(k["strava_cadence"])["is_cadence_implausible"]
 
 
+def test_a_set_started_just_before_its_session_counts_for_it(tmp_path):
+    """The session summary and the set mart place sets with the same window (the session's span +- 1 min)."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    key = w.fit("g", t("2024-06-10 18:00"), sport="training", sub_sport="generic", distance_m=None,
+                moving_s=1800, sets=[("squat", 10, 60.0)])
+    w.con.execute("UPDATE raw.fit_sets SET start_time_utc = ?", [t("2024-06-10 17:59:30")])
+    w.build(d("2024-06-12"), [athlete("g")])
+    assert w.rows("SELECT count(*) AS n FROM marts.fct_strength_sets WHERE activity_key = ?", [key]) == [{"n": 1}]
+    a = w.activity(key)
+    assert a["sport_group"] == "strength"
+    assert a["impact_load_kbw"] == approx(knee_load_kbw(10, 3.0, 60.0, 70.0))
+    w.close()
+
+
+def test_body_mass_before_its_first_date_is_the_earliest_value(tmp_path):
+    """Only dated values: a set before the first date uses the earliest one (not NULL, not 70 kg)."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    key = w.fit("k", t("2024-05-20 18:00"), sport="training", sub_sport="strength_training", distance_m=None,
+                moving_s=1800, sets=[("squat", 10, 60.0)])
+    w.build(d("2024-06-12"), [athlete("k", body_mass=((d("2024-06-01"), 80.0), (d("2024-07-01"), 75.0)))])
+    (got,) = w.rows("SELECT knee_load_kbw FROM marts.fct_strength_sets WHERE activity_key = ?", [key])
+    assert got["knee_load_kbw"] == approx(knee_load_kbw(10, 3.0, 60.0, 80.0))
+    w.close()
+
+
 def test_knee_load_of_strength_sets(tmp_path):
     w = Warehouse(tmp_path / "w.duckdb")
     sets = [("squat", 10, 60.0), ("squat", 8, 0.0), ("deadlift", 5, 100.0), ("bench_press", 10, 50.0)]

@@ -51,6 +51,11 @@ def latest_version() -> int:
     return len(migrations())
 
 
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal (for statements that take no parameters: ATTACH, COPY, COMMENT)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def utcnow() -> dt.datetime:
     """Now in UTC as a naive datetime (the warehouse stores UTC without a zone)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -72,7 +77,7 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
-            migrate: bool = True, upto: int | None = None) -> duckdb.DuckDBPyConnection:
+            upto: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating it if needed) and apply pending migrations.
 
     ``upto`` stops at a given migration version (tests use it to build an older warehouse).
@@ -104,21 +109,21 @@ def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
     # every second commit of a Strava backfill ran a full checkpoint (~0.5 s). The WAL is as durable;
     # every command checkpoints once at its end.
     con.execute("SET checkpoint_threshold = '256MB'")
-    if migrate:
-        try:
-            _migrate(con, path, existed, upto)
-        except BaseException:
-            con.close()
-            raise
+    try:
+        _migrate(con, path, existed, upto)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: int | None) -> None:
     current = _schema_version(con)
-    wanted = migrations()[: upto if upto is not None else None]
-    if current > latest_version():
+    shipped = migrations()
+    wanted = shipped[: upto if upto is not None else None]
+    if current > len(shipped):
         raise WarehouseError(f"warehouse {path} is at schema version {current}, newer than this "
-                             f"runlift knows ({latest_version()}); upgrade runlift")
+                             f"runlift knows ({len(shipped)}); upgrade runlift")
     pending = [m for m in wanted if m.version > current]
     if not pending:
         return

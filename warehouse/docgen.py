@@ -209,7 +209,7 @@ def render(db_path: Path) -> str:
         build(con, as_of=DOC_AS_OF, athletes=[], check=False)
         publish(con, published_path, include_location=True)
         working_db = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute(f"ATTACH '{published_path}' AS pubdoc (READ_ONLY)")
+        con.execute(f"ATTACH {wdb.sql_string(str(published_path))} AS pubdoc (READ_ONLY)")
         grains = model_grains()
         published = {(s, n): c for s, n, _k, c in _objects(con, "pubdoc")}
         objects = _objects(con, working_db)

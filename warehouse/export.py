@@ -20,11 +20,9 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import sql_string
+
 EXPORTED_SCHEMAS = ("marts", "staging")
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
@@ -43,7 +41,7 @@ def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
     con = duckdb.connect(":memory:")
     written: dict[str, Path] = {}
     try:
-        con.execute(f"ATTACH {_sql_string(str(published_path))} AS pub (READ_ONLY)")
+        con.execute(f"ATTACH {sql_string(str(published_path))} AS pub (READ_ONLY)")
         tables = con.execute(
             "SELECT schema_name, table_name, coalesce(comment, '') FROM duckdb_tables() "
             "WHERE database_name = 'pub' AND list_contains(?, schema_name) ORDER BY schema_name, table_name",
@@ -59,9 +57,9 @@ def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
             tmp = out_dir / f".{name}.parquet.{os.getpid()}.tmp"
             metadata = {"runlift_table": name, "comment": comment,
                         "published_at": published_at or "", "as_of_date": as_of or ""}
-            kv = ", ".join(f"{key}: {_sql_string(value)}" for key, value in metadata.items())
+            kv = ", ".join(f"{key}: {sql_string(value)}" for key, value in metadata.items())
             try:
-                con.execute(f'COPY (SELECT * FROM pub."{schema}"."{table}") TO {_sql_string(str(tmp))} '
+                con.execute(f'COPY (SELECT * FROM pub."{schema}"."{table}") TO {sql_string(str(tmp))} '
                             f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())

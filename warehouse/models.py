@@ -11,6 +11,7 @@ or the new ones, never a mix; building twice gives the same tables.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -21,8 +22,17 @@ import duckdb
 from warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
-MARTS = ("dim_athlete", "fct_strength_sets", "fct_activities", "daily_training_load",
-         "weekly_training_balance", "training_flags")
+
+
+def _mart_names() -> tuple[str, ...]:
+    """The marts, in build order: models/marts/NN_<name>.sql builds marts.<name>."""
+    folder = resources.files("warehouse").joinpath("models", "marts")
+    files = sorted(f.name for f in folder.iterdir() if f.name.endswith(".sql"))
+    return tuple(re.sub(r"^\d+_", "", name.removesuffix(".sql")) for name in files)
+
+
+# published, counted and exported: a new file in models/marts/ is all it takes to add one
+MARTS = _mart_names()
 
 
 @dataclass(frozen=True)
@@ -60,9 +70,12 @@ def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthletePa
     for a in athletes:
         con.execute("INSERT INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?)",
                     [a.athlete_id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm, now])
+        # the earliest value is in force from the beginning (before its date too), as
+        # flows.settings.Athlete.body_mass_on and docs/metrics.md say
+        first = min((since or dt.date.min for since, _kg in a.body_mass), default=None)
         for since, kg in a.body_mass:
-            con.execute("INSERT INTO raw.athlete_body_mass VALUES (?, ?, ?)",
-                        [a.athlete_id, since or dt.date(1900, 1, 1), kg])
+            start = dt.date(1900, 1, 1) if since is None or since == first else since
+            con.execute("INSERT INTO raw.athlete_body_mass VALUES (?, ?, ?)", [a.athlete_id, start, kg])
 
 
 def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import STORAGE_VERSION, utcnow
+from warehouse.db import STORAGE_VERSION, sql_string, utcnow
 from warehouse.models import MARTS
 
 # Staging models published as tables; none holds a position.
@@ -37,15 +37,11 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, name: str, kind:
     row = con.execute(f"SELECT comment FROM {source} WHERE database_name = current_database() "
                       f"AND schema_name = ? AND {name_col} = ?", [schema, name]).fetchone()
     if row and row[0]:
-        con.execute(f"COMMENT ON TABLE pub.{schema}.{name} IS {_quote(row[0])}")
+        con.execute(f"COMMENT ON TABLE pub.{schema}.{name} IS {sql_string(row[0])}")
     for col, comment in con.execute(
             "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL", [schema, name]).fetchall():
-        con.execute(f'COMMENT ON COLUMN pub.{schema}.{name}."{col}" IS {_quote(comment)}')
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        con.execute(f'COMMENT ON COLUMN pub.{schema}.{name}."{col}" IS {sql_string(comment)}')
 
 
 def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: bool = False) -> PublishResult:
@@ -55,28 +51,27 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
     tables: dict[str, int] = {}
-    con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute(f"ATTACH {sql_string(str(tmp))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
         con.execute("CREATE SCHEMA pub.marts")
         con.execute("CREATE SCHEMA pub.staging")
         con.execute("CREATE SCHEMA pub.ops")
         for mart in MARTS:
-            con.execute(f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM marts.{mart}")
+            # CREATE TABLE AS answers with the number of rows it wrote
+            tables[f"marts.{mart}"] = con.execute(
+                f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM marts.{mart}").fetchone()[0]
             _copy_comments(con, "marts", mart, "table")
-            tables[f"marts.{mart}"] = con.execute(f"SELECT count(*) FROM pub.marts.{mart}").fetchone()[0]
         for view in PUBLISHED_STAGING:
-            con.execute(f"CREATE TABLE pub.staging.{view} AS SELECT * FROM staging.{view}")
+            tables[f"staging.{view}"] = con.execute(
+                f"CREATE TABLE pub.staging.{view} AS SELECT * FROM staging.{view}").fetchone()[0]
             _copy_comments(con, "staging", view, "view")
-            tables[f"staging.{view}"] = con.execute(f"SELECT count(*) FROM pub.staging.{view}").fetchone()[0]
         if include_location:
-            con.execute(f"""CREATE TABLE pub.staging.{LOCATION_TABLE} AS
+            tables[f"staging.{LOCATION_TABLE}"] = con.execute(f"""CREATE TABLE pub.staging.{LOCATION_TABLE} AS
                 SELECT athlete_id, file_sha256, record_index, timestamp_utc AS recorded_at,
                        position_lat_deg, position_long_deg
-                FROM raw.fit_records WHERE position_lat_deg IS NOT NULL""")
+                FROM raw.fit_records WHERE position_lat_deg IS NOT NULL""").fetchone()[0]
             con.execute(f"COMMENT ON TABLE pub.staging.{LOCATION_TABLE} IS "
                         "'GPS positions of FIT records (published because publish.include_location is true).'")
-            tables[f"staging.{LOCATION_TABLE}"] = con.execute(
-                f"SELECT count(*) FROM pub.staging.{LOCATION_TABLE}").fetchone()[0]
         # pipeline state for `runlift status` (no positions in any of these)
         for name, sql in (("fit_files", "SELECT * EXCLUDE (blob_path) FROM raw.fit_files"),
                           ("import_runs", "SELECT * FROM ops.import_runs"),

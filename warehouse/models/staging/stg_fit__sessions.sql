@@ -8,12 +8,15 @@ sessions AS (
     SELECT * FROM raw.fit_sessions
 ),
 set_counts AS (
-    -- sets belong to the session whose time span holds their start
+    -- sets belong to the session whose time span holds their start, give or take a minute
+    -- (the same window marts.fct_strength_sets places them with)
     SELECT s.athlete_id, s.file_sha256, s.session_index, count(*) AS active_sets
     FROM sessions s JOIN raw.fit_sets t
       ON t.athlete_id = s.athlete_id AND t.file_sha256 = s.file_sha256 AND t.set_type = 'active'
      AND (s.start_time_utc IS NULL OR t.start_time_utc IS NULL
-          OR t.start_time_utc BETWEEN s.start_time_utc AND coalesce(s.end_time_utc, s.start_time_utc + to_seconds(s.total_elapsed_time_s)))
+          OR t.start_time_utc BETWEEN s.start_time_utc - INTERVAL 1 MINUTE
+                                  AND coalesce(s.end_time_utc, s.start_time_utc + to_seconds(s.total_elapsed_time_s))
+                                      + INTERVAL 1 MINUTE)
     GROUP BY ALL
 ),
 final AS (
