@@ -897,14 +897,21 @@ def test_columnar_reads_every_field_the_row_builders_read():
             out |= set(re.findall(r'"(\w+)"', args))
         return out
 
-    src = inspect.getsource(decode.FitparseDecoder.decode)
-    blocks = dict(re.findall(r'name == "(\w+)"[^\n]*\n(.*?)(?=\n\s*elif name|\n\s*except)', src, re.S))
     wanted = {
         "session": keys(inspect.getsource(decode._session_row)),
         "lap": keys(inspect.getsource(decode._lap_row)),
         "set": keys(inspect.getsource(decode._set_row)) | keys(inspect.getsource(decode._title_for)),
-        **{t: keys(blocks[t]) for t in ("file_id", "activity", "exercise_title", "workout_step", "sport")},
+        "file_id": keys(inspect.getsource(decode._file_row)),
+        "activity": keys(inspect.getsource(decode._utc_offset)),
+        "exercise_title": keys(inspect.getsource(decode._add_title)),
+        "workout_step": keys(inspect.getsource(decode._add_step)),
+        "sport": keys(inspect.getsource(decode._sport_of)),
     }
+    # both decoders read these messages through the same builders
+    ref_src = inspect.getsource(decode.FitparseDecoder.decode)
+    col_src = inspect.getsource(columnar.ColumnarDecoder)
+    for builder in ("_file_row", "_utc_offset", "_add_title", "_add_step", "_sport_of"):
+        assert builder in ref_src and builder in col_src, builder
     for t, ks in wanted.items():
         assert ks, t
         assert ks <= columnar._FEW[t], (t, ks - columnar._FEW[t])

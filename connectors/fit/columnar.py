@@ -79,8 +79,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from connectors.fit.decode import (
-    RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _exercise_key, _first, _int,
-    _lap_row, _name, _session_row, _set_row, _ts, classify,
+    RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _add_step, _add_title,
+    _file_row, _first, _int, _lap_row, _name, _session_row, _set_row, _sport_of, _ts, _utc_offset, classify,
 )
 
 __all__ = ["ColumnarDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
@@ -1585,35 +1585,15 @@ class ColumnarDecoder:
         out.records = _record_columns(ctx)
         for v in rows["file_id"]:
             if out.file["file_type"] is None:
-                out.file = {
-                    "file_type": _name(v.get("type")),
-                    "manufacturer": _name(v.get("manufacturer")),
-                    "product": _name(_first(v, "garmin_product", "favero_product", "product")),
-                    "serial_number": _int(v.get("serial_number")),
-                    "time_created_utc": _ts(v.get("time_created")),
-                }
-        for v in rows["activity"]:
-            ts, local = v.get("timestamp"), v.get("local_timestamp")
-            if isinstance(ts, dt.datetime) and isinstance(local, dt.datetime):
-                offset = round((local - ts).total_seconds())
-                if abs(offset) <= 14 * 3600:  # FIT: local_timestamp within +/-14 h
-                    out.utc_offset_s = offset
-                    break
+                out.file = _file_row(v)
+        out.utc_offset_s = next((o for o in map(_utc_offset, rows["activity"]) if o is not None), None)
         titles: dict[tuple[str, int | None], str] = {}
         for v in rows["exercise_title"]:
-            key = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
-            if key is not None and v.get("wkt_step_name"):
-                titles.setdefault(key, str(v["wkt_step_name"]))
+            _add_title(titles, v)
         steps: dict[int, tuple[str, int | None] | None] = {}
         for v in rows["workout_step"]:
-            idx = _int(v.get("message_index"))
-            if idx is not None:
-                steps[idx] = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
-        sport_msg: tuple[str | None, str | None] = (None, None)
-        for v in rows["sport"]:
-            sport_msg = (_name(v.get("sport")), _name(v.get("sub_sport")))
-            if sport_msg != (None, None):
-                break
+            _add_step(steps, v)
+        sport_msg = next((sm for sm in map(_sport_of, rows["sport"]) if sm != (None, None)), (None, None))
         out.laps = [_lap_row(i, v) for i, v in enumerate(rows["lap"])]
         out.sessions = [_session_row(i, v, out.utc_offset_s) for i, v in enumerate(rows["session"])]
         out.sets = [_set_row(i, v, steps, titles) for i, v in enumerate(rows["set"])]

@@ -222,6 +222,45 @@ def _exercise_key(category: Any, name: Any) -> tuple[str, int | None] | None:
     return (cat, _int(name))
 
 
+def _file_row(v: dict[str, Any]) -> dict[str, Any]:
+    """The ``file_id`` message as raw.fit_files columns."""
+    return {
+        "file_type": _name(v.get("type")),
+        "manufacturer": _name(v.get("manufacturer")),
+        "product": _name(_first(v, "garmin_product", "favero_product", "product")),
+        "serial_number": _int(v.get("serial_number")),
+        "time_created_utc": _ts(v.get("time_created")),
+    }
+
+
+def _utc_offset(v: dict[str, Any]) -> int | None:
+    """The file's UTC offset from an ``activity`` message (local_timestamp - timestamp), if plausible."""
+    ts, local = v.get("timestamp"), v.get("local_timestamp")
+    if isinstance(ts, dt.datetime) and isinstance(local, dt.datetime):
+        offset = round((local - ts).total_seconds())
+        if abs(offset) <= 14 * 3600:  # FIT: local_timestamp within +/-14 h
+            return offset
+    return None
+
+
+def _add_title(titles: dict[tuple[str, int | None], str], v: dict[str, Any]) -> None:
+    """Remember an ``exercise_title`` message's title under its exercise (the first one wins)."""
+    key = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
+    if key is not None and v.get("wkt_step_name"):
+        titles.setdefault(key, str(v["wkt_step_name"]))
+
+
+def _add_step(steps: dict[int, tuple[str, int | None] | None], v: dict[str, Any]) -> None:
+    """Remember a ``workout_step`` message's exercise under its index."""
+    idx = _int(v.get("message_index"))
+    if idx is not None:
+        steps[idx] = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
+
+
+def _sport_of(v: dict[str, Any]) -> tuple[str | None, str | None]:
+    return _name(v.get("sport")), _name(v.get("sub_sport"))
+
+
 def _title_for(v: dict[str, Any], cat_names: list[str | None], sub_ids: list[int | None],
                steps: dict[int, tuple[str, int | None] | None],
                titles: dict[tuple[str, int | None], str]) -> str | None:
@@ -383,34 +422,15 @@ class FitparseDecoder:
                     elif name == "session":
                         session_values.append(msg.get_values())
                     elif name == "file_id" and out.file["file_type"] is None:
-                        v = msg.get_values()
-                        out.file = {
-                            "file_type": _name(v.get("type")),
-                            "manufacturer": _name(v.get("manufacturer")),
-                            "product": _name(_first(v, "garmin_product", "favero_product", "product")),
-                            "serial_number": _int(v.get("serial_number")),
-                            "time_created_utc": _ts(v.get("time_created")),
-                        }
+                        out.file = _file_row(msg.get_values())
                     elif name == "activity" and out.utc_offset_s is None:
-                        v = msg.get_values()
-                        ts, local = v.get("timestamp"), v.get("local_timestamp")
-                        if isinstance(ts, dt.datetime) and isinstance(local, dt.datetime):
-                            offset = round((local - ts).total_seconds())
-                            if abs(offset) <= 14 * 3600:  # FIT: local_timestamp within +/-14 h
-                                out.utc_offset_s = offset
+                        out.utc_offset_s = _utc_offset(msg.get_values())
                     elif name == "exercise_title":
-                        v = msg.get_values()
-                        key = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
-                        if key is not None and v.get("wkt_step_name"):
-                            titles.setdefault(key, str(v["wkt_step_name"]))
+                        _add_title(titles, msg.get_values())
                     elif name == "workout_step":
-                        v = msg.get_values()
-                        idx = _int(v.get("message_index"))
-                        if idx is not None:
-                            steps[idx] = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
+                        _add_step(steps, msg.get_values())
                     elif name == "sport" and sport_msg == (None, None):
-                        v = msg.get_values()
-                        sport_msg = (_name(v.get("sport")), _name(v.get("sub_sport")))
+                        sport_msg = _sport_of(msg.get_values())
         except fitparse.FitParseError as exc:
             error = error or _describe(exc)
         except Exception as exc:  # a decoder bug on odd input must not stop the import
