@@ -187,6 +187,8 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 @common_options
 def status(settings: Settings, working: bool) -> None:
     """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
+    from warehouse.publish import STRAVA_ACTIVITY_COUNTS
+
     con, which = _open_for_reading(settings, working)
     ops = "ops" if which == "published" else "raw"
     try:
@@ -202,11 +204,8 @@ def status(settings: Settings, working: bool) -> None:
             click.echo("no FIT files imported yet")
         for aid, st, n, ses, rec in rows:
             click.echo(f"  {aid}: {n} {st} FIT files, {ses} sessions, {rec} records")
-        strava_counts = ("SELECT * FROM ops.strava_activity_counts ORDER BY 1" if which == "published" else """
-            SELECT athlete_id, count(*) FILTER (WHERE deleted_at IS NULL),
-                   sum(distance_m) FILTER (WHERE deleted_at IS NULL AND sport_type IN ('Run', 'TrailRun', 'VirtualRun')),
-                   count(*) FILTER (WHERE deleted_at IS NOT NULL), count(*) FILTER (WHERE streams_status = 'ok')
-            FROM raw.strava_activities GROUP BY 1 ORDER BY 1""")
+        strava_counts = ("SELECT * FROM ops.strava_activity_counts ORDER BY 1" if which == "published"
+                         else f"SELECT * FROM ({STRAVA_ACTIVITY_COUNTS}) ORDER BY 1")
         for aid, n, km, deleted, streams in con.execute(strava_counts).fetchall():
             click.echo(f"  {aid}: {n} Strava activities ({fmt.distance(km, settings.units)} of running, "
                        f"{streams} with streams, {deleted} deleted at Strava)")

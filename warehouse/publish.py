@@ -18,6 +18,7 @@ import duckdb
 
 from warehouse.db import STORAGE_VERSION, sql_string, utcnow
 from warehouse.models import MARTS
+from warehouse.strava_loader import RUN_SPORT_TYPES
 
 # Staging models published as tables; none holds a position.
 PUBLISHED_STAGING = ("stg_fit__sessions", "stg_fit__sets", "stg_strava__activities")
@@ -42,6 +43,16 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, name: str, kind:
             "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL", [schema, name]).fetchall():
         con.execute(f'COMMENT ON COLUMN pub.{schema}.{name}."{col}" IS {sql_string(comment)}')
+
+
+# Strava activities per athlete, for `runlift status` (published; the same query on the working warehouse)
+STRAVA_ACTIVITY_COUNTS = f"""SELECT athlete_id,
+        count(*) FILTER (WHERE deleted_at IS NULL) AS activities,
+        sum(distance_m) FILTER (WHERE deleted_at IS NULL
+                                AND sport_type IN ({", ".join(sql_string(t) for t in RUN_SPORT_TYPES)})) AS run_distance_m,
+        count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
+        count(*) FILTER (WHERE streams_status = 'ok') AS with_streams
+    FROM raw.strava_activities GROUP BY 1"""
 
 
 def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: bool = False) -> PublishResult:
@@ -77,12 +88,7 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
                           ("import_runs", "SELECT * FROM ops.import_runs"),
                           ("strava_sync_runs", "SELECT * FROM ops.strava_sync_runs"),
                           ("strava_rate_limit", "SELECT * FROM ops.strava_rate_limit"),
-                          ("strava_activity_counts", """SELECT athlete_id,
-                                count(*) FILTER (WHERE deleted_at IS NULL) AS activities,
-                                sum(distance_m) FILTER (WHERE deleted_at IS NULL AND sport_type IN ('Run', 'TrailRun', 'VirtualRun')) AS run_distance_m,
-                                count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
-                                count(*) FILTER (WHERE streams_status = 'ok') AS with_streams
-                              FROM raw.strava_activities GROUP BY 1""")):
+                          ("strava_activity_counts", STRAVA_ACTIVITY_COUNTS)):
             con.execute(f"CREATE TABLE pub.ops.{name} AS {sql}")
         as_of = con.execute("SELECT max(as_of_date) FROM marts.dim_athlete").fetchone()[0]
         con.execute("""CREATE TABLE pub.ops.published AS SELECT ?::TIMESTAMP AS published_at, ?::DATE AS as_of_date,
