@@ -1,17 +1,28 @@
-"""Helpers shared by tests: comparing whole warehouses, running the CLI in a subprocess."""
+"""Helpers shared by tests: querying and comparing warehouses, running the CLI and the DuckDB CLI."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 RAW_TABLES = ("fit_files", "fit_sessions", "fit_laps", "fit_sets", "fit_records")
 VOLATILE = {"imported_at", "decoder"}
+
+
+def q(db: Path, sql: str, params=None) -> list[tuple]:
+    """One query on a read-only connection that is closed again at once."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 def snapshot(db_path: Path, ignore: set[str] = VOLATILE) -> dict[str, tuple[int, str]]:
@@ -40,3 +51,11 @@ def runlift(*args: str, env: dict[str, str] | None = None, check: bool = True,
     if check and proc.returncode != 0:
         raise AssertionError(f"runlift {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def duckdb_cli() -> str:
+    exe = Path(sys.executable).with_name("duckdb")
+    found = str(exe) if exe.exists() else shutil.which("duckdb")
+    if not found:
+        pytest.fail("the DuckDB CLI (PyPI duckdb-cli, a dev dependency) is not installed beside Python")
+    return found

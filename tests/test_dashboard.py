@@ -24,6 +24,7 @@ import pytest
 from flows import units as fmt
 from flows.dashboard import DashboardError, render_dashboard, serve, write_dashboard_file
 from flows.settings import load_settings
+from helpers import q
 from marts_fixtures import Warehouse, athlete, d
 from warehouse.publish import publish
 
@@ -114,10 +115,8 @@ def test_latest_week_in_km_and_in_miles(demo):
         assert w["impact"][-1] == pytest.approx(week["impact_load_kbw"], abs=0.06)
         assert max(w["volume_load"]) > 0
         # every week's volume in the display mass unit
-        con = duckdb.connect(str(demo.published_path), read_only=True)
-        vols = [r[0] for r in con.execute("SELECT strength_volume_load_kg FROM marts.weekly_training_balance "
-                                          "ORDER BY week_start").fetchall()]
-        con.close()
+        vols = [r[0] for r in q(demo.published_path, "SELECT strength_volume_load_kg "
+                                                     "FROM marts.weekly_training_balance ORDER BY week_start")]
         assert w["volume_load"] == pytest.approx([v / per_kg for v in vols], abs=0.06)
     km = metric["athletes"][0]["weekly"]["run_distance"][-1]
     mi = imperial["athletes"][0]["weekly"]["run_distance"][-1]

@@ -1,5 +1,6 @@
 """FIT import into a real DuckDB file: archives, duplicates, bad input, idempotency, kill -9, reprocess."""
 
+import datetime as dt
 import gzip
 import io
 import os
@@ -11,12 +12,11 @@ import zipfile
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from connectors.fit.decode import FitparseDecoder
 from connectors.fit.sources import iter_sources
-from flows.fit_pipeline import import_paths, reprocess
-from helpers import snapshot
+from flows.fit_pipeline import SCRATCH_PREFIX, import_paths, reprocess
+from helpers import q, snapshot
 
 SMALL = [
     "fitparse-tests/Activity.fit",
@@ -25,14 +25,6 @@ SMALL = [
     "fitparse-tests/activity-filecrc.fit",
     "garmin-fenix6s/sleep1.fit",
 ]
-
-
-def q(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
@@ -220,7 +212,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     from connectors.fit.synth import demo_fit_files, vary
 
     files = {f"{i:02d}_{name}": data for i, (name, data) in enumerate(demo_fit_files(
-        __import__("datetime").date(2026, 3, 1), weeks=2)[:10])}
+        dt.date(2026, 3, 1), weeks=2)[:10])}
     files["10_varied.fit"] = vary(next(iter(files.values())), 7)
     files["11_corpus.fit"] = (corpus / SMALL[1]).read_bytes()
     buf = io.BytesIO()
@@ -236,7 +228,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     (tmp_path / "a.zip").write_bytes(bytes(archive))
 
     shm = Path("/dev/shm")
-    stale = shm / "runlift-import-999999999-left"  # a killed import's scratch folder (no such pid)
+    stale = shm / f"{SCRATCH_PREFIX}999999999-left"  # a killed import's scratch folder (no such pid)
     if shm.is_dir():
         stale.mkdir(exist_ok=True)
         (stale / "x.arrows").write_bytes(b"left over")
@@ -248,7 +240,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
         ("14_damaged.fit", "cannot read from archive: bad CRC-32")]
     if shm.is_dir():
         assert not stale.exists()
-        assert not list(shm.glob(f"runlift-import-{os.getpid()}-*"))  # this run's scratch is gone too
+        assert not list(shm.glob(f"{SCRATCH_PREFIX}{os.getpid()}-*"))  # this run's scratch is gone too
 
     # the blobs of deflated members are their own streams in a gzip wrapper: same content
     with zipfile.ZipFile(tmp_path / "a.zip") as z:
@@ -300,7 +292,7 @@ def test_a_script_without_the_main_guard_finishes_in_one_process(tmp_path):
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    files = demo_fit_files(__import__("datetime").date(2026, 3, 1), weeks=2)
+    files = demo_fit_files(dt.date(2026, 3, 1), weeks=2)
     for name, data in files:
         (inbox / name).write_bytes(data)
     script = tmp_path / "my_import.py"  # no `if __name__ == "__main__":`
@@ -351,7 +343,7 @@ def test_kill_9_of_a_parallel_import_then_rerun_equals_clean_import(tmp_path):
     """The pool path (decoding processes, tables handed over in /dev/shm) survives kill -9 too."""
     from connectors.fit.synth import demo_fit_files, vary
 
-    files = demo_fit_files(__import__("datetime").date(2026, 3, 1), weeks=4)
+    files = demo_fit_files(dt.date(2026, 3, 1), weeks=4)
     strength = [(name, data) for name, data in files if "strength" in name]
     buf = io.BytesIO()
     n = 0
@@ -400,4 +392,4 @@ def test_kill_9_of_a_parallel_import_then_rerun_equals_clean_import(tmp_path):
     assert snapshot(db) == expected
     shm = Path("/dev/shm")
     if shm.is_dir():  # the killed runs' scratch folders were swept by the rerun
-        assert not [p for pid in pids for p in shm.glob(f"runlift-import-{pid}-*")]
+        assert not [p for pid in pids for p in shm.glob(f"{SCRATCH_PREFIX}{pid}-*")]

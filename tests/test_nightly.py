@@ -19,7 +19,7 @@ import pytest
 from connectors.fit.synth import season_fit_files
 from connectors.strava.emulator import StravaEmulator
 from connectors.strava.season import synthetic_season
-from helpers import snapshot
+from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)
 SEASON = synthetic_season(END, weeks=7, tz="America/Denver", gym_from_week=3)
@@ -127,9 +127,7 @@ def test_strava_down_still_imports_fit_and_fails_visibly(prefect_server, tmp_pat
         assert corrupt[0] == "rejected" and "not a FIT file" in corrupt[1]
         # the marts were still built and published from the FIT data
         published = tmp_path / "w.published.duckdb"
-        con = duckdb.connect(str(published), read_only=True)
-        assert con.execute("SELECT count(*) FROM marts.fct_activities").fetchone()[0] == len(FIT_FILES)
-        con.close()
+        assert q(published, "SELECT count(*) FROM marts.fct_activities")[0][0] == len(FIT_FILES)
         for _ in range(50):
             if receiver.bodies:
                 break
@@ -200,6 +198,4 @@ def test_prefect_yaml_deploys_and_nightly_runs_through_a_process_worker(prefect_
     state = asyncio.run(final_state())
     assert state is not None and state.is_completed(), f"{state}\n{worker.stdout[-3000:]}\n{worker.stderr[-3000:]}"
     published = tmp_path / "w.published.duckdb"
-    con = duckdb.connect(str(published), read_only=True)
-    assert con.execute("SELECT count(*) FROM marts.fct_activities").fetchone()[0] == len(SEASON)
-    con.close()
+    assert q(published, "SELECT count(*) FROM marts.fct_activities")[0][0] == len(SEASON)

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from conftest import CORPUS, ROOT
+from helpers import duckdb_cli, q
 from warehouse import db as wdb
 from warehouse.docgen import EXAMPLE_QUERIES
 from warehouse.lock import write_lock
@@ -291,14 +292,6 @@ def test_a_reader_holding_the_file_keeps_its_night_and_does_not_block_the_next(t
 
 # --- (c) the DuckDB versions that open it -------------------------------------------------------
 
-def duckdb_cli() -> str:
-    exe = Path(sys.executable).with_name("duckdb")
-    found = str(exe) if exe.exists() else shutil.which("duckdb")
-    if not found:
-        pytest.fail("the DuckDB CLI (PyPI duckdb-cli, a dev dependency) is not installed beside Python")
-    return found
-
-
 def duckdb14_python() -> Path:
     """Python of a separate virtual environment with DuckDB 1.4 (cached in .venv-duckdb14, git-ignored)."""
     venv = ROOT / ".venv-duckdb14"
@@ -359,14 +352,10 @@ def test_published_file_opens_in_duckdb_cli_1_5_and_duckdb_1_4(demo):
 
 # --- docs/warehouse.md example queries ----------------------------------------------------------
 
-@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES, ids=[q.split(" (")[0] for q, _ in EXAMPLE_QUERIES])
+@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES, ids=[sql.split(" (")[0] for sql, _ in EXAMPLE_QUERIES])
 def test_example_query_answers_on_the_published_demo(demo, question, sql):
     _db, published = demo
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        rows = con.execute(sql).fetchall()
-    finally:
-        con.close()
+    rows = q(published, sql)
     assert rows, f"example query {question!r} returned no row on the demo"
 
 

@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 import httpx
 import pytest
 
@@ -21,6 +20,7 @@ from connectors.strava.emulator import StravaEmulator
 from connectors.strava.season import summary_of, synthetic_season
 from flows.settings import load_settings
 from flows.strava_sync import make_client, sync_athlete
+from helpers import q
 from warehouse import db as wdb
 
 END = dt.date(2026, 11, 20)
@@ -86,20 +86,12 @@ def run_sync(tmp_path: Path, emu: StravaEmulator, clock: Clock | None = None, *,
         con.close()
 
 
-def rows(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def content(db: Path) -> tuple:
     """The Strava data, load timestamps aside."""
-    acts = rows(db, """SELECT activity_id, name, sport_type, start_time_utc, start_time_local, distance_m,
-                              max_heartrate_bpm, payload::VARCHAR, deleted_at IS NULL, streams_status
-                       FROM raw.strava_activities ORDER BY ALL""")
-    streams = rows(db, "SELECT activity_id, stream_type, len(data), list_sum(data) FROM raw.strava_streams ORDER BY ALL")
+    acts = q(db, """SELECT activity_id, name, sport_type, start_time_utc, start_time_local, distance_m,
+                           max_heartrate_bpm, payload::VARCHAR, deleted_at IS NULL, streams_status
+                    FROM raw.strava_activities ORDER BY ALL""")
+    streams = q(db, "SELECT activity_id, stream_type, len(data), list_sum(data) FROM raw.strava_streams ORDER BY ALL")
     return acts, streams
 
 
@@ -116,11 +108,11 @@ def test_first_sync_then_second_adds_nothing(tmp_path, emu, clock):
     pages = -(-N_ACTIVITIES // 200)
     assert r.api_calls == pages + RUNS_WITH_STREAMS  # list pages + one streams call per run, nothing else
     db = tmp_path / "w.duckdb"
-    assert rows(db, "SELECT count(*), count(DISTINCT activity_id) FROM raw.strava_activities") == [(N_ACTIVITIES,) * 2]
-    assert rows(db, "SELECT count(DISTINCT activity_id) FROM raw.strava_streams")[0][0] == RUNS_WITH_STREAMS
-    assert rows(db, "SELECT count(*) FROM raw.strava_activities WHERE is_manual AND streams_status = 'none'")[0][0] == 2
+    assert q(db, "SELECT count(*), count(DISTINCT activity_id) FROM raw.strava_activities") == [(N_ACTIVITIES,) * 2]
+    assert q(db, "SELECT count(DISTINCT activity_id) FROM raw.strava_streams")[0][0] == RUNS_WITH_STREAMS
+    assert q(db, "SELECT count(*) FROM raw.strava_activities WHERE is_manual AND streams_status = 'none'")[0][0] == 2
     # detail-only fields stay NULL without detail calls
-    assert rows(db, "SELECT count(device_name), count(calories_kcal) FROM raw.strava_activities") == [(0, 0)]
+    assert q(db, "SELECT count(device_name), count(calories_kcal) FROM raw.strava_activities") == [(0, 0)]
     before = content(db)
     again = run_sync(tmp_path, emu, clock)
     assert (again.listing_mode, again.new, again.updated, again.streams) == ("incremental", 0, 0, 0)
@@ -132,9 +124,9 @@ def test_typed_columns_units_and_local_time(tmp_path, emu, clock):
     run_sync(tmp_path, emu, clock)
     db = tmp_path / "w.duckdb"
     src = next(a for a in SEASON if a.get("sport_type") == "Run" and not a.get("manual"))
-    got = rows(db, """SELECT distance_m, moving_time_s, start_time_utc, start_time_local, utc_offset_s,
-                             average_cadence_rpm, payload->>'$.start_date'
-                      FROM raw.strava_activities WHERE activity_id = ?""", [src["id"]])[0]
+    got = q(db, """SELECT distance_m, moving_time_s, start_time_utc, start_time_local, utc_offset_s,
+                          average_cadence_rpm, payload->>'$.start_date'
+                   FROM raw.strava_activities WHERE activity_id = ?""", [src["id"]])[0]
     assert got[0] == pytest.approx(src["distance"])
     assert got[1] == src["moving_time"]
     assert got[2] == dt.datetime.fromisoformat(src["start_date"].replace("Z", ""))
@@ -151,16 +143,16 @@ def test_unknown_sport_type_and_odd_numbers_land_intact(tmp_path, emu, clock):
     odd = [a for a in SEASON if a.get("sport_type") not in known]
     assert odd, "the season should hold an unknown sport type"
     for a in odd:
-        got = rows(db, "SELECT sport_type, payload FROM raw.strava_activities WHERE activity_id = ?", [a["id"]])
+        got = q(db, "SELECT sport_type, payload FROM raw.strava_activities WHERE activity_id = ?", [a["id"]])
         assert got and got[0][0] == a["sport_type"] and json.loads(got[0][1]) == summary_of(a)
     floats = [a for a in SEASON if isinstance(a.get("max_heartrate"), float)]
     assert floats
-    got = rows(db, "SELECT max_heartrate_bpm FROM raw.strava_activities WHERE activity_id = ?", [floats[0]["id"]])
+    got = q(db, "SELECT max_heartrate_bpm FROM raw.strava_activities WHERE activity_id = ?", [floats[0]["id"]])
     assert got[0][0] == floats[0]["max_heartrate"]
     empty = [a for a in SEASON if a.get("start_latlng") == []]
     assert empty
     for a in empty:
-        got = rows(db, "SELECT payload->'$.start_latlng' FROM raw.strava_activities WHERE activity_id = ?", [a["id"]])
+        got = q(db, "SELECT payload->'$.start_latlng' FROM raw.strava_activities WHERE activity_id = ?", [a["id"]])
         assert json.loads(got[0][0]) == []
 
 
@@ -176,12 +168,12 @@ def test_edit_and_delete_are_reflected(tmp_path, emu, clock):
     inc = run_sync(tmp_path, emu, clock)
     assert (inc.listing_mode, inc.updated, inc.deleted) == ("incremental", 1, 0)
     assert inc.streams == 1  # the distance changed: its streams are fetched again
-    assert rows(db, "SELECT name, distance_m FROM raw.strava_activities WHERE activity_id = ?",
-                [recent["id"]]) == [("Renamed tempo", 12345.6)]
+    assert q(db, "SELECT name, distance_m FROM raw.strava_activities WHERE activity_id = ?",
+             [recent["id"]]) == [("Renamed tempo", 12345.6)]
     full = run_sync(tmp_path, emu, clock, full=True)
     assert (full.listing_mode, full.updated, full.deleted) == ("full", 1, 1)
-    assert rows(db, "SELECT name FROM raw.strava_activities WHERE activity_id = ?", [old["id"]]) == [("Old run, renamed",)]
-    gone = rows(db, "SELECT deleted_at IS NOT NULL FROM raw.strava_activities WHERE activity_id = ?", [runs[-2]["id"]])
+    assert q(db, "SELECT name FROM raw.strava_activities WHERE activity_id = ?", [old["id"]]) == [("Old run, renamed",)]
+    gone = q(db, "SELECT deleted_at IS NOT NULL FROM raw.strava_activities WHERE activity_id = ?", [runs[-2]["id"]])
     assert gone == [(True,)]
 
 
@@ -279,9 +271,6 @@ def test_connection_refused_fails_cleanly(tmp_path, monkeypatch):
     assert r.status == "failed" and "could not be reached" in r.message
 
 
-KILL_ENV_KEYS = ("STRAVA_REFRESH_TOKEN",)
-
-
 def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, monkeypatch):
     """The sync runs as `runlift strava sync` in another process; it is killed mid-way, twice."""
     ref_emu = StravaEmulator([dict(a) for a in SEASON])
@@ -372,6 +361,6 @@ def test_forget_deletes_data_and_tokens(tmp_path, emu, clock):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     db = tmp_path / "w.duckdb"
-    assert rows(db, "SELECT count(*) FROM raw.strava_activities")[0][0] == 0
-    assert rows(db, "SELECT count(*) FROM raw.strava_streams")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM raw.strava_activities")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM raw.strava_streams")[0][0] == 0
     assert not (tmp_path / "tokens" / "me.json").exists()

@@ -1,20 +1,11 @@
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from helpers import duckdb_cli
 from warehouse import db as wdb
-
-
-def duckdb_cli() -> str:
-    exe = Path(sys.executable).with_name("duckdb")
-    found = str(exe) if exe.exists() else shutil.which("duckdb")
-    if not found:
-        pytest.fail("the DuckDB CLI (PyPI duckdb-cli, a dev dependency) is not installed beside Python")
-    return found
 
 
 def test_new_warehouse_has_schemas_and_latest_version(tmp_path):
