@@ -352,7 +352,7 @@ def test_published_file_opens_in_duckdb_cli_1_5_and_duckdb_1_4(demo):
 
 # --- docs/warehouse.md example queries ----------------------------------------------------------
 
-@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES, ids=[sql.split(" (")[0] for sql, _ in EXAMPLE_QUERIES])
+@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES, ids=[question.split(" (")[0] for question, _ in EXAMPLE_QUERIES])
 def test_example_query_answers_on_the_published_demo(demo, question, sql):
     _db, published = demo
     rows = q(published, sql)
