@@ -14,7 +14,10 @@ from warehouse.publish import PublishResult, publish
 
 def athlete_params(settings: Settings) -> list[AthleteParams]:
     return [AthleteParams(a.id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm,
-                          tuple((bm.since, bm.kg) for bm in a.body_mass))
+                          tuple((bm.since, bm.kg) for bm in a.body_mass),
+                          acwr_flags=settings.acwr_flags(a.id),
+                          races=tuple((r.date, r.name, None if r.distance_km is None else r.distance_km * 1000.0,
+                                       r.taper_days) for r in a.races))
             for a in settings.athletes.values()]
 
 

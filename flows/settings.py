@@ -35,6 +35,17 @@ class BodyMass:
 
 
 @dataclass(frozen=True)
+class Race:
+    """A planned race: its taper (``taper_days`` before race day, default 21 from 42 km on, else 14)
+    raises no low-load flag."""
+
+    date: dt.date
+    name: str
+    distance_km: float | None = None
+    taper_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Athlete:
     id: str
     timezone: str = "UTC"
@@ -44,6 +55,8 @@ class Athlete:
     resting_hr_bpm: int | None = None
     fit_inbox: tuple[Path, ...] = ()
     strava_token_file: Path | None = None
+    acwr_flags: bool | None = None  # None: the [flags] acwr default
+    races: tuple[Race, ...] = ()
 
     def body_mass_on(self, day: dt.date) -> float:
         """Body mass in kg in force on ``day`` (the latest dated value not after it)."""
@@ -86,6 +99,13 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class FlagSettings:
+    """[flags]: which disputed flags are raised (per athlete: athletes.<id>.acwr_flags)."""
+
+    acwr: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path | None
     db_path: Path
@@ -97,6 +117,12 @@ class Settings:
     home: Path = field(default_factory=lambda: data_home())
     publish: PublishSettings = field(default_factory=PublishSettings)
     webhook_url: str | None = None
+    flags: FlagSettings = field(default_factory=FlagSettings)
+
+    def acwr_flags(self, athlete_id: str) -> bool:
+        """Whether the athlete gets acwr_high / acwr_low flags: athletes.<id>.acwr_flags, else flags.acwr."""
+        own = self.athletes[athlete_id].acwr_flags
+        return self.flags.acwr if own is None else own
 
     @property
     def published_path(self) -> Path:
@@ -198,9 +224,47 @@ def _parse_body_mass(raw: Any, name: str) -> tuple[BodyMass, ...]:
     return tuple(values)
 
 
+RACE_KEYS = ("date", "name", "distance_km", "taper_days")
+
+
+def _parse_races(raw: Any, name: str) -> tuple[Race, ...]:
+    hint = 'a list like [{ date = 2026-04-12, name = "Half", distance_km = 21.1 }]'
+    _expect(raw, list, name, hint)
+    races: list[Race] = []
+    for i, item in enumerate(raw):
+        item_name = f"{name}[{i}]"
+        _expect(item, dict, item_name, "a table like { date = 2026-04-12, name = \"Half\", distance_km = 21.1 }")
+        for key in item:
+            if key not in RACE_KEYS:
+                raise SettingsError(f"setting `{item_name}.{key}` is unknown; known: {', '.join(RACE_KEYS)}")
+        day = item.get("date")
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        if not isinstance(day, dt.date):
+            raise SettingsError(f"setting `{item_name}.date`: {day!r} is not a date (write 2026-04-12)")
+        race_name = _expect(item.get("name", "race"), str, f"{item_name}.name", "a string")
+        distance = item.get("distance_km")
+        if distance is not None:
+            _expect(distance, (int, float), f"{item_name}.distance_km", "a number of kilometres")
+            if not 0 < distance <= 1000:
+                raise SettingsError(f"setting `{item_name}.distance_km`: {distance} is outside 0..1000 km")
+            distance = float(distance)
+        taper = item.get("taper_days")
+        if taper is not None:
+            _expect(taper, int, f"{item_name}.taper_days", "a whole number of days")
+            if not 0 <= taper <= 42:
+                raise SettingsError(f"setting `{item_name}.taper_days`: {taper} is outside 0..42 days")
+        race = Race(day, race_name, distance, taper)
+        if any(r.date == race.date and r.name == race.name for r in races):
+            raise SettingsError(f"setting `{item_name}`: the race {race_name!r} on {day} is listed twice")
+        races.append(race)
+    return tuple(races)
+
+
 def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athlete:
     prefix = f"athletes.{athlete_id}"
-    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox", "strava_token_file"}
+    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox", "strava_token_file",
+             "acwr_flags", "races"}
     extra = set(raw) - known
     # Later features add their own per-athlete settings (e.g. a Strava token file); keep them
     # readable without failing, but catch plain typos of the known ones.
@@ -241,9 +305,13 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
         _expect(token_file, str, f"{prefix}.strava_token_file", "a file path")
         token_file = Path(token_file).expanduser()
         token_file = token_file if token_file.is_absolute() else base / token_file
+    acwr_flags = raw.get("acwr_flags")
+    if acwr_flags is not None:
+        _expect(acwr_flags, bool, f"{prefix}.acwr_flags", "true or false")
+    races = _parse_races(raw.get("races", []), f"{prefix}.races")
     return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
                    max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
-                   fit_inbox=tuple(inbox), strava_token_file=token_file)
+                   fit_inbox=tuple(inbox), strava_token_file=token_file, acwr_flags=acwr_flags, races=races)
 
 
 def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
@@ -360,7 +428,13 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         _expect(webhook, str, "notify.webhook_url", "an http(s) URL")
         if not webhook.startswith(("http://", "https://")):
             raise SettingsError(f"setting `notify.webhook_url`: {webhook!r} is not an http(s) URL")
-    return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value,
+    flags_raw = doc.get("flags", {})
+    _expect(flags_raw, dict, "flags", "a [flags] table")
+    for key in flags_raw:
+        if key not in FlagSettings.__dataclass_fields__:
+            raise SettingsError(f"setting `flags.{key}` is unknown; known: {', '.join(FlagSettings.__dataclass_fields__)}")
+    flags = FlagSettings(acwr=_expect(flags_raw.get("acwr", False), bool, "flags.acwr", "true or false"))
+    return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags,
                     athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
                     webhook_url=webhook)
@@ -395,9 +469,21 @@ sex = "unspecified"
 # resting_hr_bpm = 50
 # Folders scanned for new .fit / .fit.gz / .zip files by the nightly sync.
 fit_inbox = ["~/GarminInbox"]
+# Raise acwr_high / acwr_low flags for this athlete (overrides [flags] acwr below).
+# acwr_flags = true
+# Planned races: their taper (taper_days before race day, to race day; default 21 days for 42 km or
+# more, else 14) raises no low-load flag. name, distance_km and taper_days are optional.
+# races = [{ date = 2026-04-12, name = "Spring half", distance_km = 21.1 },
+#          { date = 2026-10-04, name = "Marathon", distance_km = 42.2, taper_days = 21 }]
 # Strava token file (written by `runlift strava auth`, mode 0600). Default:
 # <runlift home>/tokens/strava-<athlete id>.json
 # strava_token_file = "~/.local/share/runlift/tokens/strava-me.json"
+
+[flags]
+# Acute:chronic workload ratio flags (acwr_high / acwr_low) for every athlete. Off by default: the
+# ratio stays a descriptive series in marts.daily_training_load, as its predictive value is disputed
+# (docs/metrics.md). An athlete's own acwr_flags overrides this.
+acwr = false
 
 [publish]
 # The read-only copy of the marts that dashboards and `runlift sql` read, swapped in atomically after

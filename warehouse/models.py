@@ -43,6 +43,8 @@ class AthleteParams:
     max_hr_bpm: int | None
     resting_hr_bpm: int | None
     body_mass: tuple[tuple[dt.date | None, float], ...]  # (valid from or None, kg)
+    acwr_flags: bool = False  # raise acwr_high / acwr_low flags
+    races: tuple[tuple[dt.date, str, float | None, int | None], ...] = ()  # (date, name, m or None, taper days or None)
 
 
 @dataclass
@@ -66,10 +68,15 @@ def model_files() -> list[tuple[str, str, str]]:
 def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthleteParams]) -> None:
     now = utcnow()
     con.execute("DELETE FROM raw.athlete_body_mass")
+    con.execute("DELETE FROM raw.athlete_races")
     con.execute("DELETE FROM raw.athletes")
     for a in athletes:
-        con.execute("INSERT INTO raw.athletes VALUES (?, ?, ?, ?, ?, ?)",
-                    [a.athlete_id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm, now])
+        con.execute("INSERT INTO raw.athletes (athlete_id, timezone, sex, max_hr_bpm, resting_hr_bpm, loaded_at, "
+                    "acwr_flags) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [a.athlete_id, a.timezone, a.sex, a.max_hr_bpm, a.resting_hr_bpm, now, a.acwr_flags])
+        for race_date, name, distance_m, taper_days in a.races:
+            con.execute("INSERT INTO raw.athlete_races VALUES (?, ?, ?, ?, ?)",
+                        [a.athlete_id, race_date, name, distance_m, taper_days])
         # the earliest value is in force from the beginning (before its date too), as
         # flows.settings.Athlete.body_mass_on and docs/metrics.md say
         first = min((since or dt.date.min for since, _kg in a.body_mass), default=None)
@@ -123,9 +130,10 @@ ACCEPTED = {
     ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
     ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
-    ("marts.training_flags", "severity"): ("info", "warning"),
+    ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",
-                                       "monotony_high", "posterior_anterior_low", "cadence_implausible"),
+                                       "monotony_high", "posterior_anterior_low", "cadence_implausible",
+                                       "return_after_break"),
 }
 
 
@@ -154,6 +162,13 @@ def run_model_tests(con: duckdb.DuckDBPyConnection) -> list[str]:
                           f"AND NOT list_contains(?, {col})", [list(values)]).fetchall()
         if bad:
             failures.append(f"{table}.{col}: unexpected values {[b[0] for b in bad]}")
+    bad_text = con.execute("""
+        SELECT count(*) FROM marts.training_flags
+        WHERE regexp_matches(explanation, '(^|[^a-z])(nan|-?inf|infinity)([^a-z]|$)', 'i')
+           OR NOT isfinite(coalesce(value, 0)) OR NOT isfinite(coalesce(threshold, 0))
+           OR NOT isfinite(coalesce(baseline, 0))""").fetchone()[0]
+    if bad_text:
+        failures.append(f"marts.training_flags: {bad_text} flags with nan or inf in their text or numbers")
     gaps = con.execute("""
         SELECT athlete_id, count(*) AS n, min(date) AS a, max(date) AS b FROM marts.daily_training_load GROUP BY 1
         HAVING count(*) <> datediff('day', min(date), max(date)) + 1""").fetchall()

@@ -35,7 +35,8 @@ act_days AS (
            sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_session_load_au,
            sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_session_load_au,
            sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'other') AS other_session_load_au,
-           sum(impact_load_kbw ORDER BY activity_key) AS impact_load_kbw
+           sum(impact_load_kbw ORDER BY activity_key) AS impact_load_kbw,
+           count(*) AS workouts
     FROM acts GROUP BY ALL
 ),
 mass AS (
@@ -64,20 +65,29 @@ days AS (
         coalesce(a.strength_session_load_au, 0) AS strength_session_load_au,
         coalesce(a.other_session_load_au, 0) AS other_session_load_au,
         coalesce(a.run_session_load_au, 0) + coalesce(a.strength_session_load_au, 0)
-            + coalesce(a.other_session_load_au, 0) AS total_session_load_au
+            + coalesce(a.other_session_load_au, 0) AS total_session_load_au,
+        coalesce(a.workouts, 0) AS workouts
     FROM spine s
     LEFT JOIN act_days a ON a.athlete_id = s.athlete_id AND a.local_date = s.date
     LEFT JOIN set_days t ON t.athlete_id = s.athlete_id AND t.local_date = s.date
     ASOF LEFT JOIN mass m ON m.athlete_id = s.athlete_id AND s.date >= m.valid_from
 ),
--- EWMAs start from 0 on the day before the first workout:
+-- the EWMAs' value on the day before the first workout: the mean daily load of the athlete's first
+-- 28 days (rest days 0; fewer days when the history is shorter), not 0
+seeds AS (
+    SELECT athlete_id, avg(impact_load_kbw) AS seed_impact_kbw, avg(total_session_load_au) AS seed_load_au
+    FROM days WHERE day_number <= 28 GROUP BY 1
+),
+-- E_t = lambda x_t + (1 - lambda) E_{t-1}, E_0 = the seed:
 --   impact acute/chronic: lambda = 2 / (N + 1), N = 7 and 28 (Williams 2017)
 --   fitness / fatigue: lambda = 1 - exp(-1 / tau), tau = 42 and 7 days (Banister; GoldenCheetah PMC)
 ewma(athlete_id, day_number, acute, chronic, fitness, fatigue) AS (
-    SELECT athlete_id, day_number,
-           (2.0 / 8) * impact_load_kbw, (2.0 / 29) * impact_load_kbw,
-           (1 - exp(-1 / 42.0)) * total_session_load_au, (1 - exp(-1 / 7.0)) * total_session_load_au
-    FROM days WHERE day_number = 1
+    SELECT d.athlete_id, d.day_number,
+           (2.0 / 8) * d.impact_load_kbw + (1 - 2.0 / 8) * s.seed_impact_kbw,
+           (2.0 / 29) * d.impact_load_kbw + (1 - 2.0 / 29) * s.seed_impact_kbw,
+           (1 - exp(-1 / 42.0)) * d.total_session_load_au + exp(-1 / 42.0) * s.seed_load_au,
+           (1 - exp(-1 / 7.0)) * d.total_session_load_au + exp(-1 / 7.0) * s.seed_load_au
+    FROM days d JOIN seeds s USING (athlete_id) WHERE d.day_number = 1
     UNION ALL
     SELECT d.athlete_id, d.day_number,
            (2.0 / 8) * d.impact_load_kbw + (1 - 2.0 / 8) * e.acute,
@@ -92,9 +102,27 @@ rolling AS (
            stddev_pop(d.total_session_load_au) OVER w7 AS sd_7d,
            sum(d.total_session_load_au) OVER w7 AS load_7d,
            lag(e.fitness, 1, 0) OVER (PARTITION BY d.athlete_id ORDER BY d.day_number) AS fitness_yesterday,
-           lag(e.fatigue, 1, 0) OVER (PARTITION BY d.athlete_id ORDER BY d.day_number) AS fatigue_yesterday
+           lag(e.fatigue, 1, 0) OVER (PARTITION BY d.athlete_id ORDER BY d.day_number) AS fatigue_yesterday,
+           max(CASE WHEN d.workouts > 0 THEN d.date END) OVER (PARTITION BY d.athlete_id ORDER BY d.day_number
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_workout_date
     FROM days d JOIN ewma e USING (athlete_id, day_number)
     WINDOW w7 AS (PARTITION BY d.athlete_id ORDER BY d.day_number ROWS BETWEEN 6 PRECEDING AND CURRENT ROW)
+),
+-- a return after a break: the first workout after >= 14 days in a row without any workout; the
+-- warm-up (the chronic window, 28 days) starts again on that day
+breaks AS (
+    SELECT *,
+           CASE WHEN workouts > 0 AND date - previous_workout_date - 1 >= 14
+                THEN (date - previous_workout_date - 1)::INTEGER END AS break_days
+    FROM rolling
+),
+warmup AS (
+    SELECT *,
+           break_days IS NOT NULL AS return_after_break,
+           day_number <= 28
+               OR date - max(CASE WHEN break_days IS NOT NULL THEN date END)
+                      OVER (PARTITION BY athlete_id ORDER BY day_number) < 28 AS is_warmup
+    FROM breaks
 ),
 final AS (
     SELECT
@@ -110,8 +138,11 @@ final AS (
         fatigue AS fatigue_au,
         fitness_yesterday - fatigue_yesterday AS form_au,
         CASE WHEN day_number >= 7 AND sd_7d > 0 THEN mean_7d / sd_7d END AS monotony_7d,
-        CASE WHEN day_number >= 7 AND sd_7d > 0 THEN load_7d * mean_7d / sd_7d END AS strain_7d
-    FROM rolling
+        CASE WHEN day_number >= 7 AND sd_7d > 0 THEN load_7d * mean_7d / sd_7d END AS strain_7d,
+        is_warmup,
+        return_after_break,
+        break_days
+    FROM warmup
 )
 SELECT * FROM final ORDER BY athlete_id, date;
 COMMENT ON TABLE marts.daily_training_load IS 'One row per athlete per calendar day from the first workout to the as-of date, rest days as zeros, with the trend metrics (docs/metrics.md).';
@@ -139,11 +170,14 @@ COMMENT ON COLUMN marts.daily_training_load.run_session_load_au IS 'Session load
 COMMENT ON COLUMN marts.daily_training_load.strength_session_load_au IS 'Session load of strength sessions, AU.';
 COMMENT ON COLUMN marts.daily_training_load.other_session_load_au IS 'Session load of other workouts, AU.';
 COMMENT ON COLUMN marts.daily_training_load.total_session_load_au IS 'Total session load, AU.';
-COMMENT ON COLUMN marts.daily_training_load.acute_impact_kbw IS 'Acute impact load: EWMA of impact_load_kbw, lambda = 2/(7+1), from 0 the day before the first workout, kBW.';
-COMMENT ON COLUMN marts.daily_training_load.chronic_impact_kbw IS 'Chronic impact load: EWMA, lambda = 2/(28+1), kBW.';
+COMMENT ON COLUMN marts.daily_training_load.acute_impact_kbw IS 'Acute impact load: EWMA of impact_load_kbw, lambda = 2/(7+1), seeded on the day before the first workout with the mean daily impact load of the first 28 days, kBW.';
+COMMENT ON COLUMN marts.daily_training_load.chronic_impact_kbw IS 'Chronic impact load: EWMA, lambda = 2/(28+1), seeded like acute_impact_kbw, kBW.';
 COMMENT ON COLUMN marts.daily_training_load.acwr IS 'Acute:chronic workload ratio of impact load (descriptive only); NULL before day 28.';
-COMMENT ON COLUMN marts.daily_training_load.fitness_au IS 'Fitness (chronic training load): EWMA of total session load, tau 42 days, lambda = 1 - exp(-1/42), AU.';
-COMMENT ON COLUMN marts.daily_training_load.fatigue_au IS 'Fatigue (acute training load): EWMA of total session load, tau 7 days, AU.';
+COMMENT ON COLUMN marts.daily_training_load.fitness_au IS 'Fitness (chronic training load): EWMA of total session load, tau 42 days, lambda = 1 - exp(-1/42), seeded with the mean daily session load of the first 28 days, AU.';
+COMMENT ON COLUMN marts.daily_training_load.fatigue_au IS 'Fatigue (acute training load): EWMA of total session load, tau 7 days, seeded like fitness_au, AU.';
 COMMENT ON COLUMN marts.daily_training_load.form_au IS 'Form: yesterday''s fitness minus yesterday''s fatigue, AU.';
 COMMENT ON COLUMN marts.daily_training_load.monotony_7d IS 'Monotony (Foster 1998): mean / population standard deviation of the last 7 days'' total session load (rest days 0); NULL before day 7 or when the deviation is 0.';
 COMMENT ON COLUMN marts.daily_training_load.strain_7d IS 'Strain: last 7 days'' total session load x monotony_7d, AU.';
+COMMENT ON COLUMN marts.daily_training_load.is_warmup IS 'True while the trends rest on less than the chronic window (28 days): the first 28 days of the athlete''s history, and the 28 days from a return after a break. No flag at all is dated in the first 28 days; ACWR and weekly-ramp flags wait for the end of a warm-up after a break.';
+COMMENT ON COLUMN marts.daily_training_load.return_after_break IS 'True on the first workout after 14 or more days in a row without any workout (also a return_after_break flag in marts.training_flags).';
+COMMENT ON COLUMN marts.daily_training_load.break_days IS 'Days without any workout before this return (NULL unless return_after_break).';

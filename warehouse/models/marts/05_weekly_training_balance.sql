@@ -41,7 +41,9 @@ final AS (
         w.run_distance_m / 1000.0 AS run_distance_km,
         w.run_count,
         coalesce(r.longest_run_m, 0) AS longest_run_m,
-        CASE WHEN lag(w.run_distance_m) OVER win > 0
+        w.days_in_data = 7 AS is_complete_week,
+        -- complete weeks only: neither the first, partial week nor the current week in progress has a ramp
+        CASE WHEN w.days_in_data = 7 AND lag(w.days_in_data) OVER win = 7 AND lag(w.run_distance_m) OVER win > 0
              THEN (w.run_distance_m / lag(w.run_distance_m) OVER win - 1) * 100 END AS mileage_ramp_pct,
         w.strength_sessions,
         w.strength_volume_load_kg,
@@ -55,8 +57,10 @@ final AS (
         w.impact_load_kbw,
         CASE WHEN sum(w.hard_sets_knee) OVER win4 > 0
              THEN sum(w.hard_sets_hip) OVER win4 / sum(w.hard_sets_knee) OVER win4 END AS posterior_anterior_ratio_4w,
-        CASE WHEN w.sd_load > 0 THEN w.mean_load / w.sd_load END AS monotony,
-        CASE WHEN w.sd_load > 0 THEN w.total_session_load_au * w.mean_load / w.sd_load END AS strain_au,
+        -- monotony needs 7 days: complete weeks only
+        CASE WHEN w.days_in_data = 7 AND w.sd_load > 0 THEN w.mean_load / w.sd_load END AS monotony,
+        CASE WHEN w.days_in_data = 7 AND w.sd_load > 0 THEN w.total_session_load_au * w.mean_load / w.sd_load END
+            AS strain_au,
         0::INTEGER AS flags_count
     FROM weeks w
     LEFT JOIN runs r USING (athlete_id, week_start)
@@ -74,7 +78,8 @@ COMMENT ON COLUMN marts.weekly_training_balance.run_distance_m IS 'Running dista
 COMMENT ON COLUMN marts.weekly_training_balance.run_distance_km IS 'Running distance, km.';
 COMMENT ON COLUMN marts.weekly_training_balance.run_count IS 'Runs.';
 COMMENT ON COLUMN marts.weekly_training_balance.longest_run_m IS 'Longest run, m.';
-COMMENT ON COLUMN marts.weekly_training_balance.mileage_ramp_pct IS 'Running distance change against the previous week, %; NULL after a week without running.';
+COMMENT ON COLUMN marts.weekly_training_balance.is_complete_week IS 'True when the athlete''s history covers all 7 days of the week (false for the first, partial week and the current week in progress).';
+COMMENT ON COLUMN marts.weekly_training_balance.mileage_ramp_pct IS 'Running distance change against the previous week, %; complete weeks only (NULL for the first, partial week, the current week in progress, the week after them, and after a week without running).';
 COMMENT ON COLUMN marts.weekly_training_balance.strength_sessions IS 'Strength sessions.';
 COMMENT ON COLUMN marts.weekly_training_balance.strength_volume_load_kg IS 'Strength volume load (reps x weight), kg.';
 COMMENT ON COLUMN marts.weekly_training_balance.hard_sets_lower IS 'Hard sets, lower body.';
@@ -89,6 +94,6 @@ COMMENT ON COLUMN marts.weekly_training_balance.strength_share_of_session_load I
 COMMENT ON COLUMN marts.weekly_training_balance.strength_share_of_training_time IS 'Strength time / (running + strength time), 0-1.';
 COMMENT ON COLUMN marts.weekly_training_balance.impact_load_kbw IS 'Mechanical load (running impact + strength knee load), kBW.';
 COMMENT ON COLUMN marts.weekly_training_balance.posterior_anterior_ratio_4w IS 'Hip-dominant : knee-dominant hard sets over this and the 3 previous weeks (hamstring:quadriceps proxy); NULL without knee-dominant sets.';
-COMMENT ON COLUMN marts.weekly_training_balance.monotony IS 'Mean / population standard deviation of the week''s daily session load (rest days 0, days in data only); NULL when the deviation is 0.';
-COMMENT ON COLUMN marts.weekly_training_balance.strain_au IS 'Week''s total session load x monotony (Foster 1998), AU.';
+COMMENT ON COLUMN marts.weekly_training_balance.monotony IS 'Mean / population standard deviation of the week''s daily session load (rest days 0); complete weeks only (7 days); NULL when the deviation is 0.';
+COMMENT ON COLUMN marts.weekly_training_balance.strain_au IS 'Week''s total session load x monotony (Foster 1998), AU; complete weeks only.';
 COMMENT ON COLUMN marts.weekly_training_balance.flags_count IS 'Flags (marts.training_flags) dated in this week.';

@@ -2,7 +2,7 @@
 CREATE OR REPLACE VIEW staging.stg_settings__athletes AS
 WITH source AS (SELECT * FROM raw.athletes),
 final AS (
-    SELECT athlete_id, timezone, sex, max_hr_bpm, resting_hr_bpm FROM source
+    SELECT athlete_id, timezone, sex, max_hr_bpm, resting_hr_bpm, acwr_flags FROM source
 )
 SELECT * FROM final;
 COMMENT ON VIEW staging.stg_settings__athletes IS 'Athletes from the settings file (one row per athlete).';
@@ -11,3 +11,4 @@ COMMENT ON COLUMN staging.stg_settings__athletes.timezone IS 'IANA time zone, th
 COMMENT ON COLUMN staging.stg_settings__athletes.sex IS 'female, male or unspecified.';
 COMMENT ON COLUMN staging.stg_settings__athletes.max_hr_bpm IS 'Maximum heart rate, beats/min.';
 COMMENT ON COLUMN staging.stg_settings__athletes.resting_hr_bpm IS 'Resting heart rate, beats/min.';
+COMMENT ON COLUMN staging.stg_settings__athletes.acwr_flags IS 'Raise acwr_high / acwr_low flags (settings flags.acwr or athletes.<id>.acwr_flags; default false).';
