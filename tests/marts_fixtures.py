@@ -33,9 +33,11 @@ def t(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s)
 
 
-def athlete(athlete_id: str, timezone: str = "UTC", body_mass: Iterable[tuple[dt.date | None, float]] = ((None, 70.0),)
+def athlete(athlete_id: str, timezone: str = "UTC", body_mass: Iterable[tuple[dt.date | None, float]] = ((None, 70.0),),
+            *, acwr_flags: bool = False, races: Iterable[tuple[dt.date, str, float | None, int | None]] = ()
             ) -> AthleteParams:
-    return AthleteParams(athlete_id, timezone, "unspecified", None, None, tuple(body_mass))
+    return AthleteParams(athlete_id, timezone, "unspecified", None, None, tuple(body_mass),
+                         acwr_flags=acwr_flags, races=tuple(races))
 
 
 class Warehouse:
@@ -165,9 +167,14 @@ FATIGUE_L = 1 - math.exp(-1 / 7)
 DEFAULT_PEAK_BW = 2.5
 
 
-def ewma(xs: Sequence[float], lam: float) -> list[float]:
-    """E_t = lam x_t + (1 - lam) E_{t-1}, E_0 = 0 (the day before day 1)."""
-    out, prev = [], 0.0
+def seed28(xs: Sequence[float]) -> float:
+    """The EWMAs' start (E_0, the day before day 1): the mean daily value of the first 28 days."""
+    return statistics.fmean(xs[:28])
+
+
+def ewma(xs: Sequence[float], lam: float, seed: float | None = None) -> list[float]:
+    """E_t = lam x_t + (1 - lam) E_{t-1}, E_0 = seed (default: seed28(xs), the day before day 1)."""
+    out, prev = [], seed28(xs) if seed is None else seed
     for x in xs:
         prev = lam * x + (1 - lam) * prev
         out.append(prev)

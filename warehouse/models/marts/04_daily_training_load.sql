@@ -120,8 +120,8 @@ warmup AS (
     SELECT *,
            break_days IS NOT NULL AS return_after_break,
            day_number <= 28
-               OR date - max(CASE WHEN break_days IS NOT NULL THEN date END)
-                      OVER (PARTITION BY athlete_id ORDER BY day_number) < 28 AS is_warmup
+               OR coalesce(date - max(CASE WHEN break_days IS NOT NULL THEN date END)
+                                  OVER (PARTITION BY athlete_id ORDER BY day_number) < 28, false) AS is_warmup
     FROM breaks
 ),
 final AS (
