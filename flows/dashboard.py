@@ -134,7 +134,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
         flags: dict[str, list[dict[str, Any]]] = {}
         for aid, day, flag, severity, explanation in con.execute("""
                 SELECT athlete_id, date, flag, severity, explanation FROM marts.training_flags
-                ORDER BY athlete_id, date DESC, severity DESC, flag""").fetchall():
+                ORDER BY athlete_id, date DESC, list_position(['alert', 'warning', 'info'], severity), flag""").fetchall():
             flags.setdefault(aid, []).append({"date": iso(day), "flag": flag, "severity": severity,
                                               "explanation": explanation})
     except duckdb.Error as exc:
@@ -436,6 +436,7 @@ table.flags th, table.flags td { text-align:left; padding:6px 6px; border-top:1p
 table.flags th { color:var(--muted); font-weight:600; border-top:0; font-size:12.5px; }
 table.flags td.date { white-space:nowrap; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:12px; font-weight:600; }
+.badge.alert { background:#fbd5d5; color:#9b1c1c; }
 .badge.warning { background:#fdecd7; color:#8a3b00; }
 .badge.info { background:#e3edfd; color:#1e429f; }
 footer { max-width:1100px; margin:0 auto; padding:4px 16px 24px; color:var(--muted); font-size:12px; }
@@ -580,7 +581,7 @@ function renderLatest(a) {
                     (p != null ? "; smaller figures: the week before." : ".");
   const wStart = ts(start), wEnd = wStart + 6 * DAY;
   const weekFlags = a.flags.filter((f) => { const t = ts(f.date); return t >= wStart && t <= wEnd; });
-  const warnings = weekFlags.filter((f) => f.severity === "warning").length;
+  const warnings = weekFlags.filter((f) => f.severity === "warning" || f.severity === "alert").length;
   const items = [
     ["run_distance", "Running distance", (k) => withUnit(W.run_distance[k], 1, DIST)],
     ["runs", "Runs", (k) => fix(W.runs[k], 0)],
