@@ -75,7 +75,8 @@ days AS (
 -- the EWMAs' value on the day before the first workout: the mean daily load of the athlete's first
 -- 28 days (rest days 0; fewer days when the history is shorter), not 0
 seeds AS (
-    SELECT athlete_id, avg(impact_load_kbw) AS seed_impact_kbw, avg(total_session_load_au) AS seed_load_au
+    SELECT athlete_id, avg(impact_load_kbw ORDER BY day_number) AS seed_impact_kbw,
+           avg(total_session_load_au ORDER BY day_number) AS seed_load_au
     FROM days WHERE day_number <= 28 GROUP BY 1
 ),
 -- E_t = lambda x_t + (1 - lambda) E_{t-1}, E_0 = the seed:
