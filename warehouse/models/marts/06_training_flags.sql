@@ -79,7 +79,7 @@ acwr AS (
 monotony AS (
     SELECT athlete_id, week_start + 6 AS date, 'monotony_high' AS flag,
            'warning' AS severity, monotony AS value, 2.0 AS threshold, NULL AS baseline, NULL AS activity_key,
-           printf('Training monotony %.1f this week (over 2.0): similar load every day with little rest (Foster 1998).', monotony) AS explanation
+           printf('Training monotony %.2f this week (over 2.0): similar load every day with little rest (Foster 1998).', monotony) AS explanation
     FROM marts.weekly_training_balance WHERE monotony > 2.0
 ),
 balance AS (
