@@ -84,12 +84,13 @@ def test_ewma_seed_with_a_history_shorter_than_28_days(wh):
 
 def test_warmup_and_return_after_a_break(wh):
     first = d("2024-01-01")
-    for n in range(1, 40):                       # days 1..39: a run every day
-        run(wh, "a", day_n(first, n), 5.0)
-    run(wh, "a", day_n(first, 53), 5.0)          # days 40..52: 13 days without a workout: not a break
-    for n in range(68, 101):                     # days 54..67: 14 days without a workout: a break
-        run(wh, "a", day_n(first, n), 5.0)
-    wh.build(day_n(first, 100), [athlete("a")])
+    for aid in ("a", "acwr"):
+        for n in range(1, 40):                   # days 1..39: a run every day
+            run(wh, aid, day_n(first, n), 5.0)
+        run(wh, aid, day_n(first, 53), 5.0)      # days 40..52: 13 days without a workout: not a break
+        for n in range(68, 101):                 # days 54..67: 14 days without a workout: a break
+            run(wh, aid, day_n(first, n), 5.0)
+    wh.build(day_n(first, 100), [athlete("a"), athlete("acwr", acwr_flags=True)])
     rows = wh.daily("a")
     warm = [r["day_number"] for r in rows if r["is_warmup"]]
     # the first 28 days, then the 28 days from the return (day 68 .. day 95)
@@ -104,6 +105,12 @@ def test_warmup_and_return_after_a_break(wh):
     # the weeks around the return ramp up from nothing (e.g. 1 run, then 7): no ramp flag in the warm-up
     weeks = {r["week_start"]: r["mileage_ramp_pct"] for r in wh.weekly("a")}
     assert any(v is not None and v > 30 for v in weeks.values())
+    # ACWR flags (when asked for): the drop into the break is flagged (day 41: 0.75^2 / (27/29)^2 = 0.649),
+    # the jump after the return is not, while the warm-up lasts
+    acwr = wh.daily("acwr")
+    assert max(r["acwr"] for r in acwr[67:95]) > 1.5
+    assert [(f["date"], f["flag"], f["value"]) for f in wh.flags("acwr") if f["flag"].startswith("acwr")] == [
+        (day_n(first, 41), "acwr_low", approx(0.75 ** 2 / (27 / 29) ** 2))]
 
 
 # ==================================================================================================
