@@ -20,6 +20,7 @@ import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from connectors.redact import redact
 from flows import units as fmt
 from flows.build import build_warehouse, publish_warehouse
 from flows.fit_pipeline import ImportSummary, import_paths
@@ -91,7 +92,7 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
     lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
     for failure in report.failures:
-        lines.append(f"- failed: {failure}")
+        lines.append(f"- failed: {redact(failure, _secrets(settings))}")
     for skip in report.skipped:
         lines.append(f"- skipped: {skip}")
     lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
@@ -130,11 +131,22 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def notify(url: str | None, report: NightReport) -> None:
-    """POST a short JSON message about a failed night; a notification failure is logged, not raised."""
+def _secrets(settings: Settings | None) -> list[str]:
+    """Secrets the settings and environment know, for redact()."""
+    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]
+    if settings is not None:
+        known.append(settings.strava.client_secret)
+    return [s for s in known if s]
+
+
+def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:
+    """POST a short JSON message about a failed night; a notification failure is logged, not raised.
+
+    Every failure text goes through redact() (it may quote what a server said)."""
     if not url or report.ok:
         return
-    body = {"text": "runlift: the night failed: " + "; ".join(report.failures), "failures": report.failures,
+    failures = [redact(f, _secrets(settings)) for f in report.failures]
+    body = {"text": redact("runlift: the night failed: " + "; ".join(failures), limit=2000), "failures": failures,
             "started_at": report.started_at.isoformat() + "Z"}
     try:
         httpx.post(url, json=body, timeout=10.0)
@@ -150,6 +162,12 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger = get_run_logger()
     settings = load_settings(config, require_athlete=False)
     report = NightReport(started_at=wdb.utcnow(), as_of=as_of)
+
+    class _Failures(list):  # every failure is redacted on its way in (exception texts may quote servers)
+        def append(self, text: str) -> None:
+            super().append(redact(text, _secrets(settings)))
+
+    report.failures = _Failures()
     for athlete_id in settings.athletes:
         if strava_enabled(settings, athlete_id):
             try:
@@ -191,7 +209,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger.info("summary of the night:\n%s", report.markdown)
     for failure in report.failures:
         logger.error("failed: %s", failure)
-    notify(settings.webhook_url, report)
+    notify(settings.webhook_url, report, settings)
     return report
 
 

@@ -7,8 +7,11 @@ A missing or invalid setting raises :class:`SettingsError` naming the setting.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,6 +27,49 @@ SEXES = ("female", "male", "unspecified")
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names it and says what to do."""
+
+
+# An athlete id names files (the token file) and appears in every row: letters, digits, '_', '.', '-',
+# 1 to 64 of them, starting with a letter or digit, never '..' (documented in docs/security.md).
+ATHLETE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ATHLETE_ID_RULE = ("1 to 64 letters (A-Z, a-z), digits, '_', '.' or '-', starting with a letter or digit, "
+                   "without '..'")
+
+
+def check_athlete_id(athlete_id: object, origin: str) -> str:
+    """``athlete_id`` if it matches :data:`ATHLETE_ID_PATTERN`, else a SettingsError naming it and ``origin``."""
+    if (not isinstance(athlete_id, str) or not ATHLETE_ID_PATTERN.fullmatch(athlete_id) or ".." in athlete_id):
+        shown = repr(athlete_id) if len(repr(athlete_id)) <= 80 else repr(athlete_id)[:77] + "..."
+        raise SettingsError(f"athlete id {shown} (from {origin}) is not valid: use {ATHLETE_ID_RULE}")
+    return athlete_id
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves this machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, origin: str) -> str:
+    """https://, or http:// to a loopback address only: the client secret must not travel in clear text."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} is not a URL like https://www.strava.com")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} would send the client secret and "
+                            "tokens unencrypted; use https:// (plain http:// is allowed only to 127.0.0.1, ::1 or "
+                            "localhost, e.g. the emulator)")
+    return url
 
 
 @dataclass(frozen=True)
@@ -109,8 +155,8 @@ class Settings:
 
     def token_file(self, athlete_id: str | None = None) -> Path:
         """The athlete's Strava token file: setting athletes.<id>.strava_token_file, else in runlift's home."""
-        a = self.athletes[athlete_id or self.athlete_id]
-        return a.strava_token_file or self.home / "tokens" / f"strava-{a.id}.json"
+        a = self.athletes[check_athlete_id(athlete_id or self.athlete_id, "the athlete asked for")]
+        return a.strava_token_file or self.home / "tokens" / f"strava-{check_athlete_id(a.id, 'the settings')}.json"
 
     @property
     def athlete(self) -> Athlete:
@@ -280,11 +326,10 @@ def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
         values["client_id"] = env["STRAVA_CLIENT_ID"]
     if env.get("STRAVA_CLIENT_SECRET"):
         values["client_secret"] = env["STRAVA_CLIENT_SECRET"]
+    origin = "the settings file"
     if env.get("RUNLIFT_STRAVA_BASE_URL"):
-        values["base_url"] = env["RUNLIFT_STRAVA_BASE_URL"]
-    base_url = values.get("base_url", defaults.base_url)
-    if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"setting `strava.base_url`: {base_url!r} is not an http(s) URL")
+        values["base_url"], origin = env["RUNLIFT_STRAVA_BASE_URL"], "RUNLIFT_STRAVA_BASE_URL"
+    check_base_url(values.get("base_url", defaults.base_url), origin)
     return StravaSettings(**values)
 
 
@@ -324,12 +369,13 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     _expect(athletes_raw, dict, "athletes", "[athletes.<id>] tables")
     athletes: dict[str, Athlete] = {}
     for athlete_id, raw in athletes_raw.items():
+        check_athlete_id(athlete_id, f"an [athletes.<id>] table in {path}")
         _expect(raw, dict, f"athletes.{athlete_id}", "a table")
         athletes[athlete_id] = _parse_athlete(athlete_id, raw, base)
 
-    explicit = athlete or env.get("RUNLIFT_ATHLETE")
-    if explicit:
-        chosen = explicit
+    explicit = athlete if athlete is not None else env.get("RUNLIFT_ATHLETE")
+    if explicit is not None and (explicit or athlete is not None):
+        chosen = check_athlete_id(explicit, "--athlete" if athlete is not None else "RUNLIFT_ATHLETE")
     elif len(athletes) == 1 or (athletes and not require_athlete and DEFAULT_ATHLETE not in athletes):
         chosen = next(iter(athletes))
     else:
