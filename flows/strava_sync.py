@@ -206,7 +206,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     skipped = sum("skipped" in p for p in result.skipped_payloads)
     noted = len(result.skipped_payloads) - skipped
     if result.skipped_payloads and result.status == "complete":
-        result.message = (f"{skipped} activities skipped, {noted} stored with a note; first: "
+        result.message = (f"activities skipped: {skipped}, stored with a note: {noted}; first: "
                           f"{result.skipped_payloads[0]}")
     result.message = redact(result.message, secrets)
     result.skipped_payloads = [redact(p, secrets) for p in result.skipped_payloads]

@@ -143,7 +143,7 @@ def test_odd_activities_are_skipped_and_the_rest_of_the_page_saved(tmp_path, str
     assert sum("skipped" in p for p in r.skipped_payloads) == 4
     assert any("utc_offset" in p and "activity 6" in p for p in r.skipped_payloads)
     status, message = runs(tmp_path)[-1]
-    assert status == "complete" and "4 activities skipped" in message
+    assert status == "complete" and "activities skipped: 4, stored with a note: 1" in message
     # odd rate-limit headers are ignored: the limits stay Strava's defaults, the usage is read
     assert q(db, "SELECT limit_15, limit_day, read_limit_15, read_limit_day, read_usage_15 FROM ops.strava_rate_limit"
              ) == [(200, 2000, 100, 1000, 3)]
