@@ -427,7 +427,8 @@ units = "metric"
 # path = "~/runlift/runlift.duckdb"
 
 # One table per athlete; every row in the warehouse carries its id. --athlete (env RUNLIFT_ATHLETE)
-# picks one; the default is the only one configured, else "me".
+# picks one; the default is the only one configured, else "me". An id is 1 to 64 letters, digits,
+# '_', '.' or '-', starting with a letter or digit, without '..'.
 [athletes.me]
 # IANA time zone: decides which day an activity belongs to when the file carries no local time.
 timezone = "America/Denver"
@@ -464,6 +465,7 @@ include_location = false
 # client_secret = "..."
 # For a first unattended run (a server, CI), STRAVA_REFRESH_TOKEN may give the first refresh token.
 # Strava's address (env RUNLIFT_STRAVA_BASE_URL); point it at `runlift strava emulator` to try things.
+# https:// only; plain http:// is refused except to 127.0.0.1, ::1 or localhost.
 base_url = "https://www.strava.com"
 # Incremental syncs list activities from the latest one seen minus this many days (late uploads, edits).
 lookback_days = 7
@@ -482,7 +484,8 @@ rate_headroom = 5
 # Rate-limit window lengths in seconds (Strava: 15 minutes and a UTC day).
 rate_window_s = 900
 rate_day_s = 86400
-# Retries of a request after a connection error, time-out or 5xx, and the request time-out (s).
+# Retries of a request after a connection error, time-out or 5xx, and each request's overall deadline
+# in seconds (connect, send and every read together).
 retries = 3
 timeout_s = 30.0
 # Port on 127.0.0.1 where `runlift strava auth` receives Strava's redirect.
