@@ -128,13 +128,13 @@ def write_private(path: Path, text: str) -> None:
 
 
 def _stderr_warning(message: str) -> None:
-    print(f"runlift: warning: {message}", file=sys.stderr)
+    print(f"runlift: {message}", file=sys.stderr)
 
 
 class TokenStore:
     """The token file of one athlete, with an optional first refresh token from the environment.
 
-    ``warn`` hears about a token file whose permissions had to be tightened.
+    ``warn`` hears about a token file whose permissions had to be tightened (a line starting "warning:").
     """
 
     def __init__(self, path: Path, bootstrap_refresh_token: str | None = None,
@@ -153,7 +153,7 @@ class TokenStore:
         except OSError as exc:
             raise TokenError(f"token file {self.path} has mode {mode:04o} (others may read it) and could not be "
                              f"made 0600 ({exc.strerror}); fix its permissions (chmod 600)") from None
-        self.warn(f"token file {self.path} had mode {mode:04o} (readable by others); tightened to 0600. "
+        self.warn(f"warning: token file {self.path} had mode {mode:04o} (readable by others); tightened to 0600. "
                   "Its tokens may have been read: revoke runlift's access at https://www.strava.com/settings/apps "
                   "and run `runlift strava auth` if others have access to this machine")
 
