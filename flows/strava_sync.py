@@ -235,6 +235,7 @@ def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, wait:
 
 def forget_athlete(settings: Settings, athlete_id: str) -> tuple[dict[str, int], bool]:
     """Delete an athlete's Strava rows and token file."""
+    token_file = Path(settings.token_file(athlete_id))  # checks the athlete id before anything is deleted
     with write_lock(settings.db_path):
         con = wdb.connect(settings.db_path)
         try:
@@ -242,5 +243,5 @@ def forget_athlete(settings: Settings, athlete_id: str) -> tuple[dict[str, int],
             con.execute("CHECKPOINT")
         finally:
             con.close()
-    removed = TokenStore(Path(settings.token_file(athlete_id))).delete()
+    removed = TokenStore(token_file).delete()
     return counts, removed

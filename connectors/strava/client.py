@@ -331,7 +331,7 @@ class StravaClient:
         """POST /oauth/token and the tokens of the answer (the old ones fill what it leaves out)."""
         previous = self._load_tokens() if data.get("grant_type") == "refresh_token" else None
         payload = {"client_id": self.client_id, "client_secret": self.client_secret, **data}
-        secrets = [*self.secrets(), *data.values()]
+        secrets = [*self.secrets(), *(v for k, v in data.items() if k != "grant_type")]
         response = self._send("POST", "/oauth/token", data=payload, counted=False)
         if response.status_code == 403 and any(c[0] == "Application" for c in _error_codes(response)):
             raise AppInactive(INACTIVE_MESSAGE)
