@@ -90,6 +90,16 @@ def test_a_trickling_server_cannot_outlast_the_timeout(tmp_path, strava, where):
     assert runs(tmp_path)[-1][0] == "failed"
 
 
+def test_a_compressed_answer_is_read_only_up_to_the_cap(tmp_path, strava):
+    """80 MB of gzip-compressed spaces (360 KB on the wire) is not inflated into memory whole."""
+    import gzip
+
+    bomb = gzip.compress(b" " * (80 * 2**20), compresslevel=1)
+    strava.fake.page = lambda req: Reply(200, bomb, [("Content-Encoding", "gzip")])
+    r = sync(tmp_path, strava)
+    assert r.status == "failed" and "larger than 64 MB" in r.message
+
+
 # --- 5: the listing cursor must advance ----------------------------------------------------------
 
 
