@@ -202,6 +202,8 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
         result.status, result.message = "failed", str(exc)
     except Exception as exc:  # anything unforeseen still ends as a recorded, failed run
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+        # the failed step's transaction was rolled back: forget what it had moved in memory (the cursor)
+        state = sl.load_state(con, athlete_id)
     secrets = client.secrets() + secrets
     skipped = sum("skipped" in p for p in result.skipped_payloads)
     noted = len(result.skipped_payloads) - skipped
