@@ -153,7 +153,7 @@ class TokenStore:
         except OSError as exc:
             raise TokenError(f"token file {self.path} has mode {mode:04o} (others may read it) and could not be "
                              f"made 0600 ({exc.strerror}); fix its permissions (chmod 600)") from None
-        self.warn(f"warning: token file {self.path} had mode {mode:04o} (readable by others); tightened to 0600. "
+        self.warn(f"warning: token file {self.path} had mode {mode:04o} (group/other access); tightened to 0600. "
                   "Its tokens may have been read: revoke runlift's access at https://www.strava.com/settings/apps "
                   "and run `runlift strava auth` if others have access to this machine")
 
