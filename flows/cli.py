@@ -56,12 +56,20 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _explain(exc: Exception) -> str:
+    from connectors.redact import redact
+    from connectors.strava.client import StravaError
+    from connectors.strava.tokens import TokenError
     from warehouse.db import WarehouseError
     from warehouse.lock import LockTimeout
 
-    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
+    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError)):
+        return redact(exc, limit=1000)
+    return redact(f"{type(exc).__name__}: {exc}", limit=1000) + " (run again with --verbose for the traceback)"
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Secrets the settings know, for redact() on text that may quote them."""
+    return [s for s in (settings.strava.client_secret, os.environ.get("STRAVA_REFRESH_TOKEN")) if s]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -187,6 +195,7 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 @common_options
 def status(settings: Settings, working: bool) -> None:
     """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
+    from connectors.redact import redact
     from warehouse.publish import STRAVA_ACTIVITY_COUNTS
 
     con, which = _open_for_reading(settings, working)
@@ -212,8 +221,9 @@ def status(settings: Settings, working: bool) -> None:
         for aid, at, st, msg, calls in con.execute("""
             SELECT athlete_id, finished_at, status, message, api_calls FROM ops.strava_sync_runs
             QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall():
+            # stored messages quote server text: redacted again in case an older runlift stored them raw
             click.echo(f"last Strava sync for {aid}: {st} at {at:%Y-%m-%d %H:%M} UTC ({calls} calls)"
-                       + (f": {msg}" if msg else ""))
+                       + (f": {redact(msg, _secrets(settings))}" if msg else ""))
         budget = con.execute("""SELECT app, observed_at, read_limit_15 - read_usage_15, read_limit_day - read_usage_day
                                 FROM ops.strava_rate_limit ORDER BY observed_at DESC LIMIT 1""").fetchone()
         if budget:
@@ -287,7 +297,9 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
     flow_fn = nightly.nightly_sync if flow_name == "nightly_sync" else nightly.backfill
     report, failure = nightly.run_flow_for_cli(flow_fn, config=config, **kwargs)
     if failure:
-        click.echo(f"runlift: error: the {flow_name} run failed: {failure}", err=True)
+        from connectors.redact import redact
+
+        click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, _secrets(settings), 2000)}", err=True)
         raise SystemExit(1)
     assert report is not None
     click.echo(report.markdown)
@@ -420,11 +432,13 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
 
     if details is not None:
         settings = dataclasses.replace(settings, strava=dataclasses.replace(settings.strava, fetch_details=details))
+    from connectors.redact import redact
+
     result = sync_paths(settings, settings.athlete_id, full=full, wait=wait, log=lambda m: click.echo(m, err=True))
     for line in result.lines():
-        click.echo(line)
+        click.echo(redact(line, _secrets(settings), limit=1000))
     if not result.ok:
-        click.echo(f"runlift: error: Strava sync failed: {result.message}", err=True)
+        click.echo(f"runlift: error: Strava sync failed: {redact(result.message, _secrets(settings))}", err=True)
         raise SystemExit(1)
 
 

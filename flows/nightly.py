@@ -20,6 +20,7 @@ import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from connectors.redact import redact
 from flows import units as fmt
 from flows.build import build_warehouse, publish_warehouse
 from flows.fit_pipeline import ImportSummary, import_paths
@@ -91,7 +92,7 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
     lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
     for failure in report.failures:
-        lines.append(f"- failed: {failure}")
+        lines.append(f"- failed: {redact(failure, _secrets(settings), limit=2000)}")
     for skip in report.skipped:
         lines.append(f"- skipped: {skip}")
     lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
@@ -130,11 +131,22 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def notify(url: str | None, report: NightReport) -> None:
-    """POST a short JSON message about a failed night; a notification failure is logged, not raised."""
+def _secrets(settings: Settings | None) -> list[str]:
+    """Secrets the settings and environment know, for redact()."""
+    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]
+    if settings is not None:
+        known.append(settings.strava.client_secret)
+    return [s for s in known if s]
+
+
+def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:
+    """POST a short JSON message about a failed night; a notification failure is logged, not raised.
+
+    Every failure text goes through redact() (it may quote what a server said)."""
     if not url or report.ok:
         return
-    body = {"text": "runlift: the night failed: " + "; ".join(report.failures), "failures": report.failures,
+    failures = [redact(f, _secrets(settings), limit=2000) for f in report.failures]
+    body = {"text": redact("runlift: the night failed: " + "; ".join(failures), limit=2000), "failures": failures,
             "started_at": report.started_at.isoformat() + "Z"}
     try:
         httpx.post(url, json=body, timeout=10.0)
@@ -150,15 +162,19 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger = get_run_logger()
     settings = load_settings(config, require_athlete=False)
     report = NightReport(started_at=wdb.utcnow(), as_of=as_of)
+
+    def fail(text: str) -> None:  # every failure is redacted on its way in (exception texts may quote servers)
+        report.failures.append(redact(text, _secrets(settings), limit=2000))
+
     for athlete_id in settings.athletes:
         if strava_enabled(settings, athlete_id):
             try:
                 result = sync_strava(config, athlete_id, full=full, wait=wait)
                 report.strava[athlete_id] = result
                 if not result.ok:
-                    report.failures.append(f"Strava for {athlete_id}: {result.message}")
+                    fail(f"Strava for {athlete_id}: {result.message}")
             except Exception as exc:  # one source failing must not stop the other
-                report.failures.append(f"Strava for {athlete_id}: {exc}")
+                fail(f"Strava for {athlete_id}: {exc}")
         else:
             report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
         if settings.athletes[athlete_id].fit_inbox:
@@ -169,20 +185,20 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
                     logger.warning("%s %s: %s", status, path, reason)
                 missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
                 if missing:
-                    report.failures.append(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
+                    fail(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
             except Exception as exc:
-                report.failures.append(f"FIT import for {athlete_id}: {exc}")
+                fail(f"FIT import for {athlete_id}: {exc}")
         else:
             report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
     try:
         report.build = build_marts(config, as_of)
         report.as_of = report.build.as_of
         if report.build.failures:
-            report.failures.append("model tests: " + "; ".join(report.build.failures))
+            fail("model tests: " + "; ".join(report.build.failures))
         report.published = publish_for_dashboards(config).path
         report.dashboard = write_dashboard(config)
     except Exception as exc:
-        report.failures.append(f"build/publish: {exc}")
+        fail(f"build/publish: {exc}")
     report.markdown = _summary_markdown(settings, report)
     try:
         create_markdown_artifact(key="runlift-night", markdown=report.markdown, description="What the night did")
@@ -191,7 +207,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger.info("summary of the night:\n%s", report.markdown)
     for failure in report.failures:
         logger.error("failed: %s", failure)
-    notify(settings.webhook_url, report)
+    notify(settings.webhook_url, report, settings)
     return report
 
 

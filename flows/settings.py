@@ -7,8 +7,11 @@ A missing or invalid setting raises :class:`SettingsError` naming the setting.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,6 +27,49 @@ SEXES = ("female", "male", "unspecified")
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names it and says what to do."""
+
+
+# An athlete id names files (the token file) and appears in every row: letters, digits, '_', '.', '-',
+# 1 to 64 of them, starting with a letter or digit, never '..' (documented in docs/security.md).
+ATHLETE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ATHLETE_ID_RULE = ("1 to 64 letters (A-Z, a-z), digits, '_', '.' or '-', starting with a letter or digit, "
+                   "without '..'")
+
+
+def check_athlete_id(athlete_id: object, origin: str) -> str:
+    """``athlete_id`` if it matches :data:`ATHLETE_ID_PATTERN`, else a SettingsError naming it and ``origin``."""
+    if (not isinstance(athlete_id, str) or not ATHLETE_ID_PATTERN.fullmatch(athlete_id) or ".." in athlete_id):
+        shown = repr(athlete_id) if len(repr(athlete_id)) <= 80 else repr(athlete_id)[:77] + "..."
+        raise SettingsError(f"athlete id {shown} (from {origin}) is not valid: use {ATHLETE_ID_RULE}")
+    return athlete_id
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves this machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, origin: str) -> str:
+    """https://, or http:// to a loopback address only: the client secret must not travel in clear text."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} is not a URL like https://www.strava.com")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} would send the client secret and "
+                            "tokens unencrypted; use https:// (plain http:// is allowed only to 127.0.0.1, ::1 or "
+                            "localhost, e.g. the emulator)")
+    return url
 
 
 @dataclass(frozen=True)
@@ -135,8 +181,8 @@ class Settings:
 
     def token_file(self, athlete_id: str | None = None) -> Path:
         """The athlete's Strava token file: setting athletes.<id>.strava_token_file, else in runlift's home."""
-        a = self.athletes[athlete_id or self.athlete_id]
-        return a.strava_token_file or self.home / "tokens" / f"strava-{a.id}.json"
+        a = self.athletes[check_athlete_id(athlete_id or self.athlete_id, "the athlete asked for")]
+        return a.strava_token_file or self.home / "tokens" / f"strava-{check_athlete_id(a.id, 'the settings')}.json"
 
     @property
     def athlete(self) -> Athlete:
@@ -348,11 +394,10 @@ def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
         values["client_id"] = env["STRAVA_CLIENT_ID"]
     if env.get("STRAVA_CLIENT_SECRET"):
         values["client_secret"] = env["STRAVA_CLIENT_SECRET"]
+    origin = "the settings file"
     if env.get("RUNLIFT_STRAVA_BASE_URL"):
-        values["base_url"] = env["RUNLIFT_STRAVA_BASE_URL"]
-    base_url = values.get("base_url", defaults.base_url)
-    if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"setting `strava.base_url`: {base_url!r} is not an http(s) URL")
+        values["base_url"], origin = env["RUNLIFT_STRAVA_BASE_URL"], "RUNLIFT_STRAVA_BASE_URL"
+    check_base_url(values.get("base_url", defaults.base_url), origin)
     return StravaSettings(**values)
 
 
@@ -392,12 +437,13 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     _expect(athletes_raw, dict, "athletes", "[athletes.<id>] tables")
     athletes: dict[str, Athlete] = {}
     for athlete_id, raw in athletes_raw.items():
+        check_athlete_id(athlete_id, f"an [athletes.<id>] table in {path}")
         _expect(raw, dict, f"athletes.{athlete_id}", "a table")
         athletes[athlete_id] = _parse_athlete(athlete_id, raw, base)
 
-    explicit = athlete or env.get("RUNLIFT_ATHLETE")
-    if explicit:
-        chosen = explicit
+    explicit = athlete if athlete is not None else env.get("RUNLIFT_ATHLETE")
+    if explicit is not None and (explicit or athlete is not None):
+        chosen = check_athlete_id(explicit, "--athlete" if athlete is not None else "RUNLIFT_ATHLETE")
     elif len(athletes) == 1 or (athletes and not require_athlete and DEFAULT_ATHLETE not in athletes):
         chosen = next(iter(athletes))
     else:
@@ -455,7 +501,8 @@ units = "metric"
 # path = "~/runlift/runlift.duckdb"
 
 # One table per athlete; every row in the warehouse carries its id. --athlete (env RUNLIFT_ATHLETE)
-# picks one; the default is the only one configured, else "me".
+# picks one; the default is the only one configured, else "me". An id is 1 to 64 letters, digits,
+# '_', '.' or '-', starting with a letter or digit, without '..'.
 [athletes.me]
 # IANA time zone: decides which day an activity belongs to when the file carries no local time.
 timezone = "America/Denver"
@@ -504,6 +551,7 @@ include_location = false
 # client_secret = "..."
 # For a first unattended run (a server, CI), STRAVA_REFRESH_TOKEN may give the first refresh token.
 # Strava's address (env RUNLIFT_STRAVA_BASE_URL); point it at `runlift strava emulator` to try things.
+# https:// only; plain http:// is refused except to 127.0.0.1, ::1 or localhost.
 base_url = "https://www.strava.com"
 # Incremental syncs list activities from the latest one seen minus this many days (late uploads, edits).
 lookback_days = 7
@@ -522,7 +570,8 @@ rate_headroom = 5
 # Rate-limit window lengths in seconds (Strava: 15 minutes and a UTC day).
 rate_window_s = 900
 rate_day_s = 86400
-# Retries of a request after a connection error, time-out or 5xx, and the request time-out (s).
+# Retries of a request after a connection error, time-out or 5xx, and each request's overall deadline
+# in seconds (connect, send and every read together).
 retries = 3
 timeout_s = 30.0
 # Port on 127.0.0.1 where `runlift strava auth` receives Strava's redirect.

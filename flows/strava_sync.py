@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from connectors.strava.client import (PER_PAGE, NotFound, RateBudget, RateLimited, StravaClient, StravaError,
-                                      next_cursor)
+from connectors.redact import redact
+from connectors.strava.client import (FUTURE_SLACK_S, PER_PAGE, ListingStalled, NotFound, RateBudget, RateLimited,
+                                      StravaClient, StravaError, next_cursor)
 from connectors.strava.tokens import TokenStore
 from flows.settings import Settings, SettingsError, StravaSettings
 from warehouse import db as wdb
@@ -64,12 +65,14 @@ class SyncResult:
 
 def make_client(settings: Settings, athlete_id: str, *, clock: Callable[[], float] = time.time,
                 sleep: Callable[[float], None] = time.sleep,
-                transport: httpx.BaseTransport | None = None) -> StravaClient:
+                transport: httpx.BaseTransport | None = None, warn: Log | None = None) -> StravaClient:
+    """The Strava client for one athlete; ``warn`` hears about a token file that had to be tightened."""
     cfg = settings.strava
     if not cfg.client_id or not cfg.client_secret:
         raise SettingsError("setting `strava.client_id` / `strava.client_secret` is missing; set STRAVA_CLIENT_ID and "
                             "STRAVA_CLIENT_SECRET (or [strava] in the settings file) from your Strava API application")
-    tokens = TokenStore(settings.token_file(athlete_id), os.environ.get("STRAVA_REFRESH_TOKEN"))
+    tokens = TokenStore(settings.token_file(athlete_id), os.environ.get("STRAVA_REFRESH_TOKEN"),
+                        **({"warn": warn} if warn else {}))
     budget = RateBudget(window_s=cfg.rate_window_s, day_s=cfg.rate_day_s, headroom=cfg.rate_headroom, clock=clock)
     return StravaClient(base_url=cfg.base_url, client_id=cfg.client_id, client_secret=cfg.client_secret,
                         tokens=tokens, budget=budget, timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)),
@@ -86,6 +89,8 @@ def _choose_listing(state: sl.SyncState, cfg: StravaSettings, full: bool, now: f
     """
     if state.listing_mode and not (full and state.listing_mode != "full"):
         return state.listing_mode, int(state.listing_cursor or 0), False
+    if state.high_water_start is not None and state.high_water_start > time.time() + FUTURE_SLACK_S:
+        state.high_water_start = None  # set from a future-dated activity (older runlift): list everything
     today = dt.datetime.fromtimestamp(now, dt.UTC).replace(tzinfo=None)
     due = state.last_full_listing_at is None or (
         today - state.last_full_listing_at >= dt.timedelta(days=cfg.full_listing_every_days))
@@ -116,6 +121,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     if is_new:
         sl.start_listing(con, state, mode, cursor)
     budget = client.budget.as_dict
+    secrets = client.secrets()
 
     def with_wait(step: Callable[[], None]) -> None:
         while True:
@@ -138,15 +144,24 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
 
         def one_page() -> None:
             nonlocal done
-            page = client.list_activities(after=int(state.listing_cursor or 0), per_page=PER_PAGE)
+            cursor = int(state.listing_cursor or 0)
+            page = client.list_activities(after=cursor, per_page=PER_PAGE)
             last = len(page) < PER_PAGE
+            stalled = False
             if not last:
-                state.listing_cursor = next_cursor(page, int(state.listing_cursor or 0))
+                state.listing_cursor = next_cursor(page, cursor, horizon=int(time.time()) + FUTURE_SLACK_S)
+                stalled = state.listing_cursor <= cursor
             new, updated, problems = sl.save_page(con, state, page, app=app, budget=budget(),
                                                    full_listing=state.listing_mode == "full")
             result.new += new
             result.updated += updated
-            result.skipped_payloads += problems
+            result.skipped_payloads += [redact(p, secrets) for p in problems]
+            if stalled:
+                raise ListingStalled(
+                    f"Strava's listing did not advance past after={cursor} "
+                    f"({dt.datetime.fromtimestamp(cursor, dt.UTC):%Y-%m-%d %H:%M} UTC): a full page with no activity "
+                    "starting later (the server ignores `after` or sends no usable dates); stopped, the next run "
+                    "asks again from there")
             if last:
                 result.deleted += sl.finish_listing(con, state)
                 done = True
@@ -185,6 +200,18 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
         result.message = f"{exc}; the next run continues where this one stopped"
     except StravaError as exc:  # inactive application, authorisation, unavailable, odd responses
         result.status, result.message = "failed", str(exc)
+    except Exception as exc:  # anything unforeseen still ends as a recorded, failed run
+        result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+        # the failed step's transaction was rolled back: forget what it had moved in memory (the cursor)
+        state = sl.load_state(con, athlete_id)
+    secrets = client.secrets() + secrets
+    skipped = sum("skipped" in p for p in result.skipped_payloads)
+    noted = len(result.skipped_payloads) - skipped
+    if result.skipped_payloads and result.status == "complete":
+        result.message = (f"activities skipped: {skipped}, stored with a note: {noted}; first: "
+                          f"{result.skipped_payloads[0]}")
+    result.message = redact(result.message, secrets)
+    result.skipped_payloads = [redact(p, secrets) for p in result.skipped_payloads]
     result.api_calls = client.calls
     result.seconds = time.perf_counter() - t0
     sl.finish_run(con, state, {
@@ -198,7 +225,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
 def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, wait: bool = False,
                log: Log = lambda s: None, lock_timeout_s: float = 600.0) -> SyncResult:
     """Open the warehouse under the write lock and sync one athlete from Strava."""
-    with make_client(settings, athlete_id) as client, write_lock(settings.db_path, lock_timeout_s):
+    with make_client(settings, athlete_id, warn=log) as client, write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
             result = sync_athlete(con, client, settings.strava, athlete_id, full=full, wait=wait, log=log)
@@ -210,6 +237,7 @@ def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, wait:
 
 def forget_athlete(settings: Settings, athlete_id: str) -> tuple[dict[str, int], bool]:
     """Delete an athlete's Strava rows and token file."""
+    token_file = Path(settings.token_file(athlete_id))  # checks the athlete id before anything is deleted
     with write_lock(settings.db_path):
         con = wdb.connect(settings.db_path)
         try:
@@ -217,5 +245,5 @@ def forget_athlete(settings: Settings, athlete_id: str) -> tuple[dict[str, int],
             con.execute("CHECKPOINT")
         finally:
             con.close()
-    removed = TokenStore(Path(settings.token_file(athlete_id))).delete()
+    removed = TokenStore(token_file).delete()
     return counts, removed

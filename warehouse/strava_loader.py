@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,22 +37,56 @@ DETAIL_ONLY = ("calories_kcal", "perceived_exertion", "device_name")
 UPDATABLE = [n for n in TYPED.names if n != "activity_id"]
 
 
+INT64 = (-2**63, 2**63 - 1)
+MAX_OFFSET_S = 86400  # a utc_offset beyond a day is not a time zone
+FUTURE_SLACK = dt.timedelta(days=1)  # starts later than now + this do not move the high-water mark
+
+
+def _clean(v: Any) -> Any:
+    """JSON that DuckDB can hold: non-finite numbers become null, lone surrogates U+FFFD."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in v)
+    if isinstance(v, dict):
+        return {_clean(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
 def canonical_json(payload: Any) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The payload as stored: sorted keys, compact, as sent except for what JSON cannot hold
+    (NaN and infinities become null). Raises ValueError (or RecursionError) when it cannot be."""
+    return json.dumps(_clean(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
+    """A finite number, or None (bools, text that is no number, NaN and infinities)."""
+    if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
+        return None
+    if isinstance(v, str) and len(v) > 64:
         return None
     try:
-        return float(v)
-    except (TypeError, ValueError):
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return f if math.isfinite(f) else None
 
 
-def _int(v: Any) -> int | None:
+def _int(v: Any, lo: int = INT64[0], hi: int = INT64[1], *, whole: bool = False) -> int | None:
+    """A whole number within lo..hi, or None; ``whole``: a number with a fraction is None too."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v if lo <= v <= hi else None
     f = _num(v)
-    return None if f is None or f != f else int(f)
+    if f is None or (whole and f != int(f)):
+        return None
+    i = int(f)
+    return i if lo <= i <= hi else None
 
 
 def _bool(v: Any) -> bool | None:
@@ -59,19 +94,19 @@ def _bool(v: Any) -> bool | None:
 
 
 def _str(v: Any) -> str | None:
-    return None if v is None or isinstance(v, (dict, list)) else str(v)
+    return None if v is None or isinstance(v, (dict, list)) else _clean(str(v))
 
 
 def _time(v: Any) -> dt.datetime | None:
     """Strava's ISO times; start_date_local ends in Z although it is local wall-clock time."""
-    if not isinstance(v, str) or not v:
+    if not isinstance(v, str) or not v or len(v) > 64:
         return None
     try:
         parsed = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -79,15 +114,15 @@ def typed(payload: dict[str, Any]) -> dict[str, Any]:
     """Typed key columns from one activity payload (list or detail); odd values become NULL."""
     athlete = payload.get("athlete") if isinstance(payload.get("athlete"), dict) else {}
     return {
-        "activity_id": _int(payload.get("id")),
-        "strava_athlete_id": _int(athlete.get("id")),
+        "activity_id": _int(payload.get("id"), 1, INT64[1], whole=True),
+        "strava_athlete_id": _int(athlete.get("id"), 1, INT64[1], whole=True),
         "name": _str(payload.get("name")),
         "sport_type": _str(payload.get("sport_type")) or _str(payload.get("type")),
         "type": _str(payload.get("type")),
         "start_time_utc": _time(payload.get("start_date")),
         "start_time_local": _time(payload.get("start_date_local")),
         "timezone": _str(payload.get("timezone")),
-        "utc_offset_s": _int(payload.get("utc_offset")),
+        "utc_offset_s": _int(payload.get("utc_offset"), -MAX_OFFSET_S, MAX_OFFSET_S),
         "distance_m": _num(payload.get("distance")),
         "moving_time_s": _num(payload.get("moving_time")),
         "elapsed_time_s": _num(payload.get("elapsed_time")),
@@ -100,7 +135,7 @@ def typed(payload: dict[str, Any]) -> dict[str, Any]:
         "calories_kcal": _num(payload.get("calories")),
         "perceived_exertion": _num(payload.get("perceived_exertion")),
         "external_id": _str(payload.get("external_id")),
-        "upload_id": _int(payload.get("upload_id")),
+        "upload_id": _int(payload.get("upload_id"), 0, INT64[1], whole=True),
         "device_name": _str(payload.get("device_name")),
         "is_manual": _bool(payload.get("manual")),
         "is_trainer": _bool(payload.get("trainer")),
@@ -167,28 +202,79 @@ class _Tx:
         self.con.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+ODD_CHECKED = {  # typed column -> payload key: a value sent but unusable is noted
+    "utc_offset_s": "utc_offset", "start_time_utc": "start_date", "start_time_local": "start_date_local",
+    "distance_m": "distance", "moving_time_s": "moving_time", "elapsed_time_s": "elapsed_time",
+    "elevation_gain_m": "total_elevation_gain", "average_speed_mps": "average_speed", "max_speed_mps": "max_speed",
+    "average_cadence_rpm": "average_cadence", "average_heartrate_bpm": "average_heartrate",
+    "max_heartrate_bpm": "max_heartrate", "upload_id": "upload_id",
+}
+
+
+def _brief(v: Any, limit: int = 80) -> str:
+    """A short, printable excerpt of a server value (the caller redacts it before showing it)."""
+    try:
+        text = json.dumps(v, sort_keys=True, separators=(",", ":"), default=str)
+    except (ValueError, RecursionError):
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _arrow_rows(rows: list[dict[str, Any]], problems: list[str]) -> pa.Table | None:
+    """The rows as an Arrow table; a row Arrow refuses is skipped with a problem, not the page."""
+    if not rows:
+        return None
+    try:
+        return pa.Table.from_pylist(rows, schema=TYPED)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        pass
+    kept = []
+    for r in rows:
+        try:
+            pa.Table.from_pylist([r], schema=TYPED)
+            kept.append(r)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            problems.append(f"activity {r['activity_id']} skipped: it cannot be stored ({type(exc).__name__})")
+    rows[:] = kept
+    return pa.Table.from_pylist(kept, schema=TYPED) if kept else None
+
+
 def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, activities: list[dict[str, Any]], *,
               app: str, budget: dict[str, Any], full_listing: bool) -> tuple[int, int, list[str]]:
     """Upsert one listed page and move the cursor, in one transaction.
 
     Returns (new, updated, problems): ``problems`` describes payloads that could not be stored
-    (no usable id), which are skipped. Unknown fields and sport types are kept as sent.
+    (no usable id; the message says "skipped"), values stored as NULL because they are odd, and
+    starts more than a day in the future, which do not move the high-water mark. Unknown fields
+    and sport types are kept as sent. Problems quote server text: redact them before showing them.
     """
     rows, problems = [], []
+    horizon = utcnow() + FUTURE_SLACK
     for a in activities:
         if not isinstance(a, dict):
-            problems.append(f"activity payload is not an object: {str(a)[:60]!r}")
+            problems.append(f"activity payload is not an object, skipped: {_brief(a)}")
             continue
-        t = typed(a)
+        try:
+            t = typed(a)
+        except (ValueError, RecursionError):  # a payload JSON cannot hold (nesting too deep)
+            problems.append(f"activity payload that cannot be stored skipped: {_brief(a)}")
+            continue
         if t["activity_id"] is None:
-            problems.append(f"activity without a usable id skipped: {canonical_json(a)[:80]}")
+            problems.append(f"activity without a usable id skipped: {_brief(a)}")
             continue
+        odd = [f"{key} {_brief(a[key], 24)}" for col, key in ODD_CHECKED.items()
+               if a.get(key) is not None and t[col] is None]
+        if odd:
+            problems.append(f"activity {t['activity_id']}: odd {', '.join(odd)} stored as NULL (payload kept)")
+        if t["start_time_utc"] is not None and t["start_time_utc"] > horizon:
+            problems.append(f"activity {t['activity_id']} is dated in the future ({t['start_time_utc']:%Y-%m-%d %H:%M} "
+                            "UTC, more than a day from now): stored, not used to place the next incremental listing")
         rows.append(t)
+    batch = _arrow_rows(rows, problems)
     now = utcnow()
     with _Tx(con):
         new = updated = 0
-        if rows:
-            batch = pa.Table.from_pylist(rows, schema=TYPED)
+        if batch is not None:
             con.register("_rl_page", batch)
             try:
                 set_cols = ", ".join(
@@ -223,7 +309,10 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, activities: list
                                    ON CONFLICT DO NOTHING""", [state.athlete_id])
             finally:
                 con.unregister("_rl_page")
-            starts = [int(r["start_time_utc"].replace(tzinfo=dt.UTC).timestamp()) for r in rows if r["start_time_utc"]]
+            starts = [int(r["start_time_utc"].replace(tzinfo=dt.UTC).timestamp()) for r in rows
+                      if r["start_time_utc"] and r["start_time_utc"] <= horizon]
+            if state.high_water_start is not None and state.high_water_start > horizon.replace(tzinfo=dt.UTC).timestamp():
+                state.high_water_start = None  # set from a future-dated activity by an older runlift
             if starts:
                 state.high_water_start = max([state.high_water_start or 0, *starts])
             athletes = {r["strava_athlete_id"] for r in rows if r["strava_athlete_id"]}
@@ -294,7 +383,8 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
             split = {key: [float(v) if isinstance(v, bool) else _num(v) for v in data]}
         for name, values in split.items():
             rows.append({"stream_type": name, "series_type": _str(s.get("series_type")),
-                         "original_size": _int(s.get("original_size")), "resolution": _str(s.get("resolution")),
+                         "original_size": _int(s.get("original_size"), 0, 2**31 - 1),
+                         "resolution": _str(s.get("resolution")),
                          "data": values})
     status = "ok" if streams is not None else "none"
     now = utcnow()
@@ -321,9 +411,14 @@ def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: in
                 *, app: str, budget: dict[str, Any]) -> None:
     """Store a detail payload (None: gone at Strava, left to the next full listing)."""
     now = utcnow()
-    with _Tx(con):
-        if detail is not None:
+    t = None
+    if isinstance(detail, dict):
+        try:
             t = typed(detail)
+        except (ValueError, RecursionError):  # a payload JSON cannot hold: marked fetched, nothing kept
+            t = None
+    with _Tx(con):
+        if t is not None:
             con.execute(f"""UPDATE raw.strava_activities SET detail_payload = ?, detail_fetched_at = ?,
                                {', '.join(f'{c} = coalesce(?, {c})' for c in DETAIL_ONLY)}
                             WHERE athlete_id = ? AND activity_id = ?""",

@@ -9,20 +9,29 @@ JSON exactly as Strava sent it.
 Errors are typed: :class:`RateLimited` (a 429, or the budget would be exceeded: stop cleanly and
 resume next run), :class:`AuthError` (401 after one refresh), :class:`AppInactive` (403 Inactive),
 :class:`NotFound` (404), :class:`StravaUnavailable` (connection errors, timeouts and 5xx after
-bounded retries). None of them carries a token.
+bounded retries), :class:`ListingStalled` (the listing cursor would not advance). None of them
+carries a token: every text that came from the server goes through :func:`connectors.redact.redact`.
+
+Every request has one overall deadline (``timeout`` seconds for connect, send and every read
+together), enforced on the socket, so a server trickling its answer byte by byte cannot hold a
+run; an answer is read up to :data:`MAX_BODY_BYTES`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
-from connectors.strava.tokens import TokenStore, Tokens
+from connectors.redact import redact
+from connectors.strava.tokens import TokenError, TokenStore, Tokens
 
 DEFAULT_BASE_URL = "https://www.strava.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -30,6 +39,9 @@ PER_PAGE = 200
 DEFAULT_STREAM_KEYS = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude",
                        "grade_smooth", "moving")
 REFRESH_MARGIN_S = 300  # refresh an access token this long before it expires
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a 10,000-activity page is ~20 MB
+MAX_RATE_VALUE = 10_000_000  # rate-limit header values above this are not Strava's: ignored
+FUTURE_SLACK_S = 86400  # a start more than this beyond now is not believed (cursor, high-water mark)
 
 
 class StravaError(RuntimeError):
@@ -58,14 +70,103 @@ class StravaUnavailable(StravaError):
     pass
 
 
+class ListingStalled(StravaError):
+    pass
+
+
 def _parse_pair(value: str | None) -> tuple[int, int] | None:
-    if not value:
+    """``"600,30000"`` as two whole numbers; None for anything else (odd headers are ignored)."""
+    if not value or len(value) > 64:
         return None
-    try:
-        a, b = value.split(",")[:2]
-        return int(a), int(b)
-    except ValueError:
+    parts = value.split(",")
+    if len(parts) != 2 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         return None
+    a, b = int(parts[0]), int(parts[1])
+    if a > MAX_RATE_VALUE or b > MAX_RATE_VALUE:
+        return None
+    return a, b
+
+
+# --- one deadline per request, on the socket ------------------------------------------------------
+
+_deadline = threading.local()
+
+
+def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
+    """The time-out for one socket operation: what is left of the request's deadline, at most."""
+    end = getattr(_deadline, "at", None)
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise exc("the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     _bounded(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with every connect, read and write bounded by the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout),
+                                                       local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout),
+                                                               socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport whose connections honour the per-request deadline."""
+    transport = httpx.HTTPTransport()
+    pool = transport._pool  # httpx builds the pool; only its network backend is wrapped
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
+@dataclass
+class Answer:
+    """A response read whole (within the deadline and the size cap)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
 
 
 # What a RateBudget remembers between runs (ops.strava_rate_limit holds them, in this order)
@@ -154,14 +255,14 @@ class RateBudget:
         return {k: getattr(self, k) for k in BUDGET_FIELDS}
 
 
-def _error_codes(response: httpx.Response) -> list[tuple[str, str, str]]:
+def _error_codes(response: Answer) -> list[tuple[str, str, str]]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     out = []
-    for e in errors or []:
+    for e in errors if isinstance(errors, list) else []:
         if isinstance(e, dict):
             out.append((str(e.get("resource", "")), str(e.get("field", "")), str(e.get("code", ""))))
     return out
@@ -190,7 +291,10 @@ class StravaClient:
         self.sleep = sleep
         self.clock = clock
         self.calls = 0  # API calls made (not counting token refreshes)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+        # the overall deadline of one request: connect + send + every read
+        self.deadline_s = max([t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool)
+                               if t is not None] or [DEFAULT_TIMEOUT.read])
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport or deadline_transport(),
                                   headers={"User-Agent": "runlift"}, follow_redirects=False)
 
     def close(self) -> None:
@@ -202,41 +306,67 @@ class StravaClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- secrets --------------------------------------------------------------------------
+
+    def secrets(self) -> list[str]:
+        """Every secret this client knows (client secret, tokens), for :func:`redact`."""
+        out = [self.client_secret, self.tokens.bootstrap_refresh_token]
+        try:
+            current = self.tokens.load()
+        except TokenError:
+            current = None
+        if current is not None:
+            out += [current.access_token, current.refresh_token]
+        return [s for s in out if s]
+
     # --- tokens ---------------------------------------------------------------------------
 
-    def _token_request(self, data: dict[str, str]) -> dict[str, Any]:
+    def _load_tokens(self) -> Tokens | None:
+        try:
+            return self.tokens.load()
+        except TokenError as exc:
+            raise AuthError(str(exc)) from None
+
+    def _token_request(self, data: dict[str, str]) -> Tokens:
+        """POST /oauth/token and the tokens of the answer (the old ones fill what it leaves out)."""
+        previous = self._load_tokens() if data.get("grant_type") == "refresh_token" else None
         payload = {"client_id": self.client_id, "client_secret": self.client_secret, **data}
+        secrets = [*self.secrets(), *(v for k, v in data.items() if k != "grant_type")]
         response = self._send("POST", "/oauth/token", data=payload, counted=False)
         if response.status_code == 403 and any(c[0] == "Application" for c in _error_codes(response)):
             raise AppInactive(INACTIVE_MESSAGE)
         if response.status_code != 200:
             fields = ", ".join(f"{r}.{f} {c}" for r, f, c in _error_codes(response)) or f"HTTP {response.status_code}"
-            raise AuthError(f"Strava refused the token request ({fields}); run `runlift strava auth` "
-                            "to authorize again, and check the client id and secret")
-        body = response.json()
-        if not isinstance(body, dict) or "access_token" not in body:
-            raise AuthError("Strava's token answer had no access token; run `runlift strava auth`")
-        return body
+            raise AuthError(f"Strava refused the token request ({redact(fields, secrets, 160)}); run `runlift strava "
+                            "auth` to authorize again, and check the client id and secret")
+        try:
+            body = response.json()
+        except (ValueError, RecursionError):
+            kind = redact(response.headers.get("content-type", "no content type"), secrets, 60)
+            raise AuthError(f"Strava's token answer was not JSON (HTTP 200, {kind}); try again later, "
+                            "or run `runlift strava auth`") from None
+        try:
+            return Tokens.from_response(body, previous=previous)
+        except TokenError as exc:
+            raise AuthError(f"{exc}; try again later, or run `runlift strava auth`") from None
 
     def exchange_code(self, code: str) -> Tokens:
-        body = self._token_request({"grant_type": "authorization_code", "code": code})
-        tokens = Tokens.from_response(body)
+        tokens = self._token_request({"grant_type": "authorization_code", "code": code})
         self.tokens.save(tokens)
         return tokens
 
     def refresh(self) -> Tokens:
-        current = self.tokens.load()
+        current = self._load_tokens()
         if current is None or not current.refresh_token:
             raise AuthError("no Strava tokens for this athlete; run `runlift strava auth` "
                             "(or set STRAVA_REFRESH_TOKEN for a first unattended run)")
-        body = self._token_request({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
-        tokens = Tokens.from_response(body, previous=current)
+        tokens = self._token_request({"grant_type": "refresh_token", "refresh_token": current.refresh_token})
         # A rotated refresh token replaces the old one at Strava at once: save it before anything else.
         self.tokens.save(tokens)
         return tokens
 
     def _access_token(self) -> str:
-        current = self.tokens.load()
+        current = self._load_tokens()
         if current is None:
             raise AuthError("no Strava tokens for this athlete; run `runlift strava auth` "
                             "(or set STRAVA_REFRESH_TOKEN for a first unattended run)")
@@ -246,14 +376,32 @@ class StravaClient:
 
     # --- transport ------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, counted: bool, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """One HTTP exchange within the overall deadline, its body read up to MAX_BODY_BYTES."""
+        _deadline.at = time.monotonic() + self.deadline_s
+        try:
+            with self._http.stream(method, path, **kwargs) as response:
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise StravaError(f"Strava's answer to {method} {path} is larger than "
+                                          f"{MAX_BODY_BYTES // 2**20} MB; not read")
+                    chunks.append(chunk)
+                    if time.monotonic() > _deadline.at:  # a custom transport without the socket deadline
+                        raise httpx.ReadTimeout("the request's deadline passed")
+                return Answer(response.status_code, response.headers, b"".join(chunks))
+        finally:
+            _deadline.at = None
+
+    def _send(self, method: str, path: str, *, counted: bool, **kwargs: Any) -> Answer:
         """One request with bounded retries on connection errors, timeouts and 5xx (never on 429)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._http.request(method, path, **kwargs)
-            except (httpx.TransportError,) as exc:
+                response = self._request(method, path, **kwargs)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
                 if counted:
                     self.budget.count_call()
                 if attempt > self.retries:
@@ -285,7 +433,7 @@ class StravaClient:
             if status == 200:
                 try:
                     return response.json()
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise StravaError(f"Strava sent a body that is not JSON for GET {path}") from None
             if status == 401 and not refreshed:
                 self.refresh()
@@ -327,37 +475,46 @@ class StravaClient:
         return body
 
     def activity(self, activity_id: int) -> dict[str, Any]:
-        return self._get(f"/api/v3/activities/{int(activity_id)}")
+        body = self._get(f"/api/v3/activities/{int(activity_id)}")
+        if not isinstance(body, dict):
+            raise StravaError(f"Strava's detail of activity {activity_id} was not a JSON object")
+        return body
 
     def streams(self, activity_id: int, keys: tuple[str, ...] = DEFAULT_STREAM_KEYS) -> dict[str, Any]:
         body = self._get(f"/api/v3/activities/{int(activity_id)}/streams",
                          {"keys": ",".join(keys), "key_by_type": "true"})
         if isinstance(body, list):  # key_by_type ignored: a list of {type, data, ...}
-            body = {s.get("type"): s for s in body if isinstance(s, dict)}
+            body = {s["type"]: s for s in body if isinstance(s, dict) and isinstance(s.get("type"), str)}
         if not isinstance(body, dict):
             raise StravaError(f"Strava's streams for activity {activity_id} were not a JSON object")
         return body
 
 
-def start_epoch(activity: dict[str, Any]) -> int | None:
-    value = activity.get("start_date")
-    if not isinstance(value, str):
+def start_epoch(activity: Any) -> int | None:
+    value = activity.get("start_date") if isinstance(activity, dict) else None
+    if not isinstance(value, str) or len(value) > 64:
         return None
     try:
-        return int(dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-    except ValueError:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return int(parsed.timestamp())
+    except (ValueError, OverflowError):
         return None
 
 
-def next_cursor(page: list[dict[str, Any]], cursor: int) -> int:
+def next_cursor(page: list[Any], cursor: int, horizon: int | None = None) -> int:
     """The ``after`` for the page following ``page`` (asked with ``after=cursor``, oldest first).
 
     It is the latest start in the page minus one second rather than a page number, so an
     activity deleted or added between two runs never shifts a page boundary over another one;
     the one-second overlap re-reads at most the activities that share that start second.
+    Starts later than ``horizon`` (epoch seconds; now plus a day) are not believed. When no start
+    lies beyond ``cursor`` the cursor cannot advance and ``cursor`` itself is returned: the server
+    ignored ``after`` or sent no usable dates (the caller stops the listing).
     """
-    starts = [s for s in (start_epoch(a) for a in page) if s is not None]
-    if not starts:
-        return cursor + 1
+    starts = [s for s in (start_epoch(a) for a in page) if s is not None and (horizon is None or s <= horizon)]
+    if not starts or max(starts) <= cursor:
+        return cursor
     nxt = max(starts) - 1
     return nxt if nxt > cursor else max(starts)
