@@ -31,7 +31,7 @@ import duckdb
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fits,
+from warehouse.fit_loader import (FileToSave, PreparedFit, failed, known_files, prepare, read_blob, save_fits,
                                   sha256_hex, store_blob)
 from warehouse.lock import write_lock
 
@@ -174,15 +174,51 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
     sha = sha256_hex(data)
     if sha in (_KNOWN if known is None else known):
         return Outcome("known", sha)
-    decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
-               else decoder.decode(data))
+    # Every step of one file is guarded: whatever a crafted file makes a step raise, that file is
+    # recorded (rejected, with the step and the error) and the import goes on with the next one.
+    try:
+        decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
+                   else decoder.decode(data))
+    except Exception as exc:
+        decoded = DecodedFit(status="rejected", error=crash_reason("decoding", exc), decoder=decoder.name)
     gz = src.packed.gzip_bytes() if src.packed is not None else None
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
     blob = store_blob(blob_root, sha, data, durable=False, gz=gz)
-    prepared = prepare(sha, decoded)
+    try:
+        prepared = prepare(sha, decoded)
+    except Exception as exc:
+        prepared = failed(sha, decoded.decoder, crash_reason("building its rows", exc))
     if spill:
         prepared.spill(Path(scratch) / f"{sha}-{uuid.uuid4().hex[:8]}.arrows" if scratch else None)
     return Outcome("new", sha, prepared, blob)
+
+
+def crash_reason(step: str, exc: BaseException) -> str:
+    """The recorded reason of a file whose import step raised (one line, bounded)."""
+    text = " ".join(str(exc).split())
+    return f"import error while {step}: {type(exc).__name__}: {text[:300]}"
+
+
+def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileToSave], *,
+              replace: bool = False) -> None:
+    """save_fits, and when the batch fails, file by file: a file whose rows cannot be written is
+    recorded as rejected with the reason (its rows left out), the others are written. An error
+    that even that row cannot get past (a full disk, a lost file) is raised."""
+    try:
+        save_fits(con, athlete_id, batch, replace=replace)
+        return
+    except (duckdb.IOException, OSError, MemoryError):
+        raise
+    except Exception:
+        pass
+    for item in batch:
+        try:
+            save_fits(con, athlete_id, [item], replace=replace)
+        except (duckdb.IOException, OSError, MemoryError):
+            raise
+        except Exception as exc:
+            item.prepared = failed(item.sha, item.prepared.decoder, crash_reason("writing its rows", exc))
+            save_fits(con, athlete_id, [item], replace=replace)
 
 
 SCRATCH_PREFIX = "runlift-import-"
@@ -247,7 +283,7 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
         nonlocal batch, batch_bytes, batch_records, last_flush
         if not replace:  # (reprocessing writes no blobs: they are what it reads)
             os.sync()  # the batch's kept bytes reach the disk before rows that point at them
-        save_fits(con, athlete_id, batch, replace=replace)
+        save_each(con, athlete_id, batch, replace=replace)
         for item in batch:
             summary.files_new += not replace
             summary.count(item.prepared, item.first_path)
