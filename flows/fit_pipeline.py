@@ -61,6 +61,7 @@ class ImportSummary:
     seconds: float = 0.0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, reason)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (path, data-quality reasons)
     notes: list[str] = field(default_factory=list)  # how the run went, when it matters
 
     def add(self, other: "ImportSummary") -> None:
@@ -69,6 +70,7 @@ class ImportSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
+        self.flagged.extend(other.flagged)
         self.notes.extend(n for n in other.notes if n not in self.notes)
 
     def count(self, prepared: PreparedFit, path: str) -> None:
@@ -78,6 +80,8 @@ class ImportSummary:
         self.records += prepared.n_records
         if prepared.status in ("partial", "rejected"):
             self.problems.append((path, prepared.status, prepared.error or ""))
+        if prepared.dq:
+            self.flagged.append((path, "; ".join(prepared.dq)))
 
     def lines(self) -> list[str]:
         mb = self.bytes_read / 1e6
@@ -88,10 +92,57 @@ class ImportSummary:
             f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",
             f"read {mb:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)",
         ]
-        out += [f"{status}: {path}: {reason}" for path, status, reason in self.problems]
-        out += [f"unreadable: {path}: {reason}" for path, reason in self.unreadable]
-        out += [f"note: {n}" for n in self.notes]
+        out += self.problem_lines()
+        out += [f"note: {shown(n, 1000)}" for n in self.notes]
         return out
+
+    def problem_lines(self) -> list[str]:
+        """One line per file with a problem or a data-quality flag; past LISTED_MAX of them, one line
+        per kind of problem (a count and a few examples). Paths and reasons are escaped (a control
+        character never splits a line) and shortened (``shown``)."""
+        items = ([(status, path, reason) for path, status, reason in self.problems]
+                 + [("unreadable", path, reason) for path, reason in self.unreadable]
+                 + [("flagged", path, reason) for path, reason in self.flagged])
+        if len(items) <= LISTED_MAX:
+            return [f"{status}: {shown(path)}: {shown(reason, REASON_MAX)}" for status, path, reason in items]
+        groups: dict[tuple[str, str], list[str]] = {}
+        for status, path, reason in items:
+            groups.setdefault((status, reason_kind(reason)), []).append(path)
+        out = []
+        for (status, kind), paths in list(groups.items())[:LISTED_MAX]:
+            examples = "; ".join(shown(p, 80) for p in paths[:EXAMPLES])
+            more = f" (and {len(paths) - EXAMPLES} more)" if len(paths) > EXAMPLES else ""
+            out.append(f"{status}: {len(paths)} file{'s' if len(paths) > 1 else ''}: {shown(kind, 120)}: "
+                       f"e.g. {examples}{more}")
+        if len(groups) > LISTED_MAX:
+            out.append(f"... and {len(groups) - LISTED_MAX} more kinds of problem")
+        out.append("every file's status and reason: runlift sql --working \"SELECT first_path, status, error "
+                   "FROM raw.fit_files WHERE status IN ('partial', 'rejected')\"")
+        return out
+
+
+LISTED_MAX = 20  # problem lines listed one by one; beyond, they are summarised by kind
+EXAMPLES = 3  # example paths per kind of problem
+PATH_MAX = 160  # characters of a path shown (the middle is elided)
+REASON_MAX = 400
+
+
+def shown(text: str, limit: int = PATH_MAX) -> str:
+    """``text`` for one line of a report: control and other invisible characters escaped (``\\n``,
+    ``\\x1b``, ``\\u202e``), the middle elided beyond ``limit`` characters."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) > limit:
+        keep = limit - 20
+        head, tail = keep // 3, keep - keep // 3
+        text = f"{text[:head]}...({len(text) - head - tail} chars)...{text[-tail:]}"
+    return text
+
+
+def reason_kind(reason: str) -> str:
+    """What kind of problem a reason is: its text before the first detail ("file CRC mismatch
+    (CRC Mismatch [computed: ...])" -> "file CRC mismatch")."""
+    return re.split(r" \(|: |; ", reason, maxsplit=1)[0] or "no reason given"
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, source: str,

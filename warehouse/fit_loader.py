@@ -107,7 +107,10 @@ def read_blob(root: Path, rel: str) -> bytes:
 
 
 def known_files(con: duckdb.DuckDBPyConnection, athlete_id: str) -> set[str]:
-    rows = con.execute("SELECT file_sha256 FROM raw.fit_files WHERE athlete_id = ?", [athlete_id]).fetchall()
+    """The athlete's imported files, and the ones removed with ``runlift remove-fit`` (not imported again)."""
+    rows = con.execute("SELECT file_sha256 FROM raw.fit_files WHERE athlete_id = ? UNION "
+                       "SELECT file_sha256 FROM ops.fit_removed_files WHERE athlete_id = ?",
+                       [athlete_id, athlete_id]).fetchall()
     return {r[0] for r in rows}
 
 
@@ -404,3 +407,101 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+# --- removing an imported file ------------------------------------------------------------------------
+
+class NoSuchFile(LookupError):
+    """An identifier that names no imported file, or more than one (the message says which)."""
+
+
+@dataclass
+class RemovedFile:
+    sha: str
+    path: str  # first_path
+    status: str
+    rows: dict[str, int]  # raw table -> rows deleted
+    blob_deleted: bool = False
+    blob_shared: bool = False  # kept: another athlete has the same file
+
+
+def find_files(con: duckdb.DuckDBPyConnection, athlete_id: str, ident: str, *,
+               table: str = "raw.fit_files") -> list[tuple[str, str]]:
+    """(sha256, first_path) of the athlete's files that ``ident`` names: a SHA-256 (or a prefix of
+    at least 8 hex digits), a path as imported (``first_path``), or its last part (a file name)."""
+    ident = ident.strip()
+    if len(ident) >= 8 and all(c in "0123456789abcdefABCDEF" for c in ident):
+        rows = con.execute(f"SELECT file_sha256, first_path FROM {table} WHERE athlete_id = ? "
+                           "AND starts_with(file_sha256, ?) ORDER BY file_sha256", [athlete_id, ident.lower()]).fetchall()
+        if rows:
+            return [(r[0], r[1]) for r in rows]
+    rows = con.execute(f"SELECT file_sha256, first_path FROM {table} WHERE athlete_id = ? AND first_path = ?",
+                       [athlete_id, ident]).fetchall()
+    if not rows:
+        rows = con.execute(
+            f"SELECT file_sha256, first_path FROM {table} WHERE athlete_id = ? "
+            "AND (ends_with(first_path, '/' || ?) OR ends_with(first_path, '!/' || ?)) ORDER BY first_path",
+            [athlete_id, ident, ident]).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _one(con: duckdb.DuckDBPyConnection, athlete_id: str, ident: str, table: str, what: str) -> tuple[str, str]:
+    found = find_files(con, athlete_id, ident, table=table)
+    if not found:
+        raise NoSuchFile(f"no {what} of athlete {athlete_id} matches {ident!r} (give its SHA-256, a prefix of "
+                         "at least 8 hex digits, its path as imported or its file name)")
+    if len(found) > 1:
+        listed = "; ".join(f"{sha[:16]} {path}" for sha, path in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        raise NoSuchFile(f"{ident!r} matches {len(found)} {what}s ({listed}{more}); give the SHA-256 of the one "
+                         "to remove")
+    return found[0]
+
+
+def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
+                 idents: list[str]) -> list[RemovedFile]:
+    """Remove imported files: their rows in raw.fit_* in one transaction (all of them or none),
+    remembered in ``ops.fit_removed_files`` so that later imports skip the same content; then their
+    kept bytes, unless another athlete's file has the same content. Raises NoSuchFile (nothing
+    removed) if an identifier names no file or several."""
+    chosen: dict[str, str] = {}
+    for ident in idents:
+        sha, path = _one(con, athlete_id, ident, "raw.fit_files", "imported FIT file")
+        chosen[sha] = path
+    out: list[RemovedFile] = []
+    now = utcnow()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for sha, path in chosen.items():
+            status = con.execute("SELECT status FROM raw.fit_files WHERE athlete_id = ? AND file_sha256 = ?",
+                                 [athlete_id, sha]).fetchone()[0]  # type: ignore[index]
+            rows = {}
+            for t in (*CHILD_TABLES, "fit_files"):
+                n = con.execute(f"DELETE FROM raw.{t} WHERE athlete_id = ? AND file_sha256 = ?",
+                                [athlete_id, sha]).fetchone()
+                rows[t] = int(n[0]) if n else 0
+            con.execute("INSERT OR REPLACE INTO ops.fit_removed_files VALUES (?, ?, ?, ?)", [athlete_id, sha, path, now])
+            out.append(RemovedFile(sha, path, status, rows))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    for item in out:
+        shared = con.execute("SELECT count(*) FROM raw.fit_files WHERE file_sha256 = ?", [item.sha]).fetchone()
+        item.blob_shared = bool(shared and shared[0])
+        if not item.blob_shared:
+            target = blob_root / blob_relpath(item.sha)
+            try:
+                target.unlink()
+                item.blob_deleted = True
+            except FileNotFoundError:
+                pass
+    return out
+
+
+def readmit_files(con: duckdb.DuckDBPyConnection, athlete_id: str, idents: list[str]) -> list[tuple[str, str]]:
+    """Forget that files were removed, so the next import of them imports them again."""
+    chosen = dict(_one(con, athlete_id, ident, "ops.fit_removed_files", "removed FIT file") for ident in idents)
+    for sha in chosen:
+        con.execute("DELETE FROM ops.fit_removed_files WHERE athlete_id = ? AND file_sha256 = ?", [athlete_id, sha])
+    return list(chosen.items())
