@@ -134,7 +134,9 @@ def shown(text: str, limit: int = PATH_MAX) -> str:
         text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     if len(text) > limit:
         keep = limit - 20
-        head, tail = keep // 3, keep - keep // 3
+        outer = text.find("!/") + 2  # an archive's own path is worth keeping whole
+        head = outer if 2 <= outer <= keep * 2 // 3 else keep // 3
+        tail = keep - head
         text = f"{text[:head]}...({len(text) - head - tail} chars)...{text[-tail:]}"
     return text
 

@@ -267,3 +267,8 @@ _MUTATIONS = {"flip": _flip, "truncate": _truncate, "retype": _retype, "absurd":
 def seeds() -> list[bytes]:
     """The files the fuzzer mutates: a short run and a strength session."""
     return [run(1, 120), strength(1)]
+
+
+def vary_run(k: int) -> bytes:
+    """A distinct copy of a short run (another serial number and creation time)."""
+    return synth.vary(run(1, 120), k)

@@ -148,8 +148,14 @@ class _Bad:
     def reason(self) -> str | None:
         if not self.seen:
             return None
-        parts = [f"{col} = {first!r}" + (f" ({n} values)" if n > 1 else "") for col, (n, first) in self.seen.items()]
+        parts = [f"{col} = {_fmt(first)}" + (f" ({n} values)" if n > 1 else "") for col, (n, first) in self.seen.items()]
         return "values out of range for their column, set to NULL: " + ", ".join(parts)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) or (isinstance(v, int) and abs(v) >= 10**20):
+        return f"{float(v):g}"
+    return repr(v)[:40]
 
 
 def _clean_rows(table: str, rows: list[dict[str, Any]], bad: _Bad) -> list[dict[str, Any]]:
