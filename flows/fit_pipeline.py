@@ -368,6 +368,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             except BrokenProcessPool as exc:  # e.g. a caller's script without the __main__ guard
                 broken(exc)
                 out = handle(decoder, blob_root, src, seen)
+            except Exception as exc:  # the file's outcome could not come back (e.g. not picklable): redo it here
+                log.warning("decoding process failed on %s (%s); decoding it here", shown(src.path), exc)
+                out = handle(decoder, blob_root, src, seen)
         else:
             out = job
         if out.kind == "unreadable":

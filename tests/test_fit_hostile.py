@@ -19,7 +19,8 @@ import hostile_fit as h
 from connectors.fit.columnar import ColumnarDecoder
 from connectors.fit.decode import DecodedFit, FitparseDecoder
 from connectors.fit.sources import FitSource
-from flows.fit_pipeline import LISTED_MAX, ImportSummary, import_paths, import_sources
+from flows import fit_pipeline
+from flows.fit_pipeline import ImportSummary, import_paths, import_sources
 from helpers import q, runlift
 from warehouse import db as wdb
 
@@ -251,8 +252,8 @@ def test_many_junk_files_are_summarised_by_reason(tmp_path):
     lines = big.problem_lines()
     assert len(lines) == 3 and lines[0].startswith("rejected: 20000 files: not a FIT file: e.g. /in/junk_0.fit;")
     assert lines[1].startswith("unreadable: 5000 files: not a valid zip: e.g. ")
-    few = ImportSummary(problems=[(f"/in/{i}.fit", "rejected", "x") for i in range(LISTED_MAX)])
-    assert len(few.problem_lines()) == LISTED_MAX  # few problems: one line each, as before
+    few = ImportSummary(problems=[(f"/in/{i}.fit", "rejected", "x") for i in range(fit_pipeline.LISTED_MAX)])
+    assert len(few.problem_lines()) == fit_pipeline.LISTED_MAX  # few problems: one line each, as before
 
 
 def test_a_definition_of_255_fields_of_255_bytes_decodes(tmp_path):
