@@ -253,25 +253,32 @@ def crash_reason(step: str, exc: BaseException) -> str:
 
 
 def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileToSave], *,
-              replace: bool = False) -> None:
+              replace: bool = False) -> list[tuple[FileToSave, str]]:
     """save_fits, and when the batch fails, file by file: a file whose rows cannot be written is
-    recorded as rejected with the reason (its rows left out), the others are written. An error
-    that even that row cannot get past (a full disk, a lost file) is raised."""
+    recorded as rejected with the reason (its rows left out), the others are written. Reprocessing
+    (``replace``) leaves such a file's earlier rows as they were instead; those files are returned
+    with the reason. An error that even a bare row cannot get past (a full disk) is raised."""
     try:
         save_fits(con, athlete_id, batch, replace=replace)
-        return
+        return []
     except (duckdb.IOException, OSError, MemoryError):
         raise
     except Exception:
         pass
+    kept: list[tuple[FileToSave, str]] = []
     for item in batch:
         try:
             save_fits(con, athlete_id, [item], replace=replace)
         except (duckdb.IOException, OSError, MemoryError):
             raise
         except Exception as exc:
-            item.prepared = failed(item.sha, item.prepared.decoder, crash_reason("writing its rows", exc))
+            why = crash_reason("writing its rows", exc)
+            if replace:
+                kept.append((item, why))
+                continue
+            item.prepared = failed(item.sha, item.prepared.decoder, why)
             save_fits(con, athlete_id, [item], replace=replace)
+    return kept
 
 
 SCRATCH_PREFIX = "runlift-import-"
@@ -336,8 +343,12 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
         nonlocal batch, batch_bytes, batch_records, last_flush
         if not replace:  # (reprocessing writes no blobs: they are what it reads)
             os.sync()  # the batch's kept bytes reach the disk before rows that point at them
-        save_each(con, athlete_id, batch, replace=replace)
+        left = save_each(con, athlete_id, batch, replace=replace)
+        for item, why in left:
+            summary.unreadable.append((item.first_path, f"{why}; its earlier rows were left as they were"))
         for item in batch:
+            if any(item is it for it, _ in left):
+                continue
             summary.files_new += not replace
             summary.count(item.prepared, item.first_path)
             if progress:

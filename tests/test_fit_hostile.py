@@ -20,7 +20,7 @@ from connectors.fit.columnar import ColumnarDecoder
 from connectors.fit.decode import DecodedFit, FitparseDecoder
 from connectors.fit.sources import FitSource
 from flows import fit_pipeline
-from flows.fit_pipeline import ImportSummary, import_paths, import_sources
+from flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess
 from helpers import q, runlift
 from warehouse import db as wdb
 
@@ -126,6 +126,23 @@ def test_a_crash_in_any_step_names_the_file_and_the_rest_goes_on(tmp_path, how, 
     assert reason.startswith(f"import error while {step}: ")
     assert q(db, "SELECT count(*) FROM raw.fit_sessions")[0][0] == 2  # the good files' sessions, none of the poison's
     assert blobs(db) == {r[0] for r in q(db, "SELECT file_sha256 FROM raw.fit_files")}
+
+
+def test_reprocess_leaves_the_rows_of_a_file_it_cannot_write_as_they_were(tmp_path):
+    folder = tmp_path / "in"
+    good_folder(folder)
+    poison = h.strength(7)
+    (folder / "b_poison.fit").write_bytes(poison)
+    db = tmp_path / "w.duckdb"
+    import_paths(db, "me", [folder], workers=1)
+    before = q(db, "SELECT first_path, status, n_sessions, n_sets FROM raw.fit_files ORDER BY 1")
+    s = reprocess(db, "me", decoder=_Hostile(poison, "write"), workers=1)
+    [(path, reason)] = s.unreadable
+    assert path.endswith("b_poison.fit")
+    assert reason.startswith("import error while writing its rows: ") and reason.endswith("left as they were")
+    assert s.ok == 2
+    assert q(db, "SELECT first_path, status, n_sessions, n_sets FROM raw.fit_files ORDER BY 1") == before
+    assert q(db, "SELECT count(*) FROM raw.fit_sessions")[0][0] == 3
 
 
 # --- item 8: absurd but decodable values ---------------------------------------------------------------
