@@ -224,6 +224,8 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
         data = src.content()
     except UnpackError as exc:
         return Outcome("unreadable", reason=str(exc))
+    except Exception as exc:  # whatever else reading one file raises, the next file is read
+        return Outcome("unreadable", reason=crash_reason("reading", exc))
     sha = sha256_hex(data)
     if sha in (_KNOWN if known is None else known):
         return Outcome("known", sha)
