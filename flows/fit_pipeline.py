@@ -143,8 +143,10 @@ def shown(text: str, limit: int = PATH_MAX) -> str:
 
 def reason_kind(reason: str) -> str:
     """What kind of problem a reason is: its text before the first detail ("file CRC mismatch
-    (CRC Mismatch [computed: ...])" -> "file CRC mismatch")."""
-    return re.split(r" \(|: |; ", reason, maxsplit=1)[0] or "no reason given"
+    (CRC Mismatch [computed: ...])" -> "file CRC mismatch"; "session 0: total_distance_m = 1e+298
+    outside [0, 2e+06]" -> "total_distance_m")."""
+    reason = re.sub(r"^(session|set) \d+: ", "", reason)
+    return re.split(r" \(|: |; | = ", reason, maxsplit=1)[0] or "no reason given"
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, source: str,

@@ -266,9 +266,12 @@ def test_many_junk_files_are_summarised_by_reason(tmp_path):
     # 20,000 of them (the summary alone: importing them is the bench's job)
     big = ImportSummary(problems=[(f"/in/junk_{i}.fit", "rejected", f"not a FIT file (header {i})") for i in range(20_000)])
     big.unreadable = [(f"/in/x{i}.zip", f"not a valid zip ({i})") for i in range(5000)]
+    big.flagged = [(f"/in/far{i}.fit", f"session 0: total_distance_m = {i + 3}e+06 outside [0, 2e+06]")
+                   for i in range(30)]
     lines = big.problem_lines()
-    assert len(lines) == 3 and lines[0].startswith("rejected: 20000 files: not a FIT file: e.g. /in/junk_0.fit;")
+    assert len(lines) == 4 and lines[0].startswith("rejected: 20000 files: not a FIT file: e.g. /in/junk_0.fit;")
     assert lines[1].startswith("unreadable: 5000 files: not a valid zip: e.g. ")
+    assert lines[2] == "flagged: 30 files: total_distance_m: e.g. /in/far0.fit; /in/far1.fit; /in/far2.fit (and 27 more)"
     few = ImportSummary(problems=[(f"/in/{i}.fit", "rejected", "x") for i in range(fit_pipeline.LISTED_MAX)])
     assert len(few.problem_lines()) == fit_pipeline.LISTED_MAX  # few problems: one line each, as before
 
