@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import re
 import resource
 import time
 import zipfile
@@ -245,7 +246,7 @@ def test_control_characters_in_names_never_split_a_line_and_long_paths_are_short
     assert any("bell\\x07\\x1b[31mred\\u202e.fit" in line for line in rejected)
     assert all(line.isprintable() and len(line) <= 600 for line in lines)
     deep = next(line for line in lines if "deep.zip" in line)
-    assert "chars)...z.zip!/z.zip" in deep and len(deep) < 600
+    assert re.search(r"/deep\.zip!/\.\.\.\(\d+ chars\)\.\.\..*z\.zip!/z\.zip", deep) and len(deep) < 600
 
 
 def test_many_junk_files_are_summarised_by_reason(tmp_path):
