@@ -189,10 +189,11 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) ->
     except NoSuchFile as exc:
         raise Failure(str(exc)) from None
     for item in removed:
-        r = item.rows
-        click.echo(f"removed {shown(item.path)} (sha256 {item.sha}, status {item.status}): "
-                   f"{r['fit_sessions']} sessions, {r['fit_laps']} laps, {r['fit_sets']} sets, "
-                   f"{r['fit_records']} records; kept bytes {'deleted' if item.blob_deleted else 'kept (another athlete has the same file)' if item.blob_shared else 'were not there'}")
+        rows = ", ".join(f"{item.rows[f'fit_{t}s']} {t}{'' if item.rows[f'fit_{t}s'] == 1 else 's'}"
+                         for t in ("session", "lap", "set", "record"))
+        blob = ("deleted" if item.blob_deleted else "not deleted (another athlete has the same file)" if item.blob_shared
+                else "were not there")
+        click.echo(f"removed {shown(item.path)} (sha256 {item.sha}, status {item.status}): {rows}; kept bytes {blob}")
     click.echo("later imports skip this content (`runlift remove-fit --readmit` undoes that); "
                "the marts change at the next `runlift build` (the nightly sync runs it)")
 

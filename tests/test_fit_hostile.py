@@ -187,7 +187,7 @@ def test_remove_fit_removes_rows_and_blob_in_one_go_and_later_imports_skip_it(tm
     assert bad.returncode == 2 and "no imported FIT file of athlete me matches 'nothing.fit'" in bad.stderr
     assert q(db, "SELECT count(*) FROM raw.fit_files")[0][0] == 3
     out = runlift("remove-fit", "--db", str(db), "far_run.fit").stdout
-    assert f"removed {folder / 'far_run.fit'} (sha256 {sha}, status ok): 1 sessions, 1 laps, 0 sets, " \
+    assert f"removed {folder / 'far_run.fit'} (sha256 {sha}, status ok): 1 session, 1 lap, 0 sets, " \
            f"{n_records} records; kept bytes deleted" in out
     for t in ("fit_files", "fit_sessions", "fit_laps", "fit_sets", "fit_records"):
         assert q(db, f"SELECT count(*) FROM raw.{t} WHERE file_sha256 = ?", [sha])[0][0] == 0
@@ -368,3 +368,15 @@ def test_fuzz_mutated_files_through_the_real_import(tmp_path, capsys):
     goods = q(db, "SELECT status, count(*) FROM raw.fit_files WHERE first_path LIKE 'good%' GROUP BY ALL")
     assert goods == [("ok", FUZZ_CASES)]
     assert blobs(db) == {r[0] for r in q(db, "SELECT file_sha256 FROM raw.fit_files")}
+
+
+def test_remove_fit_keeps_the_bytes_another_athlete_imported_too(tmp_path):
+    (tmp_path / "run.fit").write_bytes(h.run(4))
+    db = tmp_path / "w.duckdb"
+    for athlete in ("me", "you"):
+        import_paths(db, athlete, [tmp_path / "run.fit"], workers=1)
+    out = runlift("remove-fit", "--db", str(db), "--athlete", "me", "run.fit").stdout
+    assert "kept bytes not deleted (another athlete has the same file)" in out
+    assert q(db, "SELECT athlete_id FROM raw.fit_files") == [("you",)]
+    assert q(db, "SELECT count(*) FROM raw.fit_records WHERE athlete_id = 'you'")[0][0] == 240
+    assert len(blobs(db)) == 1
