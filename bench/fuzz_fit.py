@@ -9,10 +9,11 @@ bytes) of a synthetic run or strength session (and, with --corpus, of the small 
 ../shared/fit-corpus), imported with a distinct good file beside it by
 flows.fit_pipeline.import_sources into a real DuckDB warehouse (a fresh one every 500 cases).
 
-Counted: cases; crashes (the import raised); hangs (a case over --case-timeout s, stopped by
-SIGALRM); wrong outcomes (the good file beside it not imported ok, a case file not recorded, a
-kept blob without its row); the slowest case; peak memory (ru_maxrss of this process and its
-decoding processes). Inputs that crash, hang or go wrong are written to OUT for a test.
+Cases go in batches (--batch; 16 with --workers > 1, so that the decoding processes do the
+work), one import per batch. Counted: cases; crashes (the import raised); hangs (a batch over
+--case-timeout s per case, stopped by SIGALRM); wrong outcomes (a good file not imported ok, a
+file not seen); orphan blobs (a kept blob without its row); the slowest case; peak memory
+(ru_maxrss of this process and of its decoding processes). Inputs that crash, hang or go wrong are written to OUT for a test.
 Exit status 1 if any case crashed, hung or went wrong.
 """
 
@@ -61,9 +62,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1, help="decoding processes (default 1: in this process)")
     ap.add_argument("--case-timeout", type=float, default=20.0, help="a case slower than this is a hang")
+    ap.add_argument("--batch", type=int, default=0,
+                    help="cases per import (default 1; with --workers > 1, 16, so the decoding processes are used)")
     ap.add_argument("--corpus", action="store_true", help="mutate the small corpus files too")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "fuzz_fit")
     args = ap.parse_args()
+    args.batch = args.batch or (16 if args.workers > 1 else 1)
     if args.out.exists():
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True)
@@ -74,33 +78,36 @@ def main() -> int:
     slowest = (0.0, -1)
     t_end = time.monotonic() + args.seconds
     con = None
+    opened = 0
     db = args.out / "w0.duckdb"
     try:
         while time.monotonic() < t_end:
-            if cases % 500 == 0:
+            if con is None or cases - opened >= 500:
                 if con is not None:
                     con.close()
-                db = args.out / f"w{cases // 500}.duckdb"
-                con = wdb.connect(db)
+                db = args.out / f"w{cases}.duckdb"
+                con, opened = wdb.connect(db), cases
             assert con is not None
-            name, base = rng.choice(seeds)
-            data = h.mutate(base, rng)
-            good = h.vary_run(cases + 1)
+            batch = []
+            for k in range(args.batch):
+                name, base = rng.choice(seeds)
+                batch.append((cases + k, name, h.mutate(base, rng), h.vary_run(cases + k + 1)))
+            sources = [FitSource(f"{kind}{i}.fit", d) for i, _, data, good in batch
+                       for kind, d in (("case", data), ("good", good))]
             problem = ""
             t0 = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, args.case_timeout)
+            signal.setitimer(signal.ITIMER_REAL, args.case_timeout * len(batch))
             try:
-                s = import_sources(con, wdb.blob_dir(db), "me", [FitSource(f"case{cases}.fit", data),
-                                                                 FitSource(f"good{cases}.fit", good)],
-                                   workers=args.workers)
+                s = import_sources(con, wdb.blob_dir(db), "me", sources, workers=args.workers)
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                got = con.execute("SELECT first_path, status FROM raw.fit_files WHERE first_path IN (?, ?)",
-                                  [f"case{cases}.fit", f"good{cases}.fit"]).fetchall()
-                statuses = dict(got)
-                if statuses.get(f"good{cases}.fit") != "ok":
-                    problem = f"wrong: good file {statuses.get(f'good{cases}.fit')}"
-                elif f"case{cases}.fit" not in statuses and s.files_known == 0:
-                    problem = "wrong: case file not recorded"
+                names = [src.path for src in sources]
+                statuses = dict(con.execute("SELECT first_path, status FROM raw.fit_files WHERE list_contains(?, first_path)",
+                                            [names]).fetchall())
+                bad_good = [n for n in names if n.startswith("good") and statuses.get(n) != "ok"]
+                if bad_good:
+                    problem = f"wrong: good file(s) not ok: {bad_good[:3]}"
+                elif s.files_seen != len(sources):
+                    problem = f"wrong: {s.files_seen} of {len(sources)} files seen"
             except Hang:
                 hangs += 1
                 problem = "hang"
@@ -108,15 +115,16 @@ def main() -> int:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 crashes += 1
                 problem = "crash: " + traceback.format_exc(limit=3).strip().splitlines()[-1]
-            dt = time.perf_counter() - t0
+            dt = (time.perf_counter() - t0) / len(batch)
             if dt > slowest[0]:
                 slowest = (dt, cases)
             if problem.startswith("wrong"):
                 wrong += 1
             if problem:
-                (args.out / f"case{cases}.fit").write_bytes(data)
-                print(f"case {cases} (from {name}): {problem}", flush=True)
-            cases += 1
+                for i, name, data, _ in batch:
+                    (args.out / f"case{i}.fit").write_bytes(data)
+                print(f"cases {cases}..{cases + len(batch) - 1}: {problem}", flush=True)
+            cases += len(batch)
     finally:
         if con is not None:
             con.close()
@@ -130,7 +138,8 @@ def main() -> int:
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     print(f"FIT fuzz: {cases} cases in {args.seconds:.0f} s (seed {args.seed}, workers {args.workers}, "
           f"{len(seeds)} seed files): {crashes} crashes, {hangs} hangs, {wrong} wrong outcomes, "
-          f"{orphans} orphan blobs; slowest case {slowest[0]:.2f} s (case {slowest[1]}); peak RSS {peak:.0f} MB")
+          f"{orphans} orphan blobs; slowest case {slowest[0]:.2f} s (mean of its batch of {args.batch}; case "
+          f"{slowest[1]}); peak RSS {peak:.0f} MB")
     return 1 if crashes or hangs or wrong or orphans else 0
 
 
