@@ -4,7 +4,6 @@ single exercise category is read, and a seeded fuzz run through the real import 
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import random
 import re
