@@ -113,7 +113,9 @@ class _Bar:
         if self.enabled and now - self.last > 0.2:
             self.last = now
             rate = self.bytes / 1e6 / max(now - self.t0, 1e-9)
-            name = path.rsplit("/", 1)[-1][-40:]
+            from flows.fit_pipeline import shown  # (loaded already: the import is running)
+
+            name = shown(path.rsplit("/", 1)[-1])[-40:]
             click.echo(f"\r  {self.files} files, {self.bytes / 1e6:.1f} MB, {rate:.2f} MB/s  {name:<40}",
                        nl=False, err=True)
 
@@ -166,6 +168,42 @@ def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, 
     missing = [p for p, reason in summary.unreadable if reason == "no such file or folder"]
     if missing:
         raise Failure(f"{len(missing)} path(s) do not exist: {', '.join(missing)}")
+
+
+@main.command("remove-fit")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--readmit", is_flag=True,
+              help="Do not remove: let files removed earlier be imported again by the next import.")
+@common_options
+def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) -> None:
+    """Remove imported FIT files: their rows in raw.fit_* and their kept bytes, in one transaction.
+
+    FILES: each a SHA-256 (or a prefix of at least 8 hex digits), a path as imported or a file
+    name. A name that matches several files removes nothing (give the SHA-256). Later imports skip
+    the removed content (until --readmit); the marts change at the next `runlift build`.
+    """
+    from flows.fit_pipeline import shown
+    from flows.fit_remove import readmit_fit, remove_fit
+    from warehouse.fit_loader import NoSuchFile
+
+    if not settings.db_path.exists():
+        raise Failure(f"no warehouse at {settings.db_path}; nothing to remove")
+    try:
+        if readmit:
+            for sha, path in readmit_fit(settings.db_path, settings.athlete_id, list(files)):
+                click.echo(f"readmitted {shown(path)} (sha256 {sha}): the next import of it imports it again")
+            return
+        removed = remove_fit(settings.db_path, settings.athlete_id, list(files))
+    except NoSuchFile as exc:
+        raise Failure(str(exc)) from None
+    for item in removed:
+        rows = ", ".join(f"{item.rows[f'fit_{t}s']} {t}{'' if item.rows[f'fit_{t}s'] == 1 else 's'}"
+                         for t in ("session", "lap", "set", "record"))
+        blob = ("deleted" if item.blob_deleted else "not deleted (another athlete has the same file)" if item.blob_shared
+                else "were not there")
+        click.echo(f"removed {shown(item.path)} (sha256 {item.sha}, status {item.status}): {rows}; kept bytes {blob}")
+    click.echo("later imports skip this content (`runlift remove-fit --readmit` undoes that); "
+               "the marts change at the next `runlift build` (the nightly sync runs it)")
 
 
 def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
@@ -237,9 +275,11 @@ def status(settings: Settings, working: bool) -> None:
         bad = con.execute(f"""SELECT status, first_path, error FROM {ops}.fit_files
                              WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
         if bad:
+            from flows.fit_pipeline import REASON_MAX, shown
+
             click.echo("FIT files with problems (latest 10):")
             for st, path_, err in bad:
-                click.echo(f"  {st}: {path_}: {err}")
+                click.echo(f"  {st}: {shown(path_)}: {shown(err or '', REASON_MAX)}")
     finally:
         con.close()
 

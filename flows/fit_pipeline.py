@@ -31,7 +31,7 @@ import duckdb
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fits,
+from warehouse.fit_loader import (FileToSave, PreparedFit, failed, known_files, prepare, read_blob, save_fits,
                                   sha256_hex, store_blob)
 from warehouse.lock import write_lock
 
@@ -61,6 +61,7 @@ class ImportSummary:
     seconds: float = 0.0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, reason)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (path, data-quality reasons)
     notes: list[str] = field(default_factory=list)  # how the run went, when it matters
 
     def add(self, other: "ImportSummary") -> None:
@@ -69,6 +70,7 @@ class ImportSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
+        self.flagged.extend(other.flagged)
         self.notes.extend(n for n in other.notes if n not in self.notes)
 
     def count(self, prepared: PreparedFit, path: str) -> None:
@@ -78,6 +80,8 @@ class ImportSummary:
         self.records += prepared.n_records
         if prepared.status in ("partial", "rejected"):
             self.problems.append((path, prepared.status, prepared.error or ""))
+        if prepared.dq:
+            self.flagged.append((path, "; ".join(prepared.dq)))
 
     def lines(self) -> list[str]:
         mb = self.bytes_read / 1e6
@@ -88,10 +92,61 @@ class ImportSummary:
             f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",
             f"read {mb:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)",
         ]
-        out += [f"{status}: {path}: {reason}" for path, status, reason in self.problems]
-        out += [f"unreadable: {path}: {reason}" for path, reason in self.unreadable]
-        out += [f"note: {n}" for n in self.notes]
+        out += self.problem_lines()
+        out += [f"note: {shown(n, 1000)}" for n in self.notes]
         return out
+
+    def problem_lines(self) -> list[str]:
+        """One line per file with a problem or a data-quality flag; past LISTED_MAX of them, one line
+        per kind of problem (a count and a few examples). Paths and reasons are escaped (a control
+        character never splits a line) and shortened (``shown``)."""
+        items = ([(status, path, reason) for path, status, reason in self.problems]
+                 + [("unreadable", path, reason) for path, reason in self.unreadable]
+                 + [("flagged", path, reason) for path, reason in self.flagged])
+        if len(items) <= LISTED_MAX:
+            return [f"{status}: {shown(path)}: {shown(reason, REASON_MAX)}" for status, path, reason in items]
+        groups: dict[tuple[str, str], list[str]] = {}
+        for status, path, reason in items:
+            groups.setdefault((status, reason_kind(reason)), []).append(path)
+        out = []
+        for (status, kind), paths in list(groups.items())[:LISTED_MAX]:
+            examples = "; ".join(shown(p, 80) for p in paths[:EXAMPLES])
+            more = f" (and {len(paths) - EXAMPLES} more)" if len(paths) > EXAMPLES else ""
+            out.append(f"{status}: {len(paths)} file{'s' if len(paths) > 1 else ''}: {shown(kind, 120)}: "
+                       f"e.g. {examples}{more}")
+        if len(groups) > LISTED_MAX:
+            out.append(f"... and {len(groups) - LISTED_MAX} more kinds of problem")
+        out.append("every file's status and reason: runlift sql --working \"SELECT first_path, status, error "
+                   "FROM raw.fit_files WHERE status IN ('partial', 'rejected')\"")
+        return out
+
+
+LISTED_MAX = 20  # problem lines listed one by one; beyond, they are summarised by kind
+EXAMPLES = 3  # example paths per kind of problem
+PATH_MAX = 160  # characters of a path shown (the middle is elided)
+REASON_MAX = 400
+
+
+def shown(text: str, limit: int = PATH_MAX) -> str:
+    """``text`` for one line of a report: control and other invisible characters escaped (``\\n``,
+    ``\\x1b``, ``\\u202e``), the middle elided beyond ``limit`` characters."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) > limit:
+        keep = limit - 20
+        outer = text.find("!/") + 2  # an archive's own path is worth keeping whole
+        head = outer if 2 <= outer <= keep * 2 // 3 else keep // 3
+        tail = keep - head
+        text = f"{text[:head]}...({len(text) - head - tail} chars)...{text[-tail:]}"
+    return text
+
+
+def reason_kind(reason: str) -> str:
+    """What kind of problem a reason is: its text before the first detail ("file CRC mismatch
+    (CRC Mismatch [computed: ...])" -> "file CRC mismatch"; "session 0: total_distance_m = 1e+298
+    outside [0, 2e+06]" -> "total_distance_m")."""
+    reason = re.sub(r"^(session|set) \d+: ", "", reason)
+    return re.split(r" \(|: |; | = ", reason, maxsplit=1)[0] or "no reason given"
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, source: str,
@@ -171,18 +226,63 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
         data = src.content()
     except UnpackError as exc:
         return Outcome("unreadable", reason=str(exc))
+    except Exception as exc:  # whatever else reading one file raises, the next file is read
+        return Outcome("unreadable", reason=crash_reason("reading", exc))
     sha = sha256_hex(data)
     if sha in (_KNOWN if known is None else known):
         return Outcome("known", sha)
-    decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
-               else decoder.decode(data))
+    # Every step of one file is guarded: whatever a crafted file makes a step raise, that file is
+    # recorded (rejected, with the step and the error) and the import goes on with the next one.
+    try:
+        decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
+                   else decoder.decode(data))
+    except Exception as exc:
+        decoded = DecodedFit(status="rejected", error=crash_reason("decoding", exc), decoder=decoder.name)
     gz = src.packed.gzip_bytes() if src.packed is not None else None
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
     blob = store_blob(blob_root, sha, data, durable=False, gz=gz)
-    prepared = prepare(sha, decoded)
+    try:
+        prepared = prepare(sha, decoded)
+    except Exception as exc:
+        prepared = failed(sha, decoded.decoder, crash_reason("building its rows", exc))
     if spill:
         prepared.spill(Path(scratch) / f"{sha}-{uuid.uuid4().hex[:8]}.arrows" if scratch else None)
     return Outcome("new", sha, prepared, blob)
+
+
+def crash_reason(step: str, exc: BaseException) -> str:
+    """The recorded reason of a file whose import step raised (one line, bounded)."""
+    text = " ".join(str(exc).split())
+    return f"import error while {step}: {type(exc).__name__}: {text[:300]}"
+
+
+def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileToSave], *,
+              replace: bool = False) -> list[tuple[FileToSave, str]]:
+    """save_fits, and when the batch fails, file by file: a file whose rows cannot be written is
+    recorded as rejected with the reason (its rows left out), the others are written. Reprocessing
+    (``replace``) leaves such a file's earlier rows as they were instead; those files are returned
+    with the reason. An error that even a bare row cannot get past (a full disk) is raised."""
+    try:
+        save_fits(con, athlete_id, batch, replace=replace)
+        return []
+    except (duckdb.IOException, OSError, MemoryError):
+        raise
+    except Exception:
+        pass
+    kept: list[tuple[FileToSave, str]] = []
+    for item in batch:
+        try:
+            save_fits(con, athlete_id, [item], replace=replace)
+        except (duckdb.IOException, OSError, MemoryError):
+            raise
+        except Exception as exc:
+            why = crash_reason("writing its rows", exc)
+            if replace:
+                kept.append((item, why))
+                continue
+            item.prepared = failed(item.sha, item.prepared.decoder, why)
+            save_fits(con, athlete_id, [item], replace=replace)
+    return kept
 
 
 SCRATCH_PREFIX = "runlift-import-"
@@ -247,8 +347,12 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
         nonlocal batch, batch_bytes, batch_records, last_flush
         if not replace:  # (reprocessing writes no blobs: they are what it reads)
             os.sync()  # the batch's kept bytes reach the disk before rows that point at them
-        save_fits(con, athlete_id, batch, replace=replace)
+        left = save_each(con, athlete_id, batch, replace=replace)
+        for item, why in left:
+            summary.unreadable.append((item.first_path, f"{why}; its earlier rows were left as they were"))
         for item in batch:
+            if any(item is it for it, _ in left):
+                continue
             summary.files_new += not replace
             summary.count(item.prepared, item.first_path)
             if progress:
@@ -278,6 +382,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 out = job.result()
             except BrokenProcessPool as exc:  # e.g. a caller's script without the __main__ guard
                 broken(exc)
+                out = handle(decoder, blob_root, src, seen)
+            except Exception as exc:  # the file's outcome could not come back (e.g. not picklable): redo it here
+                log.warning("decoding process failed on %s (%s); decoding it here", shown(src.path), exc)
                 out = handle(decoder, blob_root, src, seen)
         else:
             out = job

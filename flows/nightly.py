@@ -181,8 +181,8 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
             try:
                 summary = import_fit_inbox(config, athlete_id)
                 report.fit[athlete_id] = summary
-                for path, status, reason in summary.problems:
-                    logger.warning("%s %s: %s", status, path, reason)
+                for line in summary.problem_lines():  # escaped, shortened, summarised past 20 files
+                    logger.warning("%s", line)
                 missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
                 if missing:
                     fail(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")

@@ -46,6 +46,8 @@ fitparse is wrong (tests/test_columnar.py shows each one):
   reads a non-canonical byte (e.g. 0x04 for 0x84) as raw bytes.
 * A definition with an unknown field whose size is not a multiple of its type: read as bytes, as
   fitparse does for known fields (fitparse crashes there: AttributeError formatting its warning).
+* A date field defined as an array, bytes or text (e.g. a definition of 255 fields of 255 bytes) is
+  read as that array, not as a date (fitparse raises TypeError applying its date processor to it).
 * Sub-fields are tried in the profile's order (fitparse sorts them by name; this matters only when
   two sub-fields match the same message).
 
@@ -1141,7 +1143,7 @@ def _find_hazard(d: _Def, has_compressed: bool) -> str | None:
             if f.comps:
                 if s.kind not in ("scalar", "byte") or s.is_float:
                     return f"{s.kind if not s.is_float else 'float'} field with components"
-            if f.type in _DATE_TYPES and not (s.kind == "scalar" and s.unsigned and s.size <= 4):
+            if f.type in _DATE_TYPES and s.kind == "scalar" and not (s.unsigned and s.size <= 4):
                 return f"{f.type} field read as {s.kind} {s.code}"
     return None
 
@@ -1277,8 +1279,8 @@ def _py_raw(s: _Spec, e: str, buf: bytes, at: int) -> Any:
 
 def _py_processed(t: str | None, v: Any) -> Any:
     """fitparse's type processors (date_time, local_date_time, localtime_into_day, bool)."""
-    if v is None or t is None:
-        return v
+    if v is None or t is None or isinstance(v, (tuple, str)):
+        return v  # an array, bytes or text where a date is expected: not a date (the row builders drop it)
     if t == "date_time":
         return FIT_EPOCH + dt.timedelta(seconds=v) if v >= MIN_DATE_TIME else v
     if t == "local_date_time":
@@ -1393,10 +1395,15 @@ def _first_num(n: int, *cols: _Col | None) -> np.ndarray:
     return out
 
 
-def _int_masked(vals: np.ndarray, dtype: Any = np.int64) -> np.ma.MaskedArray:
-    """decode._int(): int() of the number (truncation), NULL where there is none."""
+def _int_masked(vals: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
+    """decode._int(): int() of the number (truncation), NULL where there is none. Values no int64
+    holds (an infinity, 1e300 in a float field) stay floats (NaN = NULL): the loader names them as
+    out of range for their column."""
     bad = np.isnan(vals)
-    data = np.where(bad, 0, np.trunc(vals)).astype(dtype)
+    t = np.trunc(vals)
+    if (np.abs(t[~bad]) >= 2.0**63).any():
+        return t
+    data = np.where(bad, 0, t).astype(dtype)
     return np.ma.MaskedArray(data, mask=bad)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,7 +31,7 @@ SESSION_COLUMNS = (
     "avg_heart_rate_bpm", "max_heart_rate_bpm", "avg_cadence_rpm", "max_cadence_rpm", "total_strides",
     "total_calories_kcal", "avg_stance_time_s", "avg_vertical_oscillation_m", "avg_step_length_m",
     "total_training_effect", "total_anaerobic_training_effect", "training_load_peak", "workout_rpe",
-    "workout_feel", "num_laps", "is_summarised",
+    "workout_feel", "num_laps", "is_summarised", "dq_reason",
 )
 LAP_COLUMNS = (
     "lap_index", "start_time_utc", "end_time_utc", "total_elapsed_time_s", "total_timer_time_s",
@@ -40,7 +41,7 @@ LAP_COLUMNS = (
 SET_COLUMNS = (
     "set_index", "message_index", "set_type", "start_time_utc", "end_time_utc", "duration_s",
     "repetitions", "weight_kg", "category", "category_ids", "category_names", "subtype_ids",
-    "subtype_names", "wkt_step_index", "exercise_title",
+    "subtype_names", "wkt_step_index", "exercise_title", "dq_reason",
 )
 RECORD_COLUMNS = (
     "record_index", "timestamp_utc", "position_lat_deg", "position_long_deg", "distance_m", "speed_mps",
@@ -132,11 +133,15 @@ def _num(value: Any) -> float | None:
         return None
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any) -> int | float | None:
+    """int() of a number (truncation); None for anything else. An infinity stays a float: the
+    loader names it as out of range for its column (a crafted file must not stop the import)."""
     if value is None or isinstance(value, (tuple, list, str, bytes)):
         return None
     try:
         return int(value)
+    except OverflowError:
+        return float(value)
     except (TypeError, ValueError):
         return None
 
@@ -193,6 +198,7 @@ def _session_row(i: int, v: dict[str, Any], offset: int | None) -> dict[str, Any
         "workout_feel": _num(v.get("workout_feel")),
         "num_laps": _int(v.get("num_laps")),
         "is_summarised": False,
+        "dq_reason": None,
     }
 
 
@@ -277,9 +283,23 @@ def _title_for(v: dict[str, Any], cat_names: list[str | None], sub_ids: list[int
     return titles.get(key) or titles.get((key[0], None))
 
 
+def _category_id(value: Any) -> int | None:
+    """An exercise category as its number. A single (scalar) category comes named by the decoders
+    ("squat"), as every named type does; an array of three (Fenix watches) comes as numbers."""
+    if isinstance(value, str):
+        return _category_ids().get(value)  # (a number the profile does not name stays a number)
+    n = _int(value)
+    return n if isinstance(n, int) else None
+
+
+@lru_cache(maxsize=1)
+def _category_ids() -> dict[str, int]:
+    return {name: num for num, name in _profile_types()["exercise_category"].items()}
+
+
 def _set_row(i: int, v: dict[str, Any], steps: dict[int, tuple[str, int | None] | None],
              titles: dict[tuple[str, int | None], str]) -> dict[str, Any]:
-    cat_ids = [c for c in (_int(x) for x in _as_list(v.get("category"))) if c is not None]
+    cat_ids = [c for c in (_category_id(x) for x in _as_list(v.get("category"))) if c is not None]
     cat_names = [category_name(c) for c in cat_ids]
     sub_raw = [_int(x) for x in _as_list(v.get("category_subtype"))]
     sub_ids = sub_raw[: len(cat_ids)] if cat_ids else [s for s in sub_raw if s is not None]
@@ -302,6 +322,7 @@ def _set_row(i: int, v: dict[str, Any], steps: dict[int, tuple[str, int | None] 
         "subtype_names": sub_names if any(s is not None for s in sub_names) else None,
         "wkt_step_index": step,
         "exercise_title": title,
+        "dq_reason": None,
     }
 
 
@@ -347,6 +368,78 @@ def _record_into(cols: dict[str, list[Any]], i: int, v: dict[str, Any]) -> None:
     cols["step_length_m"].append(_scaled(_num(v.get("step_length")), 1e-3))
 
 
+# --- data quality: decodable values no session or set can have ----------------------------------
+# Bounds per column, (lowest, highest), inclusive; documented in docs/fit-import.md. They are far
+# beyond any human record (they catch corrupt or crafted files, not unusual days): a value outside
+# them keeps its row, marked with the reason in ``dq_reason``.
+DAY_S = 86_400.0
+SESSION_BOUNDS: dict[str, tuple[float, float]] = {
+    "total_elapsed_time_s": (0.0, 7 * DAY_S),  # multi-day ultras last 2-5 days
+    "total_timer_time_s": (0.0, 7 * DAY_S),
+    "total_moving_time_s": (0.0, 7 * DAY_S),
+    "total_distance_m": (0.0, 2_000_000.0),  # 2,000 km: a week of non-stop cycling is ~1,500-2,000 km
+    "total_ascent_m": (0.0, 100_000.0),
+    "total_descent_m": (0.0, 100_000.0),
+    "avg_speed_mps": (0.0, 150.0),  # 540 km/h: beyond any human-powered or recorded sport speed
+    "max_speed_mps": (0.0, 150.0),
+    "avg_heart_rate_bpm": (0.0, 300.0),
+    "max_heart_rate_bpm": (0.0, 300.0),
+    "avg_cadence_rpm": (0.0, 300.0),
+    "max_cadence_rpm": (0.0, 300.0),
+    "total_strides": (0.0, 10_000_000.0),
+    "total_calories_kcal": (0.0, 100_000.0),
+    "avg_stance_time_s": (0.0, 10.0),
+    "avg_vertical_oscillation_m": (0.0, 2.0),
+    "avg_step_length_m": (0.0, 10.0),
+}
+SET_BOUNDS: dict[str, tuple[float, float]] = {
+    "repetitions": (0.0, 10_000.0),
+    "weight_kg": (0.0, 1_000.0),  # twice the heaviest deadlift ever lifted (501 kg)
+    "duration_s": (0.0, 6 * 3600.0),
+}
+MAX_IMPLIED_SPEED_MPS = 150.0  # distance / timer time
+
+
+def _out_of_bounds(row: dict[str, Any], bounds: dict[str, tuple[float, float]]) -> list[str]:
+    out = []
+    for col, (lo, hi) in bounds.items():
+        v = row.get(col)
+        if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if v != v or v in (float("inf"), float("-inf")):
+            out.append(f"{col} is not a finite number ({v})")
+        elif not lo <= v <= hi:
+            out.append(f"{col} = {v:g} outside [{lo:g}, {hi:g}]")
+    return out
+
+
+def session_quality(row: dict[str, Any]) -> str | None:
+    """Why a session's values cannot be real (``SESSION_BOUNDS``, implied speed, end before start),
+    or None."""
+    why = _out_of_bounds(row, SESSION_BOUNDS)
+    dist, timer = row.get("total_distance_m"), row.get("total_timer_time_s") or row.get("total_elapsed_time_s")
+    if isinstance(dist, (int, float)) and isinstance(timer, (int, float)) and timer > 0 and not why:
+        speed = dist / timer
+        if math.isfinite(speed) and speed > MAX_IMPLIED_SPEED_MPS:
+            why.append(f"implied speed {speed:g} m/s (distance / timer time) above {MAX_IMPLIED_SPEED_MPS:g}")
+    start, end = row.get("start_time_utc"), row.get("end_time_utc")
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end < start:
+        why.append("end_time_utc before start_time_utc")
+    return "; ".join(why) or None
+
+
+def set_quality(row: dict[str, Any]) -> str | None:
+    """Why a set's values cannot be real (``SET_BOUNDS``), or None."""
+    return "; ".join(_out_of_bounds(row, SET_BOUNDS)) or None
+
+
+def _mark_quality(out: DecodedFit) -> None:
+    for row in out.sessions:
+        row["dq_reason"] = session_quality(row)
+    for row in out.sets:
+        row["dq_reason"] = set_quality(row)
+
+
 def classify(out: DecodedFit, *, saw_messages: bool, error: str | None,
              sport_msg: tuple[str | None, str | None]) -> DecodedFit:
     """Set status and reason from what was decoded (shared by every decoder)."""
@@ -368,6 +461,7 @@ def classify(out: DecodedFit, *, saw_messages: bool, error: str | None,
         out.sessions.append(_summarise_session(out.records, *sport_msg, out.utc_offset_s))
         if error:
             out.error = f"{error}; no session message, session summarised from records"
+    _mark_quality(out)
     return out
 
 
