@@ -117,6 +117,33 @@ def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
     return con
 
 
+# What `runlift sql` and `runlift status` may do: read the one warehouse file they open, nothing else.
+# DuckDB's own controls, not a parse of the SQL: the file is opened read-only; no other file can be
+# read or written (ATTACH, COPY ... TO, read_csv, EXPORT, INSTALL/LOAD of extensions, secrets);
+# nothing spills to a temporary folder; and the configuration is locked so a query cannot SET any
+# of this back.
+QUERY_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_persistent_secrets": False,
+    "temp_directory": "",
+    "lock_configuration": True,
+}
+
+
+def connect_query_only(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """Open ``db_path`` for people's queries: read-only, no other file reachable (see QUERY_ONLY_CONFIG)."""
+    path = Path(db_path)
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}; import something first "
+                             "(`runlift import-fit PATH`) or point --db / RUNLIFT_DB at it")
+    try:
+        return duckdb.connect(str(path), read_only=True, config=dict(QUERY_ONLY_CONFIG))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path} read-only: {exc}") from None
+
+
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: int | None) -> None:
     current = _schema_version(con)
     shipped = migrations()
