@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
+from connectors.fit.limits import too_many_messages
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
 from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fits,
@@ -125,6 +126,9 @@ BATCH_SECONDS = 2.0  # and at least this often, so progress stays live and a kil
 # a batch (~0.5 s), few enough that memory stays bounded (their bytes and tables are held).
 IN_FLIGHT_FILES = 128
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
+# Decoded records waiting for the writer at most (their Arrow tables, ~90 bytes a record, are held
+# in RAM): a FIT message can be 1 byte, so bytes in flight alone do not bound the tables.
+IN_FLIGHT_RECORDS = 4 * 122_880
 
 
 @dataclass
@@ -174,7 +178,9 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
     sha = sha256_hex(data)
     if sha in (_KNOWN if known is None else known):
         return Outcome("known", sha)
-    decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
+    # a file over the message cap is not decoded: decoding costs memory per message
+    refused = src.error or too_many_messages(data)
+    decoded = (DecodedFit(status="rejected", error=refused, decoder=decoder.name) if refused
                else decoder.decode(data))
     gz = src.packed.gzip_bytes() if src.packed is not None else None
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
@@ -255,8 +261,30 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 progress(item.first_path, item.size)
         batch, batch_bytes, batch_records, last_flush = [], 0, 0, time.perf_counter()
 
+    def held() -> tuple[int, int]:
+        """Files still being decoded, and records decoded but not yet collected."""
+        running = records = 0
+        for _, job in pending:
+            out: Outcome | None = None
+            if isinstance(job, Future):
+                if not job.done():
+                    running += 1
+                    continue
+                if job.exception() is None:
+                    out = job.result()
+            else:
+                out = job
+            if out is not None and out.prepared is not None:
+                records += out.prepared.n_records
+        return running, records
+
     def full() -> bool:
-        return len(pending) > 2 * workers and (len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES)
+        if len(pending) <= 2 * workers:
+            return False
+        if len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES:
+            return True
+        running, records = held()  # no more work queued than keeps the processes busy
+        return running >= 2 * workers or records > IN_FLIGHT_RECORDS
 
     def broken(exc: BaseException) -> None:
         nonlocal pool, pool_broken
