@@ -72,6 +72,7 @@ def main() -> None:
     Settings come from runlift.toml (see `runlift init`); every option also has an environment
     variable. Storage is SI; display units are a setting.
     """
+    os.umask(os.umask(0o077) | 0o077)  # every file runlift writes is owner-only (docs/security.md)
 
 
 @main.command()

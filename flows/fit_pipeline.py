@@ -32,8 +32,8 @@ from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
 from connectors.fit.limits import too_many_messages
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, known_files, prepare, read_blob, save_fits,
-                                  sha256_hex, store_blob)
+from warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, known_files, prepare, read_blob,
+                                  save_fits, sha256_hex, store_blob)
 from warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
@@ -140,6 +140,7 @@ class Outcome:
     prepared: PreparedFit | None = None
     blob_rel: str = ""
     reason: str = ""
+    blob_new: bool = False  # this run wrote the blob (it is removed again if the rows never commit)
 
 
 _KNOWN: frozenset[str] = frozenset()  # in a decoding process: files the warehouse had at pool start
@@ -183,12 +184,13 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
     decoded = (DecodedFit(status="rejected", error=refused, decoder=decoder.name) if refused
                else decoder.decode(data))
     gz = src.packed.gzip_bytes() if src.packed is not None else None
+    existed = (blob_root / blob_relpath(sha)).exists()
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
     blob = store_blob(blob_root, sha, data, durable=False, gz=gz)
     prepared = prepare(sha, decoded)
     if spill:
         prepared.spill(Path(scratch) / f"{sha}-{uuid.uuid4().hex[:8]}.arrows" if scratch else None)
-    return Outcome("new", sha, prepared, blob)
+    return Outcome("new", sha, prepared, blob, blob_new=not existed)
 
 
 SCRATCH_PREFIX = "runlift-import-"
@@ -248,12 +250,19 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     pool_broken = False
     scratch: str | None = None
     decoded_count = 0
+    # blobs this run wrote whose rows are not committed yet: removed if the run fails (disk full,
+    # a writer error), so no kept bytes are left without rows
+    unsaved_blobs: set[str] = set()
+    saved_blobs: set[str] = set()
 
     def flush() -> None:
         nonlocal batch, batch_bytes, batch_records, last_flush
         if not replace:  # (reprocessing writes no blobs: they are what it reads)
             os.sync()  # the batch's kept bytes reach the disk before rows that point at them
         save_fits(con, athlete_id, batch, replace=replace)
+        for item in batch:
+            saved_blobs.add(item.blob_rel)
+            unsaved_blobs.discard(item.blob_rel)
         for item in batch:
             summary.files_new += not replace
             summary.count(item.prepared, item.first_path)
@@ -325,6 +334,8 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             return
         seen.add(out.sha)
         assert out.prepared is not None
+        if out.blob_new:
+            unsaved_blobs.add(out.blob_rel)
         batch.append(FileToSave(out.sha, src.path, src.size, out.prepared, out.blob_rel))
         batch_bytes += src.size
         batch_records += out.prepared.n_records
@@ -361,6 +372,12 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             collect()
         if batch:
             flush()
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+        _remove_unsaved_blobs(blob_root, unsaved_blobs, saved_blobs, pending)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -368,6 +385,23 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             shutil.rmtree(scratch, ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _remove_unsaved_blobs(root: Path, unsaved: set[str], saved: set[str],
+                          pending: Iterable[tuple[FitSource, "Future[Outcome] | Outcome"]]) -> None:
+    """After a failed import: remove the blobs this run wrote for files whose rows never committed."""
+    for _, job in pending:
+        out = job if isinstance(job, Outcome) else (
+            job.result() if job.done() and not job.cancelled() and job.exception() is None else None)
+        if out is not None and out.blob_new:
+            unsaved.add(out.blob_rel)
+            if out.prepared is not None:
+                out.prepared.discard()
+    for rel in unsaved - saved:
+        try:
+            (root / rel).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove %s after the failed import: %s", root / rel, exc)
 
 
 @contextmanager
