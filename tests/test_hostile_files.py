@@ -262,3 +262,89 @@ def test_inner_zips_beyond_the_temporary_space_are_not_read(monkeypatch, corpus,
         ("x.zip!/one.zip", f"an inner zip of {len(inner_bytes)} bytes, over the {len(inner_bytes) - 1} bytes "
                            "of temporary space for archives, not read")]
     assert zlib.crc32(inner_bytes)  # the archive itself is fine
+
+
+# --- disk full (issue 12, item 10) ----------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 8 MiB (needs root); skipped with the reason where it cannot be mounted."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {proc.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small_disk, tmp_path):
+    from connectors.fit.sources import FitSource
+    from connectors.fit.synth import vary
+    from flows.fit_pipeline import import_sources
+    from warehouse import db as wdb
+
+    con = wdb.connect(small_disk / "w.duckdb")
+    blobs = tmp_path / "blobs"
+    data = (ROOT.parent / "shared/fit-corpus/fitparse-tests/activity-large-fenxi2-multisport.fit").read_bytes()
+    try:
+        with pytest.raises(Exception) as caught:
+            import_sources(con, blobs, "me", (FitSource(f"f{k}.fit", vary(data, k)) for k in range(40)), workers=1)
+        assert "No space left on device" in str(caught.value)
+        assert "no transaction is active" not in str(caught.value)
+        assert "Current transaction is aborted" not in str(caught.value)
+        rows = {r[0] for r in con.execute("SELECT blob_path FROM raw.fit_files").fetchall()}
+    finally:
+        con.close()
+    kept = {str(p.relative_to(blobs)) for p in blobs.rglob("*.gz")}
+    assert kept == rows  # no kept bytes without rows (here: none of either)
+
+
+# --- owner-only data files, stale publish temp files (issue 12, items 10 and 12) ------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Import and build + publish as a user whose umask is 022, with a publish's leftovers planted."""
+    from warehouse import db as wdb
+
+    base = tmp_path_factory.mktemp("modes")
+    db = base / "w.duckdb"
+    old = os.umask(0o022)
+    try:
+        con = wdb.connect(db, upto=wdb.latest_version() - 1)  # an older warehouse: the import migrates it
+        con.close()
+    finally:
+        os.umask(old)
+    db.chmod(0o644)  # as an earlier runlift left it
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = [base / f".w.published.duckdb.{dead.pid}.tmp", base / f".w.published.duckdb.{dead.pid}.tmp.wal"]
+    alive = base / f".w.published.duckdb.{os.getpid()}.tmp"  # a publish still running (this process)
+    for f in (*stale, alive):
+        f.write_bytes(b"x" * 1000)
+    env = {**os.environ, "RUNLIFT_HOME": str(base / "home"), "PYTHONPATH": str(ROOT)}
+    for args in (["import-fit", "--no-prefect", "--db", str(db), str(ROOT.parent / "shared/fit-corpus" / GOOD)],
+                 ["build", "--db", str(db)]):
+        proc = subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
+                              cwd=base, timeout=300, preexec_fn=lambda: os.umask(0o022))
+        assert proc.returncode == 0, proc.stderr
+    return base, stale, alive
+
+
+def test_data_files_and_folders_are_owner_only(built):
+    base, _, _ = built
+    files = [base / "w.duckdb", base / "w.duckdb.lock", base / "w.published.duckdb",
+             *base.glob("w.duckdb.bak-*"), *(base / "w.duckdb.blobs").rglob("*")]
+    assert list(base.glob("w.duckdb.bak-*")), "the migration made a backup"
+    assert len(list((base / "w.duckdb.blobs").rglob("*.gz"))) == 1
+    modes = {str(f.relative_to(base)): oct(f.stat().st_mode & 0o777) for f in [base / "w.duckdb.blobs", *files]}
+    assert all(m in ("0o600", "0o700") for m in modes.values()), modes
+
+
+def test_a_failed_publish_leaves_no_temp_files_behind(built):
+    base, stale, alive = built
+    assert not any(f.exists() for f in stale)  # their process is gone: swept by the next publish
+    assert alive.exists()  # a publish whose process still runs is left alone
+    assert [f.name for f in base.glob(".w.published.duckdb.*")] == [alive.name]
