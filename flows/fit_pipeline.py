@@ -129,6 +129,9 @@ IN_FLIGHT_BYTES = 32 * 1024 * 1024
 # Decoded records waiting for the writer at most (their Arrow tables, ~90 bytes a record, are held
 # in RAM): a FIT message can be 1 byte, so bytes in flight alone do not bound the tables.
 IN_FLIGHT_RECORDS = 4 * 122_880
+# Files queued to or being decoded by each process at most: their decoded tables land in RAM
+# (/dev/shm) as they finish, and a small hostile file can hold hundreds of thousands of records.
+QUEUED_PER_WORKER = 8
 
 
 @dataclass
@@ -292,8 +295,8 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             return False
         if len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES:
             return True
-        running, records = held()  # no more work queued than keeps the processes busy
-        return running >= 2 * workers or records > IN_FLIGHT_RECORDS
+        running, records = held()
+        return running >= QUEUED_PER_WORKER * workers or records > IN_FLIGHT_RECORDS
 
     def broken(exc: BaseException) -> None:
         nonlocal pool, pool_broken
