@@ -129,9 +129,11 @@ IN_FLIGHT_BYTES = 32 * 1024 * 1024
 # Decoded records waiting for the writer at most (their Arrow tables, ~90 bytes a record, are held
 # in RAM): a FIT message can be 1 byte, so bytes in flight alone do not bound the tables.
 IN_FLIGHT_RECORDS = 4 * 122_880
-# Files queued to or being decoded by each process at most: their decoded tables land in RAM
-# (/dev/shm) as they finish, and a small hostile file can hold hundreds of thousands of records.
-QUEUED_PER_WORKER = 8
+# FIT bytes queued to or being decoded by each process at most (beyond two files each): their
+# decoded tables land in RAM (/dev/shm) as they finish, up to ~90 bytes per byte of a hostile
+# file of 1-byte messages (~3 for real ones). 2 MiB is ~25 one-hour runs, enough to keep a process
+# busy while the importer writes a batch.
+QUEUED_BYTES_PER_WORKER = 2 * 1024 * 1024
 
 
 @dataclass
@@ -273,14 +275,15 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 progress(item.first_path, item.size)
         batch, batch_bytes, batch_records, last_flush = [], 0, 0, time.perf_counter()
 
-    def held() -> tuple[int, int]:
-        """Files still being decoded, and records decoded but not yet collected."""
-        running = records = 0
-        for _, job in pending:
+    def held() -> tuple[int, int, int]:
+        """Files and their bytes queued or being decoded, and records decoded but not yet collected."""
+        running = running_bytes = records = 0
+        for src, job in pending:
             out: Outcome | None = None
             if isinstance(job, Future):
                 if not job.done():
                     running += 1
+                    running_bytes += src.size
                     continue
                 if job.exception() is None:
                     out = job.result()
@@ -288,15 +291,16 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 out = job
             if out is not None and out.prepared is not None:
                 records += out.prepared.n_records
-        return running, records
+        return running, running_bytes, records
 
     def full() -> bool:
         if len(pending) <= 2 * workers:
             return False
         if len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES:
             return True
-        running, records = held()
-        return running >= QUEUED_PER_WORKER * workers or records > IN_FLIGHT_RECORDS
+        running, running_bytes, records = held()
+        return ((running >= 2 * workers and running_bytes > QUEUED_BYTES_PER_WORKER * workers)
+                or records > IN_FLIGHT_RECORDS)
 
     def broken(exc: BaseException) -> None:
         nonlocal pool, pool_broken
