@@ -203,11 +203,13 @@ def test_a_file_of_millions_of_tiny_records_is_rejected_within_memory(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "tiny.fit").write_bytes(hostile_fit(4_000_000))  # 8 MB, under the size cap
+    (inbox / "huge.fit").write_bytes(hostile_fit(21_000_000))  # 42 MB: over it, never read whole
     (inbox / "ok.fit").write_bytes(hostile_fit(20_000))
     db = tmp_path / "w.duckdb"
     proc, peak = import_fit(db, inbox)
     assert proc.returncode == 0, proc.stderr
     assert f"rejected: {inbox / 'tiny.fit'}: more than {MAX_MESSAGES:,} FIT messages" in proc.stdout
+    assert f"unreadable: {inbox / 'huge.fit'}: larger than {MAX_FIT_BYTES} bytes, not a FIT activity" in proc.stdout
     print(f"tiny records: peak {peak / 2**20:.0f} MiB")
     assert peak < GiB, f"peak {peak / 2**20:.0f} MiB"
     assert q(db, "SELECT n_records FROM raw.fit_files ORDER BY n_records") == [(0,), (20_000,)]
@@ -318,6 +320,26 @@ def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small
         con.close()
     kept = {str(p.relative_to(blobs)) for p in blobs.rglob("*.gz")}
     assert kept == rows  # no kept bytes without rows (here: none of either)
+
+
+def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path):
+    from connectors.fit.synth import vary
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = (ROOT.parent / "shared/fit-corpus/fitparse-tests/activity-large-fenxi2-multisport.fit").read_bytes()
+    for k in range(40):
+        (inbox / f"{k:02d}.fit").write_bytes(vary(data, k))
+    db = small_disk / "w.duckdb"
+    proc, _ = import_fit(db, inbox, timeout=120)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 2, proc.stderr  # "importing ..." and the error
+    error = proc.stderr.splitlines()[-1]
+    assert error.startswith("runlift: error: ") and "No space left on device" in error, error
+    assert "transaction" not in error.lower() or "Failed to commit" in error
+    rows = {r[0] for r in q(db, "SELECT blob_path FROM raw.fit_files")}
+    kept = {str(p.relative_to(small_disk / "w.duckdb.blobs")) for p in (small_disk / "w.duckdb.blobs").rglob("*.gz")}
+    assert kept == rows  # every kept blob has its rows (the batches that committed), nothing else
 
 
 # --- owner-only data files, stale publish temp files (issue 12, items 10 and 12) ------------------
