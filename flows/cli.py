@@ -61,6 +61,10 @@ def _explain(exc: Exception) -> str:
 
     if isinstance(exc, (SettingsError, WarehouseError, LockTimeout)):
         return str(exc)
+    text = " ".join(str(exc).split())
+    if "No space left on device" in text or getattr(exc, "errno", None) == 28:
+        return (f"disk full: {type(exc).__name__}: {text}; free some space and run it again (what was "
+                "committed before is kept, the rest was rolled back)")
     return f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)"
 
 

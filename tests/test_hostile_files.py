@@ -335,7 +335,7 @@ def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert proc.stderr.count("\n") == 2, proc.stderr  # "importing ..." and the error
     error = proc.stderr.splitlines()[-1]
-    assert error.startswith("runlift: error: ") and "No space left on device" in error, error
+    assert error.startswith("runlift: error: disk full: ") and "No space left on device" in error, error
     assert "transaction" not in error.lower() or "Failed to commit" in error
     rows = {r[0] for r in q(db, "SELECT blob_path FROM raw.fit_files")}
     kept = {str(p.relative_to(small_disk / "w.duckdb.blobs")) for p in (small_disk / "w.duckdb.blobs").rglob("*.gz")}
