@@ -64,6 +64,10 @@ def _explain(exc: Exception) -> str:
 
     if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError)):
         return redact(exc, limit=1000)
+    text = " ".join(str(exc).split())
+    if "No space left on device" in text or getattr(exc, "errno", None) == 28:
+        return redact(f"disk full: {type(exc).__name__}: {text}; free some space and run it again (what "
+                      "was committed before is kept, the rest was rolled back)", limit=1000)
     return redact(f"{type(exc).__name__}: {exc}", limit=1000) + " (run again with --verbose for the traceback)"
 
 
@@ -80,6 +84,7 @@ def main() -> None:
     Settings come from runlift.toml (see `runlift init`); every option also has an environment
     variable. Storage is SI; display units are a setting.
     """
+    os.umask(os.umask(0o077) | 0o077)  # every file runlift writes is owner-only (docs/security.md)
 
 
 @main.command()
@@ -213,7 +218,7 @@ def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
 
     published = settings.published_path
     if not working and published.exists():
-        return wdb.connect(published, read_only=True), "published"
+        return wdb.connect_query_only(published), "published"
     if not settings.db_path.exists():
         raise Failure(f"no warehouse at {settings.db_path}; import something first (`runlift import-fit PATH` or "
                       "`runlift strava sync`) or point --db / RUNLIFT_DB at it")
@@ -221,7 +226,7 @@ def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
         click.echo(f"note: no published file yet at {published}; reading the working warehouse "
                    "(run `runlift build` to publish)", err=True)
     with write_lock(settings.db_path):  # wait for a running writer to finish
-        return wdb.connect(settings.db_path, read_only=True), "working"
+        return wdb.connect_query_only(settings.db_path), "working"
 
 
 WORKING_OPTION = click.option("--working", is_flag=True,
@@ -293,6 +298,8 @@ def sql(settings: Settings, query: str, max_rows: int, working: bool) -> None:
     """Run a read-only SQL query and print a table (the published file by default).
 
     The published file holds the marts and the staging models; --working also reaches raw.* and ops.*.
+    The query reads that one file only: it cannot change it, attach another database, read or write
+    any other file (COPY, read_csv, ATTACH, EXPORT), load extensions or change settings.
     """
     import duckdb
 
@@ -301,7 +308,10 @@ def sql(settings: Settings, query: str, max_rows: int, working: bool) -> None:
         try:
             rel = con.sql(query)
         except duckdb.Error as exc:
-            raise Failure(f"query failed: {str(exc).splitlines()[0]}") from None
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if isinstance(exc, duckdb.PermissionException) or "read-only mode" in first or "has been locked" in first:
+                first = f"runlift sql only reads the warehouse file it opened ({first})"
+            raise Failure(f"query failed: {first}") from None
         if rel is None:
             return
         rel.show(max_rows=max_rows, max_width=200)

@@ -29,10 +29,11 @@ from pathlib import Path
 import duckdb
 
 from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
+from connectors.fit.limits import too_many_messages
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, failed, known_files, prepare, read_blob, save_fits,
-                                  sha256_hex, store_blob)
+from warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
+                                  read_blob, save_fits, sha256_hex, store_blob)
 from warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
@@ -180,6 +181,14 @@ BATCH_SECONDS = 2.0  # and at least this often, so progress stays live and a kil
 # a batch (~0.5 s), few enough that memory stays bounded (their bytes and tables are held).
 IN_FLIGHT_FILES = 128
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
+# Decoded records waiting for the writer at most (their Arrow tables, ~90 bytes a record, are held
+# in RAM): a FIT message can be 1 byte, so bytes in flight alone do not bound the tables.
+IN_FLIGHT_RECORDS = 4 * 122_880
+# FIT bytes queued to or being decoded by each process at most (beyond two files each): their
+# decoded tables land in RAM (/dev/shm) as they finish, up to ~90 bytes per byte of a hostile
+# file of 1-byte messages (~3 for real ones). 2 MiB is ~25 one-hour runs, enough to keep a process
+# busy while the importer writes a batch.
+QUEUED_BYTES_PER_WORKER = 2 * 1024 * 1024
 
 
 @dataclass
@@ -191,6 +200,7 @@ class Outcome:
     prepared: PreparedFit | None = None
     blob_rel: str = ""
     reason: str = ""
+    blob_new: bool = False  # this run wrote the blob (it is removed again if the rows never commit)
 
 
 _KNOWN: frozenset[str] = frozenset()  # in a decoding process: files the warehouse had at pool start
@@ -234,11 +244,14 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
     # Every step of one file is guarded: whatever a crafted file makes a step raise, that file is
     # recorded (rejected, with the step and the error) and the import goes on with the next one.
     try:
-        decoded = (DecodedFit(status="rejected", error=src.error, decoder=decoder.name) if src.error
+        # a file over the message cap is not decoded: decoding costs memory per message
+        refused = src.error or too_many_messages(data)
+        decoded = (DecodedFit(status="rejected", error=refused, decoder=decoder.name) if refused
                    else decoder.decode(data))
     except Exception as exc:
         decoded = DecodedFit(status="rejected", error=crash_reason("decoding", exc), decoder=decoder.name)
     gz = src.packed.gzip_bytes() if src.packed is not None else None
+    existed = (blob_root / blob_relpath(sha)).exists()
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
     blob = store_blob(blob_root, sha, data, durable=False, gz=gz)
     try:
@@ -247,7 +260,7 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
         prepared = failed(sha, decoded.decoder, crash_reason("building its rows", exc))
     if spill:
         prepared.spill(Path(scratch) / f"{sha}-{uuid.uuid4().hex[:8]}.arrows" if scratch else None)
-    return Outcome("new", sha, prepared, blob)
+    return Outcome("new", sha, prepared, blob, blob_new=not existed)
 
 
 def crash_reason(step: str, exc: BaseException) -> str:
@@ -265,17 +278,16 @@ def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileT
     try:
         save_fits(con, athlete_id, batch, replace=replace)
         return []
-    except (duckdb.IOException, OSError, MemoryError):
-        raise
-    except Exception:
-        pass
+    except Exception as exc:
+        if _not_the_files_fault(exc):
+            raise
     kept: list[tuple[FileToSave, str]] = []
     for item in batch:
         try:
             save_fits(con, athlete_id, [item], replace=replace)
-        except (duckdb.IOException, OSError, MemoryError):
-            raise
         except Exception as exc:
+            if _not_the_files_fault(exc):
+                raise
             why = crash_reason("writing its rows", exc)
             if replace:
                 kept.append((item, why))
@@ -283,6 +295,16 @@ def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileT
             item.prepared = failed(item.sha, item.prepared.decoder, why)
             save_fits(con, athlete_id, [item], replace=replace)
     return kept
+
+
+def _not_the_files_fault(exc: BaseException) -> bool:
+    """Errors of the machine, not of a file's rows (a full disk, no memory, I/O): they stop the
+    import instead of being recorded against one file. DuckDB reports a full disk under several
+    exception types, so its text counts too."""
+    if isinstance(exc, (duckdb.IOException, duckdb.FatalException, OSError, MemoryError)):
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "Out of Memory" in text or "I/O Error" in text
 
 
 SCRATCH_PREFIX = "runlift-import-"
@@ -342,6 +364,10 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     pool_broken = False
     scratch: str | None = None
     decoded_count = 0
+    # blobs this run wrote whose rows are not committed yet: removed if the run fails (disk full,
+    # a writer error), so no kept bytes are left without rows
+    unsaved_blobs: set[str] = set()
+    saved_blobs: set[str] = set()
 
     def flush() -> None:
         nonlocal batch, batch_bytes, batch_records, last_flush
@@ -351,6 +377,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
         for item, why in left:
             summary.unreadable.append((item.first_path, f"{why}; its earlier rows were left as they were"))
         for item in batch:
+            saved_blobs.add(item.blob_rel)
+            unsaved_blobs.discard(item.blob_rel)
+        for item in batch:
             if any(item is it for it, _ in left):
                 continue
             summary.files_new += not replace
@@ -359,8 +388,32 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 progress(item.first_path, item.size)
         batch, batch_bytes, batch_records, last_flush = [], 0, 0, time.perf_counter()
 
+    def held() -> tuple[int, int, int]:
+        """Files and their bytes queued or being decoded, and records decoded but not yet collected."""
+        running = running_bytes = records = 0
+        for src, job in pending:
+            out: Outcome | None = None
+            if isinstance(job, Future):
+                if not job.done():
+                    running += 1
+                    running_bytes += src.size
+                    continue
+                if job.exception() is None:
+                    out = job.result()
+            else:
+                out = job
+            if out is not None and out.prepared is not None:
+                records += out.prepared.n_records
+        return running, running_bytes, records
+
     def full() -> bool:
-        return len(pending) > 2 * workers and (len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES)
+        if len(pending) <= 2 * workers:
+            return False
+        if len(pending) > IN_FLIGHT_FILES or in_flight_bytes > IN_FLIGHT_BYTES:
+            return True
+        running, running_bytes, records = held()
+        return ((running >= 2 * workers and running_bytes > QUEUED_BYTES_PER_WORKER * workers)
+                or records > IN_FLIGHT_RECORDS)
 
     def broken(exc: BaseException) -> None:
         nonlocal pool, pool_broken
@@ -404,6 +457,8 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             return
         seen.add(out.sha)
         assert out.prepared is not None
+        if out.blob_new:
+            unsaved_blobs.add(out.blob_rel)
         batch.append(FileToSave(out.sha, src.path, src.size, out.prepared, out.blob_rel))
         batch_bytes += src.size
         batch_records += out.prepared.n_records
@@ -440,6 +495,12 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             collect()
         if batch:
             flush()
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+        _remove_unsaved_blobs(blob_root, unsaved_blobs, saved_blobs, pending)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -447,6 +508,23 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             shutil.rmtree(scratch, ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _remove_unsaved_blobs(root: Path, unsaved: set[str], saved: set[str],
+                          pending: Iterable[tuple[FitSource, "Future[Outcome] | Outcome"]]) -> None:
+    """After a failed import: remove the blobs this run wrote for files whose rows never committed."""
+    for _, job in pending:
+        out = job if isinstance(job, Outcome) else (
+            job.result() if job.done() and not job.cancelled() and job.exception() is None else None)
+        if out is not None and out.blob_new:
+            unsaved.add(out.blob_rel)
+            if out.prepared is not None:
+                out.prepared.discard()
+    for rel in unsaved - saved:
+        try:
+            (root / rel).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove %s after the failed import: %s", root / rel, exc)
 
 
 @contextmanager

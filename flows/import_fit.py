@@ -24,12 +24,17 @@ def set_progress(callback: Progress | None) -> None:
     _progress = callback
 
 
-def plan_batches(paths: list[str], batch_files: int = BATCH_FILES) -> Iterator[list[str]]:
-    """Cut the inputs into batches: plain files in groups of ``batch_files``, each archive alone."""
+def plan_batches(paths: list[str], batch_files: int = BATCH_FILES,
+                 skipped: list[tuple[str, str]] | None = None) -> Iterator[list[str]]:
+    """Cut the inputs into batches: plain files in groups of ``batch_files``, each archive alone.
+
+    What a folder holds but is not read (special files, links out of the folder, folders that
+    cannot be listed) goes to ``skipped`` as (path, reason), as ``walk_folder`` says.
+    """
     batch: list[str] = []
     for p in paths:
         path = Path(p).expanduser()
-        for found in walk_folder(path) if path.is_dir() else [path]:
+        for found in walk_folder(path, skipped) if path.is_dir() else [path]:
             if fit_kind(found.name) == "zip":
                 yield [str(found)]
                 continue
@@ -59,9 +64,11 @@ def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: 
     total = ImportSummary()
     if reprocess_kept:
         total.add(reprocess_fit(db_path, athlete_id))
-    for i, batch in enumerate(plan_batches(paths)):
+    skipped: list[tuple[str, str]] = []
+    for i, batch in enumerate(plan_batches(paths, skipped=skipped)):
         label = batch[0] if len(batch) == 1 else f"batch {i + 1} ({len(batch)} files)"
         total.add(import_fit_batch(db_path, athlete_id, batch, label=label))
+    total.unreadable.extend(skipped)
     for line in total.lines():
         logger.info(line)
     return total

@@ -61,6 +61,29 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def private_umask() -> None:
+    """From now on this process creates files owner-only (umask 077: files 0600, folders 0700).
+
+    runlift's data is personal (GPS positions, heart rate, raw payloads): the warehouse, its WAL,
+    backups, the blob store, the lock, the published file and their temporary files are created
+    by runlift and by DuckDB, so the process mask is what covers them all. Decoding processes
+    inherit it. Bits already masked stay masked.
+    """
+    old = os.umask(0o077)
+    os.umask(old | 0o077)
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions off ``path`` (a file or folder of runlift's that exists and
+    is ours): for data written before runlift created files owner-only."""
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        path.chmod(st.st_mode & 0o700)
+
+
 def blob_dir(db_path: Path) -> Path:
     """The content-addressed store of original FIT bytes that sits beside the warehouse file."""
     return db_path.with_name(db_path.name + ".blobs")
@@ -93,7 +116,10 @@ def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
             return duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {path} read-only: {exc}") from None
+    private_umask()
     path.parent.mkdir(parents=True, exist_ok=True)
+    for own in (path, path.with_name(path.name + ".wal"), blob_dir(path)):
+        make_private(own)
     existed = path.exists() and path.stat().st_size > 0
     try:
         con = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
@@ -115,6 +141,33 @@ def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
         con.close()
         raise
     return con
+
+
+# What `runlift sql` and `runlift status` may do: read the one warehouse file they open, nothing else.
+# DuckDB's own controls, not a parse of the SQL: the file is opened read-only; no other file can be
+# read or written (ATTACH, COPY ... TO, read_csv, EXPORT, INSTALL/LOAD of extensions, secrets);
+# nothing spills to a temporary folder; and the configuration is locked so a query cannot SET any
+# of this back.
+QUERY_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_persistent_secrets": False,
+    "temp_directory": "",
+    "lock_configuration": True,
+}
+
+
+def connect_query_only(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """Open ``db_path`` for people's queries: read-only, no other file reachable (see QUERY_ONLY_CONFIG)."""
+    path = Path(db_path)
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}; import something first "
+                             "(`runlift import-fit PATH`) or point --db / RUNLIFT_DB at it")
+    try:
+        return duckdb.connect(str(path), read_only=True, config=dict(QUERY_ONLY_CONFIG))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path} read-only: {exc}") from None
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: int | None) -> None:

@@ -371,8 +371,15 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, at
     con.register("_rl_batch", data)
     try:
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT ?::VARCHAR AS athlete_id, * FROM _rl_batch", [athlete_id])
-    finally:
-        con.unregister("_rl_batch")
+    except BaseException:
+        # after a failed statement the transaction is aborted and unregister raises too
+        # ("Current transaction is aborted"): the first error is the one to report (disk full, ...)
+        try:
+            con.unregister("_rl_batch")
+        except duckdb.Error:
+            pass
+        raise
+    con.unregister("_rl_batch")
 
 
 def _file_row(it: FileToSave, now: Any) -> dict[str, Any]:
@@ -411,7 +418,10 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
                 _insert_batch(con, name, pa.concat_tables(tables), athlete_id)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # e.g. a COMMIT that failed writing has ended the transaction: keep its error
+            pass
         raise
 
 

@@ -26,6 +26,7 @@ def lock_path(db_path: Path) -> Path:
 @contextmanager
 def write_lock(db_path: Path, timeout_s: float = 600.0, poll_s: float = 0.2) -> Iterator[None]:
     path = lock_path(db_path)
+    os.umask(os.umask(0o077) | 0o077)  # whatever the writer creates next is owner-only (db.private_umask)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:

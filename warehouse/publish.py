@@ -11,6 +11,7 @@ file open keeps its consistent old view and never blocks the writer.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +56,40 @@ STRAVA_ACTIVITY_COUNTS = f"""SELECT athlete_id,
     FROM raw.strava_activities GROUP BY 1"""
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_temp_files(target: Path) -> list[Path]:
+    """Remove ``.<published>.<pid>.tmp`` files (and their WAL) left by a publish that failed or was
+    killed: those whose process is gone, and this process's own. Returns what was removed."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.tmp(\.wal)?$")
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for leftover in target.parent.iterdir():
+        m = pattern.match(leftover.name)
+        if m and (int(m.group(1)) == os.getpid() or not _pid_alive(int(m.group(1)))):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
 def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: bool = False) -> PublishResult:
-    """Write the published copy from an open working warehouse (the caller holds the write lock)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write the published copy from an open working warehouse (the caller holds the write lock).
+
+    Temporary files of earlier publishes that failed or were killed are removed first; this
+    one's are removed if it fails.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    sweep_temp_files(target)
     tables: dict[str, int] = {}
     con.execute(f"ATTACH {sql_string(str(tmp))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
@@ -95,8 +124,15 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
                        ?::BOOLEAN AS include_location""", [utcnow(), as_of, include_location])
         con.execute("COMMENT ON TABLE pub.ops.published IS 'When this file was published (UTC) and for which as-of date.'")
         con.execute("CHECKPOINT pub")
-    finally:
-        con.execute("DETACH pub")
+    except BaseException:
+        try:
+            con.execute("DETACH pub")
+        except duckdb.Error:
+            pass
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH pub")
     os.replace(tmp, target)
     dir_fd = os.open(target.parent, os.O_RDONLY)
     try:

@@ -3,11 +3,18 @@
 Yields one :class:`FitSource` at a time, in folder order (sorted) and archive order, so memory is
 bounded by one FIT file plus, for a large inner zip, a spooled temporary file that is removed as
 soon as that archive is done. Nothing is extracted to disk.
+
+Hostile input is bounded (docs/fit-import.md, "Limits"): only regular files are read (a FIFO, a
+device or a socket is skipped with its reason, never opened for reading); in a folder, a symbolic
+link whose target lies outside the folders given is not followed; a folder that cannot be listed is
+reported; every read stops at the size cap, whatever the file claims; an inner zip that inflates
+far more than zipped data can (a zip bomb) or beyond the temporary-space cap is rejected.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import tempfile
 import zipfile
@@ -19,8 +26,14 @@ from typing import IO
 
 # Inner zips up to this size are read into memory; larger ones are spooled to a temporary file.
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
-# A single FIT file larger than this is not a real activity (the biggest real ones are ~10 MB).
-MAX_FIT_BYTES = 256 * 1024 * 1024
+# A single FIT file larger than this (uncompressed) is rejected: the biggest real activities are
+# ~10 MB, and a decoded file costs up to ~100 bytes of memory per byte of FIT.
+MAX_FIT_BYTES = 16 * 1024 * 1024
+# Temporary space for inner zips being read (all levels of one archive together).
+MAX_TEMP_BYTES = 1024 * 1024 * 1024
+# An inner zip that inflates more than this many times its zipped size is not an archive of
+# (already compressed) FIT files but a zip bomb.
+MAX_INNER_ZIP_RATIO = 20
 ARCHIVE_SEP = "!/"
 
 
@@ -132,13 +145,60 @@ def _from_bytes(path: str, kind: str, raw: bytes) -> FitSource:
     return FitSource(path, raw)
 
 
-def walk_folder(folder: Path) -> Iterator[Path]:
-    """Every file below ``folder`` whose name says FIT, .fit.gz or zip, in sorted order."""
-    for root, dirs, files in os.walk(folder):
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def _not_regular(mode: int) -> str:
+    return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')}), skipped"
+
+
+def _inside(target: str, roots: Iterable[str]) -> bool:
+    return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def walk_folder(folder: Path, skipped: list[tuple[str, str]] | None = None,
+                roots: Iterable[str | os.PathLike[str]] | None = None) -> Iterator[Path]:
+    """Every regular file below ``folder`` whose name says FIT, .fit.gz or zip, in sorted order.
+
+    What is passed over and why goes to ``skipped`` as (path, reason): special files (FIFOs,
+    devices, sockets), symbolic links to files or folders outside ``roots`` (default: ``folder``;
+    not followed), dangling links, and folders that cannot be listed. Symbolic links to folders
+    are never descended (no loops); one inside ``roots`` points at files read anyway.
+    """
+    real_roots = [os.path.realpath(r) for r in (roots if roots is not None else [folder])]
+    note = skipped.append if skipped is not None else (lambda item: None)
+
+    def unlistable(exc: OSError) -> None:
+        note((str(exc.filename or folder), f"cannot read folder: {exc.strerror or exc}"))
+
+    for root, dirs, files in os.walk(folder, onerror=unlistable):
         dirs.sort()
+        for name in dirs:
+            sub = os.path.join(root, name)
+            if os.path.islink(sub) and not _inside(os.path.realpath(sub), real_roots):
+                note((sub, f"symbolic link to a folder outside the folders given ({os.path.realpath(sub)}), not followed"))
         for name in sorted(files):
-            if fit_kind(name) is not None:
-                yield Path(root) / name
+            if fit_kind(name) is None:
+                continue
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                target = os.path.realpath(path)
+                if not os.path.exists(target):
+                    note((path, "symbolic link to nothing, skipped"))
+                    continue
+                if not _inside(target, real_roots):
+                    note((path, f"symbolic link to a file outside the folders given ({target}), not followed"))
+                    continue
+            try:
+                mode = os.stat(path).st_mode
+            except OSError as exc:
+                note((path, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if not stat.S_ISREG(mode):
+                note((path, _not_regular(mode)))
+                continue
+            yield Path(path)
 
 
 def iter_sources(paths: Iterable[str | os.PathLike[str]], *, packed: bool = False) -> Iterator[FitSource]:
@@ -146,16 +206,61 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]], *, packed: bool = Fals
 
     ``packed``: hand ``.fit`` members of zip archives over as stored (deflated or stored), not
     inflated, in ``FitSource.packed``; the caller inflates them where it likes.
+    A file named in ``paths`` is read even through a symbolic link (it was named); what a folder
+    holds is read as :func:`walk_folder` says.
     """
     for p in paths:
         path = Path(p).expanduser()
         if path.is_dir():
-            for found in walk_folder(path):
+            skipped: list[tuple[str, str]] = []
+            for found in walk_folder(path, skipped):
+                yield from _skipped(skipped)
                 yield from _from_path(found, explicit=False, packed=packed)
-        elif path.exists():
+            yield from _skipped(skipped)
+        elif path.exists() or path.is_symlink():
             yield from _from_path(path, explicit=True, packed=packed)
         else:
             yield FitSource(str(path), None, "no such file or folder")
+
+
+def _skipped(skipped: list[tuple[str, str]]) -> Iterator[FitSource]:
+    while skipped:
+        path, reason = skipped.pop(0)
+        yield FitSource(path, None, reason)
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file; ``OSError`` (a one-line reason) if not.
+
+    Never blocks (a FIFO is not opened for reading at all; the check is repeated on the open
+    descriptor, so a file swapped for a FIFO in between is caught too).
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise OSError(_not_regular(mode))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(_not_regular(mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_capped(fh: IO[bytes], cap: int) -> bytes:
+    """At most ``cap`` + 1 bytes of ``fh``: one more than the cap tells the caller it is over."""
+    parts: list[bytes] = []
+    left = cap + 1
+    while left > 0:
+        chunk = fh.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
 
 
 def _from_path(path: Path, *, explicit: bool, packed: bool = False) -> Iterator[FitSource]:
@@ -166,17 +271,21 @@ def _from_path(path: Path, *, explicit: bool, packed: bool = False) -> Iterator[
         else:
             return
     try:
-        if kind == "zip":
-            with path.open("rb") as fh:
-                yield from _from_zip(str(path), fh, packed)
-            return
-        size = path.stat().st_size
-        if size > MAX_FIT_BYTES:
+        with open_regular(path) as fh:
+            if kind == "zip":
+                yield from _from_zip(str(path), fh, packed, MAX_TEMP_BYTES)
+                return
+            if os.fstat(fh.fileno()).st_size > MAX_FIT_BYTES:
+                yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
+                return
+            raw = read_capped(fh, MAX_FIT_BYTES)  # the cap holds while reading, whatever stat said
+        if len(raw) > MAX_FIT_BYTES:
             yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
             return
-        yield _from_bytes(str(path), kind, path.read_bytes())
+        yield _from_bytes(str(path), kind, raw)
     except OSError as exc:
-        yield FitSource(str(path), None, f"cannot read: {exc.strerror or exc}")
+        reason = exc.strerror or str(exc)
+        yield FitSource(str(path), None, reason if reason.startswith("not a regular file") else f"cannot read: {reason}")
 
 
 def _stored_bytes(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
@@ -193,7 +302,9 @@ def _stored_bytes(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
     return raw
 
 
-def _from_zip(label: str, fh: IO[bytes], packed: bool = False) -> Iterator[FitSource]:
+def _from_zip(label: str, fh: IO[bytes], packed: bool = False, temp_budget: int = MAX_TEMP_BYTES) -> Iterator[FitSource]:
+    """The FIT members of the zip open in ``fh``; inner zips are read with at most ``temp_budget``
+    bytes of temporary space (this level's spool and every deeper one's together)."""
     try:
         archive = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -209,23 +320,41 @@ def _from_zip(label: str, fh: IO[bytes], packed: bool = False) -> Iterator[FitSo
             member = f"{label}{ARCHIVE_SEP}{info.filename}"
             try:
                 if kind == "zip":
+                    if info.file_size > MAX_INNER_ZIP_RATIO * max(info.compress_size, 1) + SPOOL_IN_MEMORY // 64:
+                        yield FitSource(member, None, f"an inner zip that inflates {info.file_size // max(info.compress_size, 1)} "
+                                        f"times (more than {MAX_INNER_ZIP_RATIO}): a zip bomb, not read")
+                        continue
+                    if info.file_size > temp_budget:
+                        yield FitSource(member, None, f"an inner zip of {info.file_size} bytes, over the "
+                                        f"{MAX_TEMP_BYTES} bytes of temporary space for archives, not read")
+                        continue
                     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
                         with archive.open(info) as src:
+                            left = info.file_size  # the archive's own check stops a member that lies
                             while chunk := src.read(1 << 20):
+                                left -= len(chunk)
+                                if left < 0:
+                                    raise zipfile.BadZipFile("inner zip larger than the archive says")
                                 spool.write(chunk)
                         spool.seek(0)
-                        yield from _from_zip(member, spool, packed)
+                        yield from _from_zip(member, spool, packed, temp_budget - info.file_size)
                     continue
                 if info.file_size > MAX_FIT_BYTES:
                     yield FitSource(member, None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
                     continue
                 if (packed and kind == "fit" and not info.flag_bits & 0x1
                         and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED)):
+                    if info.compress_size > MAX_FIT_BYTES + 1024:
+                        yield FitSource(member, None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
+                        continue
                     raw = _stored_bytes(fh, info)
                     yield FitSource(member, None, packed=Packed(info.compress_type, raw, info.CRC, info.file_size))
                     continue
                 with archive.open(info) as src:
-                    raw = src.read(MAX_FIT_BYTES + 1)
+                    raw = read_capped(src, MAX_FIT_BYTES)
+                if len(raw) > MAX_FIT_BYTES:
+                    yield FitSource(member, None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
+                    continue
                 yield _from_bytes(member, kind, raw)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
                 yield FitSource(member, None, f"cannot read from archive: {exc}")
