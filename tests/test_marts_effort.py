@@ -159,9 +159,9 @@ def test_same_duration_runs_at_different_heart_rates_get_clearly_different_loads
     assert easy["moving_time_s"] == hard["moving_time_s"] == 3600
     assert easy["session_load_au"] == approx(fixed_load(trimp(60, [(120, 1)], 190, 50)))
     assert hard["session_load_au"] == approx(fixed_load(trimp(60, [(176, 1)], 190, 50)))
-    # 50 % against 90 % of the heart-rate reserve: about 3.5 times the load (RPE ~2.7 against ~9.4)
+    # 50 % against 90 % of the heart-rate reserve: about 3.9 times the load (RPE 2.4 against 9.4)
     assert hard["session_load_au"] / easy["session_load_au"] == approx(y(0.9) / y(0.5))
-    assert hard["session_load_au"] > 3 * easy["session_load_au"]
+    assert hard["session_load_au"] > 3.5 * easy["session_load_au"]
     assert easy["rpe"] == approx(5 * y(0.5) / y(0.7)) and hard["rpe"] == approx(5 * y(0.9) / y(0.7))
 
 

@@ -16,7 +16,7 @@ sets AS (
 effort AS (
     -- the best evidence each workout has (docs/metrics.md): recorded RPE > heart rate (not for
     -- strength) > set effort (strength) > device load > imputed; load = RPE x minutes throughout
-    SELECT w.athlete_id, w.activity_key, x.minutes,
+    SELECT w.athlete_id, w.activity_key, x.minutes, w.rpe AS recorded_rpe,
            CASE WHEN w.rpe IS NOT NULL THEN 'recorded_rpe'
                 WHEN w.sport_group <> 'strength' AND e.heart_rate_load_au IS NOT NULL AND x.minutes > 0 THEN 'heart_rate'
                 WHEN w.sport_group = 'strength' AND s.set_effort_rpe IS NOT NULL THEN 'set_effort'
@@ -31,12 +31,12 @@ effort AS (
     LEFT JOIN rpe_median m USING (athlete_id, sport_group)
 ),
 effort_rpe AS (
-    SELECT f.*, CASE f.effort_source WHEN 'recorded_rpe' THEN w.rpe
+    SELECT f.*, CASE f.effort_source WHEN 'recorded_rpe' THEN f.recorded_rpe
                                      WHEN 'heart_rate' THEN least(f.heart_rate_load_au / f.minutes, 10.0)
                                      WHEN 'set_effort' THEN f.set_effort_rpe
                                      WHEN 'device_load' THEN least(f.device_load_au / f.minutes, 10.0)
                                      ELSE f.imputed_rpe END AS rpe
-    FROM effort f JOIN workouts w USING (athlete_id, activity_key)
+    FROM effort f
 ),
 running AS (
     SELECT
