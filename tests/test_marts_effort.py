@@ -410,7 +410,8 @@ def test_strava_heart_rate_histogram_follows_a_new_fetch(tmp_path):
                   [[148.0] * 3600, NOW + dt.timedelta(days=1)])
     w.build(d("2024-03-10"), [person("u")])
     assert w.activity(key)["session_load_au"] == approx(300.0)
-    assert w.one("SELECT count(*) AS n FROM intermediate.int_heart_rate_samples WHERE athlete_id = 'u'")["n"] == 1
+    assert w.one("SELECT count(*) AS n, sum(n_samples) AS s FROM intermediate.int_heart_rate_samples "
+                 "WHERE athlete_id = 'u'") == {"n": 1, "s": 3600}
     w.con.execute("DELETE FROM raw.strava_streams WHERE activity_id = 5")
     w.build(d("2024-03-10"), [person("u")])
     assert w.activity(key)["effort_source"] == "imputed"

@@ -18,11 +18,17 @@ WITH workouts AS (
 athletes AS (
     SELECT * FROM staging.stg_settings__athletes
 ),
+histograms AS (
+    SELECT rowid AS hist_id, * FROM intermediate.int_heart_rate_samples WHERE n_samples > 0
+),
 samples AS (
-    SELECT * FROM intermediate.int_heart_rate_samples WHERE heart_rate_bpm IS NOT NULL
+    SELECT hist_id, athlete_id, unnest(heart_rate_bpm) AS heart_rate_bpm, unnest(samples) AS samples FROM histograms
 ),
 athlete_samples AS (
-    SELECT athlete_id, heart_rate_bpm, sum(samples) AS n FROM samples GROUP BY ALL
+    -- only for athletes whose settings give no maximum heart rate
+    SELECT s.athlete_id, s.heart_rate_bpm, sum(s.samples) AS n
+    FROM samples s SEMI JOIN athletes a ON a.athlete_id = s.athlete_id AND a.max_hr_bpm IS NULL
+    GROUP BY ALL
 ),
 athlete_p995 AS (
     -- the 99.5th percentile of every per-second sample of the athlete (the histogram's cumulative share)
@@ -57,15 +63,19 @@ usable AS (
     SELECT *, trimp_a * 0.7 * exp(trimp_b * 0.7) AS y_ref FROM params WHERE max_hr_bpm - resting_hr_bpm >= 20
 ),
 sample_x AS (
-    SELECT s.*, u.trimp_a, u.trimp_b,
-           least(greatest((s.heart_rate_bpm - u.resting_hr_bpm) / (u.max_hr_bpm - u.resting_hr_bpm), 0.0), 1.0) AS x
-    FROM samples s JOIN usable u USING (athlete_id)
+    -- the athlete's parameters joined per histogram, then unnested (cheaper than per sample)
+    SELECT hist_id, trimp_a, trimp_b, samples,
+           least(greatest((heart_rate_bpm - resting_hr_bpm) / (max_hr_bpm - resting_hr_bpm), 0.0), 1.0) AS x
+    FROM (SELECT h.hist_id, u.trimp_a, u.trimp_b, u.resting_hr_bpm, u.max_hr_bpm,
+                 unnest(h.heart_rate_bpm) AS heart_rate_bpm, unnest(h.samples) AS samples
+          FROM histograms h JOIN usable u USING (athlete_id))
 ),
-per_second AS (
+per_second AS MATERIALIZED (
     -- mean y(x) over the samples of each FIT session / Strava activity
-    SELECT athlete_id, source, file_sha256, session_index, activity_id,
-           sum(samples * trimp_a * x * exp(trimp_b * x)) / sum(samples) AS mean_y, sum(samples) AS n_samples
-    FROM sample_x GROUP BY ALL
+    SELECT h.athlete_id, h.source, h.file_sha256, h.session_index, h.activity_id, y.mean_y, h.n_samples
+    FROM (SELECT hist_id, sum(samples * trimp_a * x * exp(trimp_b * x)) / sum(samples) AS mean_y
+          FROM sample_x GROUP BY hist_id) y
+    JOIN histograms h USING (hist_id)
 ),
 workout_x AS (
     SELECT w.*, u.trimp_a, u.trimp_b, u.y_ref,
@@ -88,13 +98,15 @@ trimp AS (
     LEFT JOIN per_second st ON st.source = 'strava' AND st.athlete_id = w.athlete_id AND st.activity_id = w.strava_activity_id
 ),
 device AS (
-    SELECT w.athlete_id, w.activity_key, s.device_load
+    -- FIT training_load_peak, read from raw.fit_sessions: the staging view would count every
+    -- session's sets for one column (the workouts are of usable files already)
+    SELECT w.athlete_id, w.activity_key, s.training_load_peak AS device_load
     FROM workouts w
-    JOIN staging.stg_fit__sessions s
+    JOIN raw.fit_sessions s
       ON s.athlete_id = w.athlete_id AND s.file_sha256 = w.fit_file_sha256 AND s.session_index = w.fit_session_index
-    WHERE s.device_load > 0
+    WHERE s.training_load_peak > 0
 ),
-evidence AS (
+evidence AS MATERIALIZED (
     SELECT t.*, t.minutes * t.mean_y AS trimp, d.device_load FROM trimp t LEFT JOIN device d USING (athlete_id, activity_key)
 ),
 calibration AS (

@@ -48,10 +48,11 @@ enriched AS (
         CASE WHEN p.weight_kg > 0 AND p.repetitions BETWEEN 1 AND 12
              THEN p.weight_kg * (1 + p.repetitions / 30.0) END AS e1rm_kg,
         -- a timed hold (plank, wall sit, L-sit, dead hang...): counted by its duration
-        (p.exercise_category = 'plank'
-         OR regexp_matches(lower(concat_ws(' ', p.exercise_name, p.exercise_title)),
-                           '(wall[_ ]?sit|l[_ -]sit|hollow[_ ]hold|dead[_ ]hang|static[_ ]hold|(^|[_ ])(plank|hold)( |$))'))
-            AND coalesce(p.repetitions, 0) <= 1 AND p.duration_s > 0 AS is_timed_hold,
+        coalesce(p.repetitions, 0) <= 1 AND p.duration_s > 0
+            AND (p.exercise_category = 'plank'
+                 OR regexp_matches(lower(concat_ws(' ', p.exercise_name, p.exercise_title)),
+                                   '(wall[_ ]?sit|l[_ -]sit|hollow[_ ]hold|dead[_ ]hang|static[_ ]hold|(^|[_ ])(plank|hold)( |$))'))
+            AS is_timed_hold,
         p.duration_s,
         m.body_mass_kg
     FROM placed p

@@ -48,7 +48,6 @@ final AS (
         s.avg_step_length_m,
         s.workout_rpe / 10.0 AS rpe,
         s.total_calories_kcal AS calories_kcal,
-        s.training_load_peak AS device_load,
         s.is_summarised,
         f.status = 'partial' AS is_partial_file,
         coalesce(c.active_sets, 0) AS active_sets,
@@ -85,7 +84,6 @@ COMMENT ON COLUMN staging.stg_fit__sessions.avg_vertical_oscillation_m IS 'Avera
 COMMENT ON COLUMN staging.stg_fit__sessions.avg_step_length_m IS 'Average step length, m.';
 COMMENT ON COLUMN staging.stg_fit__sessions.rpe IS 'Perceived exertion 0-10 entered on the watch (workout_rpe / 10).';
 COMMENT ON COLUMN staging.stg_fit__sessions.calories_kcal IS 'Energy, kcal.';
-COMMENT ON COLUMN staging.stg_fit__sessions.device_load IS 'The device''s own training load of the session (Garmin/Firstbeat training_load_peak, EPOC-based), dimensionless.';
 COMMENT ON COLUMN staging.stg_fit__sessions.is_summarised IS 'The file had no session message; summarised from records.';
 COMMENT ON COLUMN staging.stg_fit__sessions.is_partial_file IS 'The file is partial (an error after some data).';
 COMMENT ON COLUMN staging.stg_fit__sessions.active_sets IS 'Active strength sets within the session.';
