@@ -196,6 +196,9 @@ def test_max_hr_estimated_from_per_second_data_and_resting_default(tmp_path):
     heart_rate(w, a, [(150, 3970), (185, 30)])
     b = w.fit("e", t("2024-03-02 07:00"), moving_s=1800)
     heart_rate(w, b, [(150, 1800)])
+    # after the as-of date: not part of the estimate
+    later = w.fit("e", t("2024-03-09 07:00"), moving_s=3600)
+    heart_rate(w, later, [(200, 3600)])
     # under an hour of samples: the highest session maximum instead
     c = w.fit("s", t("2024-03-01 07:00"), moving_s=1800)
     session(w, c, avg_heart_rate_bpm=150.0, max_heart_rate_bpm=180.0)

@@ -13,13 +13,23 @@
 -- of the heart-rate reserve = RPE 5 = 300 AU. Device load likewise, fixed k = 3.0.
 CREATE OR REPLACE TABLE intermediate.int_workouts_effort AS
 WITH workouts AS (
+    -- up to the as-of date: estimates and calibrations use nothing later
     SELECT *, coalesce(moving_s, elapsed_s, 0) / 60.0 AS minutes FROM intermediate.int_workouts
+    WHERE local_date <= getvariable('as_of')
 ),
 athletes AS (
     SELECT * FROM staging.stg_settings__athletes
 ),
 histograms AS (
-    SELECT rowid AS hist_id, * FROM intermediate.int_heart_rate_samples WHERE n_samples > 0
+    -- of the workouts up to the as-of date
+    SELECT c.rowid AS hist_id, c.* FROM intermediate.int_heart_rate_samples c
+    SEMI JOIN workouts w ON w.athlete_id = c.athlete_id AND w.fit_file_sha256 = c.file_sha256
+                        AND w.fit_session_index = c.session_index
+    WHERE c.n_samples > 0 AND c.source = 'fit'
+    UNION ALL
+    SELECT c.rowid AS hist_id, c.* FROM intermediate.int_heart_rate_samples c
+    SEMI JOIN workouts w ON w.athlete_id = c.athlete_id AND w.strava_activity_id = c.activity_id
+    WHERE c.n_samples > 0 AND c.source = 'strava'
 ),
 samples AS (
     SELECT hist_id, athlete_id, unnest(heart_rate_bpm) AS heart_rate_bpm, unnest(samples) AS samples FROM histograms
