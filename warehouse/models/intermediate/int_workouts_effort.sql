@@ -56,14 +56,14 @@ session_max AS (
 params AS (
     SELECT
         a.athlete_id,
-        coalesce(a.max_hr_bpm, CASE WHEN p.total >= 3600 THEN p.p995_bpm END, s.max_bpm) AS max_hr_bpm,
+        coalesce(a.max_hr_bpm, CASE WHEN p.total >= 3600 THEN p.p995_bpm END, s.max_bpm)::DOUBLE AS max_hr_bpm,
         CASE WHEN a.max_hr_bpm IS NOT NULL THEN 'settings'
              WHEN p.total >= 3600 THEN 'estimated: 99.5th percentile of per-second heart rate'
              WHEN s.max_bpm IS NOT NULL THEN 'estimated: highest session maximum' END AS max_hr_source,
-        coalesce(a.resting_hr_bpm, 60) AS resting_hr_bpm,
+        coalesce(a.resting_hr_bpm, 60)::DOUBLE AS resting_hr_bpm,
         CASE WHEN a.resting_hr_bpm IS NOT NULL THEN 'settings' ELSE 'default 60 bpm' END AS resting_hr_source,
-        CASE a.sex WHEN 'male' THEN 0.64 WHEN 'female' THEN 0.86 ELSE 0.75 END AS trimp_a,
-        CASE a.sex WHEN 'male' THEN 1.92 WHEN 'female' THEN 1.67 ELSE 1.795 END AS trimp_b
+        (CASE a.sex WHEN 'male' THEN 0.64 WHEN 'female' THEN 0.86 ELSE 0.75 END)::DOUBLE AS trimp_a,
+        (CASE a.sex WHEN 'male' THEN 1.92 WHEN 'female' THEN 1.67 ELSE 1.795 END)::DOUBLE AS trimp_b
     FROM athletes a
     LEFT JOIN athlete_p995 p USING (athlete_id)
     LEFT JOIN session_max s USING (athlete_id)
@@ -77,7 +77,7 @@ sample_x AS (
     SELECT hist_id, trimp_a, trimp_b, samples,
            least(greatest((heart_rate_bpm - resting_hr_bpm) / (max_hr_bpm - resting_hr_bpm), 0.0), 1.0) AS x
     FROM (SELECT h.hist_id, u.trimp_a, u.trimp_b, u.resting_hr_bpm, u.max_hr_bpm,
-                 unnest(h.heart_rate_bpm) AS heart_rate_bpm, unnest(h.samples) AS samples
+                 unnest(h.heart_rate_bpm) AS heart_rate_bpm, unnest(h.samples)::DOUBLE AS samples
           FROM histograms h JOIN usable u USING (athlete_id))
 ),
 per_second AS MATERIALIZED (
