@@ -9,8 +9,9 @@
    each: active sets and rests), Strava copies of about half the runs (start within a few seconds
    of the FIT session, so int_workouts merges them) and some Strava-only runs. Seasons, breaks,
    long Sunday runs, trail and treadmill runs, a few quirks (cadence already in steps, unknown
-   exercise categories, manual and deleted Strava activities). No raw.fit_records: no mart reads
-   them.
+   exercise categories, manual and deleted Strava activities). Every FIT session has 1 Hz
+   heart-rate records (raw.fit_records: timestamp and heart rate only; warm-up rise, drift, noise
+   around the session's average; generated and loaded in chunks), the input of the heart-rate TRIMP.
 2. Loads them into a fresh warehouse in OUT (timed: "load raw" = bulk inserts from Arrow, commit
    and a CHECKPOINT).
 3. Runs `warehouse.models.build` three times with as_of = the last generated day (a rebuild
@@ -301,7 +302,7 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         "serial_number": arr(serial[sess_all["athlete"]], I8), "time_created_utc": arr(sess_all["utc"], TS),
         "status": const("ok", NF, STR), "error": const(None, NF, STR), "utc_offset_s": arr(sess_all["off"], I4),
         "n_sessions": const(1, NF, I4), "n_laps": arr(sess_all["laps"], I4), "n_sets": arr(sess_all["n_sets"], I4),
-        "n_records": const(0, NF, I4), "decoder": const("bench-synthetic", NF, STR),
+        "n_records": arr(np.floor(sess_all["timer"]).astype(np.int32), I4), "decoder": const("bench-synthetic", NF, STR),
         "blob_path": arr(np.array([f"{s[:2]}/{s}.fit.gz" for s in shas], dtype=object), STR),
         "imported_at": const(np.datetime64(NOW, "us"), NF, TS),
     })
@@ -479,9 +480,56 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         athletes.append(AthleteParams(
             str(ath_ids[a]), TIMEZONES[tz_i[a]], str(sex[a]), int(max_hr[a]), int(rest_hr[a]),
             ((None, float(mass0[a])), (mid, float(round(mass0[a] + rng.normal(-1, 1.5), 1))))))
+    hr_plan = {"athlete": sess_all["athlete"], "sha": shas, "ath_ids": ath_ids, "utc": sess_all["utc"],
+               "n": np.floor(sess_all["timer"]).astype(np.int64), "avg_hr": sess_all["avg_hr"],
+               "max_hr": max_hr[sess_all["athlete"]], "is_run": sess_all["is_run"], "seed": seed}
     tables = {"fit_files": fit_files, "fit_sessions": fit_sessions, "fit_sets": fit_sets,
               "strava_activities": strava}
-    return tables, athletes, as_of
+    return tables, athletes, as_of, hr_plan
+
+
+def hr_record_batches(plan: dict, chunk: int = 1500):
+    """raw.fit_records (1 Hz heart rate) of every FIT session, ``chunk`` sessions per Arrow table."""
+    rng = np.random.default_rng(plan["seed"] + 1)
+    NF = len(plan["n"])
+    for c0 in range(0, NF, chunk):
+        sl = slice(c0, min(c0 + chunk, NF))
+        n = plan["n"][sl]
+        total = int(n.sum())
+        sess = np.repeat(np.arange(len(n)), n)
+        t = np.arange(total) - np.repeat(np.cumsum(n) - n, n)  # seconds since the start
+        avg = plan["avg_hr"][sl][sess]
+        frac = t / np.maximum(n[sess], 1)
+        run = plan["is_run"][sl][sess]
+        # runs: a rise from ~35 bpm under the average over the first minutes, drift; strength: sets and rests
+        shape = np.where(run, -35.0 * np.exp(-t / 110.0) + 6.0 * (frac - 0.5),
+                         12.0 * np.sin(2 * np.pi * t / 150.0))
+        hr = avg + shape + rng.normal(0, 3.0, total)
+        hr = np.clip(np.round(hr), 40, plan["max_hr"][sl][sess]).astype(np.int16)
+        ts = plan["utc"][sl][sess].astype("datetime64[s]") + t
+        ath_idx = plan["athlete"][sl][sess].astype(np.int32)
+        yield pa.table({
+            "athlete_id": pa.DictionaryArray.from_arrays(pa.array(ath_idx), pa.array(plan["ath_ids"], type=STR)),
+            "file_sha256": pa.DictionaryArray.from_arrays(pa.array(sess.astype(np.int32)),
+                                                          pa.array(plan["sha"][sl], type=STR)),
+            "record_index": arr(t.astype(np.int32), I4),
+            "timestamp_utc": arr(ts, TS),
+            "heart_rate_bpm": pa.array(hr, type=pa.int16()),
+        })
+
+
+def load_records(con: duckdb.DuckDBPyConnection, plan: dict) -> tuple[float, int]:
+    """Insert the heart-rate records chunk by chunk in one transaction; (seconds, rows)."""
+    t0, rows = time.perf_counter(), 0
+    con.execute("BEGIN TRANSACTION")
+    for batch in hr_record_batches(plan):
+        con.register("_bench_records", batch)
+        con.execute("INSERT INTO raw.fit_records BY NAME SELECT * FROM _bench_records")
+        con.unregister("_bench_records")
+        rows += batch.num_rows
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    return time.perf_counter() - t0, rows
 
 
 # --- 2. load ------------------------------------------------------------------------------------
@@ -552,7 +600,7 @@ def main() -> int:
     log(f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, {os.cpu_count()} CPUs")
 
     t0 = time.perf_counter()
-    tables, athletes, as_of = generate(a.athletes, a.years)
+    tables, athletes, as_of, hr_plan = generate(a.athletes, a.years)
     gen_s = time.perf_counter() - t0
     raw_mb = sum(t.nbytes for t in tables.values()) / 1e6
     log(f"generate (numpy -> Arrow, not part of the ratio): {gen_s:.2f} s, {raw_mb:.0f} MB of Arrow")
@@ -562,7 +610,15 @@ def main() -> int:
     mig_s = time.perf_counter() - t0
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     load_times = load(con, tables)
+    load_times["fit_records"], n_records = load_records(con, hr_plan)
     load_s = sum(load_times.values())
+    log(f"loaded {n_records:,} per-second heart-rate records in {load_times['fit_records']:.1f} s")
+
+    # the first build after an import summarises the new per-second heart rate once
+    # (intermediate.int_heart_rate_samples); the rebuilds below read that summary
+    t0 = time.perf_counter()
+    first = build(con, as_of=as_of, athletes=athletes, units="metric")
+    first_s = time.perf_counter() - t0
 
     build_s: list[float] = []
     results = []
@@ -594,6 +650,8 @@ def main() -> int:
         log(f"  marts.{m:<26}{res.rows[m]:>10,}")
     log(f"load raw:   {load_s:6.2f} s  (" + ", ".join(f"{k} {v:.2f}" for k, v in load_times.items())
         + f"); migrations on a fresh file {mig_s:.2f} s")
+    log(f"first build after the import: {first_s:6.2f} s (summarises {n_records:,} per-second heart-rate "
+        f"records once; failures: {first.failures or 'none'})")
     log(f"build:      {med:6.2f} s median of 3 rebuilds  [" + ", ".join(f"{s:.2f}" for s in build_s)
         + f"]; incl. model tests ({tests_s:.2f} s alone)")
     log(f"ratio build/load: {med / load_s:.2f}")

@@ -509,9 +509,10 @@ timezone = "America/Denver"
 # Body mass in kilograms: one number, or dated values (each in force from its date):
 # body_mass_kg = [{ since = 2025-01-01, kg = 74.0 }, { since = 2026-03-01, kg = 71.5 }]
 body_mass_kg = 70.0
-# "female", "male" or "unspecified".
+# "female", "male" or "unspecified" (the heart-rate load's weighting).
 sex = "unspecified"
-# Heart rate in beats per minute (optional).
+# Heart rate in beats per minute (optional), for the heart-rate load (TRIMP). Without them the
+# maximum is estimated from your data and the resting value taken as 60 (docs/metrics.md).
 # max_hr_bpm = 190
 # resting_hr_bpm = 50
 # Folders scanned for new .fit / .fit.gz / .zip files by the nightly sync.

@@ -123,12 +123,13 @@ UNIQUE_KEYS = {
 }
 NOT_NULL = {
     "marts.fct_activities": ("athlete_id", "activity_key", "local_date", "sport_group", "session_load_au",
-                             "impact_load_kbw"),
+                             "impact_load_kbw", "effort_source"),
     "marts.training_flags": ("athlete_id", "date", "flag", "severity", "explanation"),
 }
 ACCEPTED = {
     ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
     ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
+    ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

@@ -36,14 +36,23 @@ enriched AS (
         p.exercise_category,
         p.exercise_name,
         p.exercise_title,
+        -- the exercise a best is kept for: the watch's exercise name, else its category
+        coalesce(p.exercise_name, p.exercise_category) AS exercise,
         coalesce(p.repetitions, 0) AS repetitions,
-        coalesce(p.weight_kg, 0) AS weight_kg,
-        coalesce(p.repetitions, 0) * coalesce(p.weight_kg, 0) AS volume_load_kg,
+        p.weight_kg,  -- NULL: no weight recorded (0: recorded as body weight / no external load)
+        p.repetitions * p.weight_kg AS volume_load_kg,
         coalesce(c.body_region, 'other') AS body_region,
         c.lower_pattern,
         coalesce(c.knee_factor_bw, 0) AS knee_factor_bw,
-        CASE WHEN coalesce(p.weight_kg, 0) > 0 AND coalesce(p.repetitions, 0) > 0
+        -- Epley, only for 1-12 repetitions (the range of the NSCA %1RM-repetition table)
+        CASE WHEN p.weight_kg > 0 AND p.repetitions BETWEEN 1 AND 12
              THEN p.weight_kg * (1 + p.repetitions / 30.0) END AS e1rm_kg,
+        -- a timed hold (plank, wall sit, L-sit, dead hang...): counted by its duration
+        coalesce(p.repetitions, 0) <= 1 AND p.duration_s > 0
+            AND (p.exercise_category = 'plank'
+                 OR regexp_matches(lower(concat_ws(' ', p.exercise_name, p.exercise_title)),
+                                   '(wall[_ ]?sit|l[_ -]sit|hollow[_ ]hold|dead[_ ]hang|static[_ ]hold|(^|[_ ])(plank|hold)( |$))'))
+            AS is_timed_hold,
         p.duration_s,
         m.body_mass_kg
     FROM placed p
@@ -53,21 +62,46 @@ enriched AS (
     WHERE p.pick = 1 AND w.local_date <= getvariable('as_of')
 ),
 with_best AS (
+    -- bests of the same exercise in the 90 days up to the set's day: e1RM (loaded sets), repetitions
+    -- (sets without external load), hold time (timed holds); 'unknown' exercises have no best
     SELECT *,
-           max(e1rm_kg) OVER (PARTITION BY athlete_id, exercise_category ORDER BY local_date
-                              RANGE BETWEEN INTERVAL 89 DAYS PRECEDING AND CURRENT ROW) AS best_e1rm_90d_kg
+           CASE WHEN exercise <> 'unknown' THEN max(e1rm_kg) OVER w90 END AS best_e1rm_90d_kg,
+           CASE WHEN exercise <> 'unknown'
+                THEN max(repetitions) FILTER (WHERE coalesce(weight_kg, 0) = 0 AND NOT is_timed_hold) OVER w90 END
+               AS best_reps_90d,
+           CASE WHEN exercise <> 'unknown' THEN max(duration_s) FILTER (WHERE is_timed_hold) OVER w90 END AS best_hold_90d_s
     FROM enriched
+    WINDOW w90 AS (PARTITION BY athlete_id, exercise_category, exercise ORDER BY local_date
+                   RANGE BETWEEN INTERVAL 89 DAYS PRECEDING AND CURRENT ROW)
+),
+effort AS (
+    -- reps in reserve (Zourdos 2016, Helms 2016) estimated with Epley inverted: at a fraction f of
+    -- the exercise's best e1RM about 30 (1/f - 1) repetitions are possible; RIR = those - reps done
+    SELECT *,
+           CASE WHEN weight_kg > 0 AND repetitions >= 1 AND best_e1rm_90d_kg > 0
+                THEN greatest(30.0 * (best_e1rm_90d_kg / weight_kg - 1) - repetitions, 0) END AS reps_in_reserve
+    FROM with_best
 ),
 final AS (
     SELECT
         athlete_id, activity_key, set_index, local_date, started_at, exercise_category, exercise_name, exercise_title,
-        repetitions, weight_kg, volume_load_kg, body_region, lower_pattern, e1rm_kg, best_e1rm_90d_kg,
+        exercise, repetitions, weight_kg, volume_load_kg, body_region, lower_pattern, e1rm_kg, best_e1rm_90d_kg,
         CASE WHEN weight_kg > 0 AND best_e1rm_90d_kg > 0 THEN weight_kg / best_e1rm_90d_kg END AS relative_intensity,
-        repetitions >= 3 AND body_region IN ('lower', 'upper', 'core')
-            AND (weight_kg = 0 OR weight_kg >= 0.6 * best_e1rm_90d_kg) AS is_hard_set,
-        repetitions * knee_factor_bw * (1 + weight_kg / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
+        reps_in_reserve,
+        CASE WHEN reps_in_reserve IS NOT NULL THEN greatest(10 - reps_in_reserve, 1) END AS estimated_rpe,
+        -- hard: near failure (Robinson 2024): loaded sets at <= 4 reps in reserve; sets without
+        -- external load at >= 75 % of the exercise's best repetitions (and >= 3); holds at >= 75 %
+        -- of its longest hold. Never automatically hard for having no weight.
+        body_region IN ('lower', 'upper', 'core') AND CASE
+            WHEN is_timed_hold THEN duration_s >= 0.75 * best_hold_90d_s
+            WHEN weight_kg > 0 THEN coalesce(reps_in_reserve <= 4, false)
+            ELSE repetitions >= 3 AND repetitions >= 0.75 * best_reps_90d END AS is_hard_set,
+        is_timed_hold,
+        CASE WHEN is_timed_hold THEN duration_s END AS hold_s,
+        -- no weight recorded: the knee load at body weight
+        repetitions * knee_factor_bw * (1 + coalesce(weight_kg, 0) / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
         duration_s
-    FROM with_best
+    FROM effort
 )
 SELECT * FROM final;
 COMMENT ON TABLE marts.fct_strength_sets IS 'One row per active strength set, classified by body region, with estimated 1RM and intensity.';
@@ -79,14 +113,19 @@ COMMENT ON COLUMN marts.fct_strength_sets.started_at IS 'Set start, UTC.';
 COMMENT ON COLUMN marts.fct_strength_sets.exercise_category IS 'First exercise category candidate (Garmin profile name; unknown when the watch could not tell).';
 COMMENT ON COLUMN marts.fct_strength_sets.exercise_name IS 'First exercise name candidate.';
 COMMENT ON COLUMN marts.fct_strength_sets.exercise_title IS 'Workout step title, when the file has one.';
-COMMENT ON COLUMN marts.fct_strength_sets.repetitions IS 'Repetitions.';
-COMMENT ON COLUMN marts.fct_strength_sets.weight_kg IS 'External load, kg (0: body weight).';
-COMMENT ON COLUMN marts.fct_strength_sets.volume_load_kg IS 'Volume load = repetitions x weight, kg.';
+COMMENT ON COLUMN marts.fct_strength_sets.exercise IS 'The exercise its bests are kept for: the exercise name where the source gives one, else the category.';
+COMMENT ON COLUMN marts.fct_strength_sets.repetitions IS 'Repetitions (0 when none recorded).';
+COMMENT ON COLUMN marts.fct_strength_sets.weight_kg IS 'External load, kg: 0 recorded as body weight, NULL no weight recorded.';
+COMMENT ON COLUMN marts.fct_strength_sets.volume_load_kg IS 'Volume load = repetitions x weight, kg; NULL when no weight was recorded.';
 COMMENT ON COLUMN marts.fct_strength_sets.body_region IS 'lower, upper, core or other (intermediate.int_exercise_categories).';
 COMMENT ON COLUMN marts.fct_strength_sets.lower_pattern IS 'For lower-body sets: knee (knee-dominant, anterior) or hip (hip-dominant, posterior).';
-COMMENT ON COLUMN marts.fct_strength_sets.e1rm_kg IS 'Estimated one-repetition maximum, Epley: weight x (1 + reps / 30), kg; NULL without external load.';
-COMMENT ON COLUMN marts.fct_strength_sets.best_e1rm_90d_kg IS 'Best estimated 1RM of the same exercise category in the 90 days up to this set''s day, kg.';
-COMMENT ON COLUMN marts.fct_strength_sets.relative_intensity IS 'weight / best 90-day estimated 1RM (0-1); NULL without external load.';
-COMMENT ON COLUMN marts.fct_strength_sets.is_hard_set IS 'A hard set: >= 3 reps of a lower/upper/core exercise at >= 60 % of the best 90-day estimated 1RM, or at body weight.';
-COMMENT ON COLUMN marts.fct_strength_sets.knee_load_kbw IS 'Knee load on the impact axis: reps x knee factor x (1 + weight / body mass) / 1000, kBW.';
+COMMENT ON COLUMN marts.fct_strength_sets.e1rm_kg IS 'Estimated one-repetition maximum, Epley: weight x (1 + reps / 30), kg; only for 1-12 repetitions with external load, else NULL.';
+COMMENT ON COLUMN marts.fct_strength_sets.best_e1rm_90d_kg IS 'Best estimated 1RM of the same exercise (not category) in the 90 days up to this set''s day, kg.';
+COMMENT ON COLUMN marts.fct_strength_sets.relative_intensity IS 'weight / best 90-day estimated 1RM of the exercise (0-1); NULL without external load.';
+COMMENT ON COLUMN marts.fct_strength_sets.reps_in_reserve IS 'Estimated repetitions in reserve: 30 x (best e1RM / weight - 1) - reps (Epley inverted), at least 0; NULL without external load or a best.';
+COMMENT ON COLUMN marts.fct_strength_sets.estimated_rpe IS 'Estimated RPE of the set on the RIR-based scale (Zourdos 2016): 10 - reps in reserve, 1-10.';
+COMMENT ON COLUMN marts.fct_strength_sets.is_hard_set IS 'A hard set of a lower/upper/core exercise: loaded, <= 4 reps in reserve; without external load, >= 3 reps and >= 75 % of the exercise''s best 90-day reps; a timed hold, >= 75 % of its longest 90-day hold.';
+COMMENT ON COLUMN marts.fct_strength_sets.is_timed_hold IS 'A timed hold (plank category, or a wall sit, L-sit, hollow hold, dead hang... by name) of at most 1 repetition: counted by duration.';
+COMMENT ON COLUMN marts.fct_strength_sets.hold_s IS 'Duration of a timed hold, s (NULL for other sets).';
+COMMENT ON COLUMN marts.fct_strength_sets.knee_load_kbw IS 'Knee load on the impact axis: reps x knee factor x (1 + weight / body mass) / 1000 (no weight recorded: body weight only), kBW.';
 COMMENT ON COLUMN marts.fct_strength_sets.duration_s IS 'Set duration, s.';

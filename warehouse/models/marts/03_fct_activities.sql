@@ -9,8 +9,34 @@ rpe_median AS (
 ),
 sets AS (
     SELECT athlete_id, activity_key, sum(volume_load_kg ORDER BY set_index) AS volume_load_kg, count(*) AS sets,
-           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw ORDER BY set_index) AS knee_load_kbw
+           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw ORDER BY set_index) AS knee_load_kbw,
+           avg(estimated_rpe ORDER BY set_index) FILTER (WHERE relative_intensity >= 0.5) AS set_effort_rpe
     FROM marts.fct_strength_sets GROUP BY ALL
+),
+effort AS (
+    -- the best evidence each workout has (docs/metrics.md): recorded RPE > heart rate (not for
+    -- strength) > set effort (strength) > device load > imputed; load = RPE x minutes throughout
+    SELECT w.athlete_id, w.activity_key, x.minutes, w.rpe AS recorded_rpe,
+           CASE WHEN w.rpe IS NOT NULL THEN 'recorded_rpe'
+                WHEN w.sport_group <> 'strength' AND e.heart_rate_load_au IS NOT NULL AND x.minutes > 0 THEN 'heart_rate'
+                WHEN w.sport_group = 'strength' AND s.set_effort_rpe IS NOT NULL THEN 'set_effort'
+                WHEN e.device_load_au IS NOT NULL AND x.minutes > 0 THEN 'device_load'
+                ELSE 'imputed' END AS effort_source,
+           e.heart_rate_data, e.max_hr_source, e.resting_hr_source, e.heart_rate_load_au, e.device_load_au,
+           s.set_effort_rpe, coalesce(m.median_rpe, 5.0) AS imputed_rpe, m.median_rpe IS NULL AS imputed_default
+    FROM workouts w
+    CROSS JOIN LATERAL (SELECT coalesce(w.moving_s, w.elapsed_s, 0) / 60.0 AS minutes) x
+    LEFT JOIN intermediate.int_workouts_effort e USING (athlete_id, activity_key)
+    LEFT JOIN sets s USING (athlete_id, activity_key)
+    LEFT JOIN rpe_median m USING (athlete_id, sport_group)
+),
+effort_rpe AS (
+    SELECT f.*, CASE f.effort_source WHEN 'recorded_rpe' THEN f.recorded_rpe
+                                     WHEN 'heart_rate' THEN least(f.heart_rate_load_au / f.minutes, 10.0)
+                                     WHEN 'set_effort' THEN f.set_effort_rpe
+                                     WHEN 'device_load' THEN least(f.device_load_au / f.minutes, 10.0)
+                                     ELSE f.imputed_rpe END AS rpe
+    FROM effort f
 ),
 running AS (
     SELECT
@@ -65,9 +91,7 @@ final AS (
         i.avg_heart_rate_bpm,
         i.cadence_spm AS avg_cadence_spm,
         i.steps,
-        coalesce(i.rpe, m.median_rpe, 5.0) AS rpe,
-        i.rpe IS NULL AS rpe_imputed,
-        coalesce(i.rpe, m.median_rpe, 5.0) * coalesce(i.moving_s, i.elapsed_s, 0) / 60.0 AS session_load_au,
+        e.rpe, e.effort_source, e.effort_source = 'imputed' AS rpe_imputed, e.rpe * e.minutes AS session_load_au,
         CASE WHEN i.sport_group = 'run' THEN coalesce(i.measured_peak_force_bw, 2.5) END AS peak_force_bw,
         i.downhill_factor,
         CASE WHEN i.sport_group = 'run' THEN coalesce(i.steps, 0) * coalesce(i.measured_peak_force_bw, 2.5) * i.downhill_factor / 1000.0
@@ -78,7 +102,8 @@ final AS (
         coalesce(s.hard_sets, 0)::INTEGER AS hard_sets,
         coalesce(i.cadence_was_steps, false) AS is_cadence_implausible,
         list_filter([
-            CASE WHEN i.rpe IS NULL THEN 'rpe imputed (' || CASE WHEN m.median_rpe IS NULL THEN 'default 5' ELSE 'athlete median' END || ')' END,
+            CASE WHEN e.effort_source = 'imputed' THEN 'rpe imputed (' || CASE WHEN e.imputed_default THEN 'default 5' ELSE 'athlete median' END || ')' END,
+            CASE WHEN e.effort_source = 'heart_rate' THEN concat_ws('; ', 'effort from ' || e.heart_rate_data || ' heart rate', CASE WHEN e.max_hr_source <> 'settings' THEN 'max HR ' || e.max_hr_source END, CASE WHEN e.resting_hr_source <> 'settings' THEN 'resting HR ' || e.resting_hr_source END) END,
             CASE WHEN i.sport_group = 'run' AND i.steps_source <> 'fit strides' THEN 'steps from ' || i.steps_source END,
             CASE WHEN i.sport_group = 'run' AND i.measured_peak_force_bw IS NULL THEN 'peak force default 2.5 BW' END,
             CASE WHEN i.sport_group = 'run' AND i.descent_assumed THEN 'descent assumed equal to ascent (no FIT file)' END,
@@ -89,7 +114,7 @@ final AS (
             CASE WHEN i.local_date_from_athlete_tz THEN 'local date from the athlete time zone' END
         ], lambda x: x IS NOT NULL) AS data_quality_notes
     FROM impact i
-    LEFT JOIN rpe_median m USING (athlete_id, sport_group)
+    LEFT JOIN effort_rpe e USING (athlete_id, activity_key)
     LEFT JOIN sets s USING (athlete_id, activity_key)
 )
 SELECT * FROM final;
@@ -113,8 +138,9 @@ COMMENT ON COLUMN marts.fct_activities.elevation_loss_m IS 'Elevation loss, m (w
 COMMENT ON COLUMN marts.fct_activities.avg_heart_rate_bpm IS 'Average heart rate, beats/min.';
 COMMENT ON COLUMN marts.fct_activities.avg_cadence_spm IS 'Running cadence, steps per minute.';
 COMMENT ON COLUMN marts.fct_activities.steps IS 'Running steps: FIT strides x 2, else cadence x moving minutes, else distance / 1.0 m.';
-COMMENT ON COLUMN marts.fct_activities.rpe IS 'Session RPE 0-10 used: the source''s, else the athlete''s median for the sport group, else 5.';
-COMMENT ON COLUMN marts.fct_activities.rpe_imputed IS 'True when the RPE was not given by a source.';
+COMMENT ON COLUMN marts.fct_activities.rpe IS 'Session RPE 0-10 used, from the evidence effort_source names: recorded; heart-rate or device load / minutes (at most 10); mean estimated RPE of the working sets; imputed (the athlete''s median recorded RPE for the sport group, else 5).';
+COMMENT ON COLUMN marts.fct_activities.effort_source IS 'The evidence behind rpe and session_load_au: recorded_rpe, heart_rate, set_effort, device_load or imputed.';
+COMMENT ON COLUMN marts.fct_activities.rpe_imputed IS 'True when effort_source is imputed.';
 COMMENT ON COLUMN marts.fct_activities.session_load_au IS 'Internal load, session RPE x moving minutes (Foster 2001), arbitrary units.';
 COMMENT ON COLUMN marts.fct_activities.peak_force_bw IS 'Peak vertical ground reaction force per step, body weights: from contact and flight time (spring-mass model), else 2.5.';
 COMMENT ON COLUMN marts.fct_activities.downhill_factor IS 'Multiplier for downhill running: 1 + 0.5 x 0.06 x downhill slope in degrees (capped at 9).';

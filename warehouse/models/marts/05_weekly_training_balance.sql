@@ -7,6 +7,12 @@ runs AS (
     SELECT athlete_id, date_trunc('week', local_date)::DATE AS week_start, max(distance_m) AS longest_run_m
     FROM marts.fct_activities WHERE sport_group = 'run' GROUP BY ALL
 ),
+imputed AS (
+    SELECT athlete_id, date_trunc('week', local_date)::DATE AS week_start,
+           sum(session_load_au ORDER BY activity_key) FILTER (WHERE effort_source = 'imputed') AS imputed_load_au,
+           sum(session_load_au ORDER BY activity_key) AS load_au
+    FROM marts.fct_activities GROUP BY ALL
+),
 weeks AS (
     SELECT
         athlete_id, week_start,
@@ -55,6 +61,7 @@ final AS (
         CASE WHEN w.run_time_s + w.strength_time_s > 0
              THEN w.strength_time_s / (w.run_time_s + w.strength_time_s) END AS strength_share_of_training_time,
         w.impact_load_kbw,
+        CASE WHEN i.load_au > 0 THEN coalesce(i.imputed_load_au, 0) / i.load_au END AS imputed_load_share,
         CASE WHEN sum(w.hard_sets_knee) OVER win4 > 0
              THEN sum(w.hard_sets_hip) OVER win4 / sum(w.hard_sets_knee) OVER win4 END AS posterior_anterior_ratio_4w,
         -- monotony needs 7 days: complete weeks only
@@ -64,6 +71,7 @@ final AS (
         0::INTEGER AS flags_count
     FROM weeks w
     LEFT JOIN runs r USING (athlete_id, week_start)
+    LEFT JOIN imputed i USING (athlete_id, week_start)
     WINDOW win AS (PARTITION BY w.athlete_id ORDER BY w.week_start),
            win4 AS (PARTITION BY w.athlete_id ORDER BY w.week_start ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)
 )
@@ -93,7 +101,8 @@ COMMENT ON COLUMN marts.weekly_training_balance.total_session_load_au IS 'Total 
 COMMENT ON COLUMN marts.weekly_training_balance.strength_share_of_session_load IS 'Strength session load / (running + strength session load), 0-1.';
 COMMENT ON COLUMN marts.weekly_training_balance.strength_share_of_training_time IS 'Strength time / (running + strength time), 0-1.';
 COMMENT ON COLUMN marts.weekly_training_balance.impact_load_kbw IS 'Mechanical load (running impact + strength knee load), kBW.';
-COMMENT ON COLUMN marts.weekly_training_balance.posterior_anterior_ratio_4w IS 'Hip-dominant : knee-dominant hard sets over this and the 3 previous weeks (hamstring:quadriceps proxy); NULL without knee-dominant sets.';
+COMMENT ON COLUMN marts.weekly_training_balance.imputed_load_share IS 'Share of the week''s session load whose effort was imputed (effort_source imputed), 0-1; NULL without session load.';
+COMMENT ON COLUMN marts.weekly_training_balance.posterior_anterior_ratio_4w IS 'Posterior (hip hinge, hip extension, knee flexion) : anterior (knee-dominant) hard sets over this and the 3 previous weeks (hamstring:quadriceps proxy); NULL without knee-dominant sets.';
 COMMENT ON COLUMN marts.weekly_training_balance.monotony IS 'Mean / population standard deviation of the week''s daily session load (rest days 0); complete weeks only (7 days); NULL when the deviation is 0.';
 COMMENT ON COLUMN marts.weekly_training_balance.strain_au IS 'Week''s total session load x monotony (Foster 1998), AU; complete weeks only.';
 COMMENT ON COLUMN marts.weekly_training_balance.flags_count IS 'Flags (marts.training_flags) dated in this week.';
