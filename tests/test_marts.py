@@ -732,7 +732,7 @@ def test_dedup_mutual_closest_and_athletes_apart(dedup_wh):
     n_strava = w.one("SELECT count(*) AS n FROM raw.strava_activities WHERE athlete_id = 'd'")["n"]
     n_matched = sum(1 for name, _ in cases.items() if name in {
         "match", "garmin_external_id", "garmin_device", "fit_file_name", "short_within_100m",
-        "gym_both_under_50m"}) + 1
+        "gym_both_under_50m", "distance_too_different", "short_too_different"}) + 1
     assert w.one("SELECT count(*) AS n FROM marts.fct_activities WHERE athlete_id = 'd'")["n"] == \
         n_fit + n_strava - n_matched
 

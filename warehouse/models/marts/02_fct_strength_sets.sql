@@ -45,6 +45,7 @@ enriched AS (
         CASE WHEN coalesce(p.weight_kg, 0) > 0 AND coalesce(p.repetitions, 0) > 0
              THEN p.weight_kg * (1 + p.repetitions / 30.0) END AS e1rm_kg,
         p.duration_s,
+        p.bounds_notes AS data_quality_notes,
         m.body_mass_kg
     FROM placed p
     JOIN workouts w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
@@ -66,7 +67,8 @@ final AS (
         repetitions >= 3 AND body_region IN ('lower', 'upper', 'core')
             AND (weight_kg = 0 OR weight_kg >= 0.6 * best_e1rm_90d_kg) AS is_hard_set,
         repetitions * knee_factor_bw * (1 + weight_kg / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
-        duration_s
+        duration_s,
+        data_quality_notes
     FROM with_best
 )
 SELECT * FROM final;
@@ -90,3 +92,4 @@ COMMENT ON COLUMN marts.fct_strength_sets.relative_intensity IS 'weight / best 9
 COMMENT ON COLUMN marts.fct_strength_sets.is_hard_set IS 'A hard set: >= 3 reps of a lower/upper/core exercise at >= 60 % of the best 90-day estimated 1RM, or at body weight.';
 COMMENT ON COLUMN marts.fct_strength_sets.knee_load_kbw IS 'Knee load on the impact axis: reps x knee factor x (1 + weight / body mass) / 1000, kBW.';
 COMMENT ON COLUMN marts.fct_strength_sets.duration_s IS 'Set duration, s.';
+COMMENT ON COLUMN marts.fct_strength_sets.data_quality_notes IS 'Values of the set outside their plausible bounds (set to NULL in staging; docs/metrics.md).';
