@@ -129,6 +129,7 @@ NOT_NULL = {
 ACCEPTED = {
     ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
     ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
+    ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
     ("marts.training_flags", "severity"): ("info", "warning"),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

@@ -1,5 +1,5 @@
--- grain: one row per real-world workout, whichever sources hold it (rules in docs/metrics.md,
--- "One workout, counted once").
+-- grain: one row per real-world workout, whichever sources hold it.
+-- Rules in docs/metrics.md, "One workout, counted once":
 -- 1. Two FIT sessions of the same athlete and match group whose time spans overlap by at least
 --    min(60 s, half the shorter span) are one workout (a watch and a bike computer, a file exported
 --    twice): the session of the file with more records wins, then the longer one, then the smaller
