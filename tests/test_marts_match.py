@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import statistics
 
+import duckdb
 import pytest
 
 from helpers import runlift
@@ -415,3 +416,29 @@ def test_no_inf_or_nan_in_any_mart(absurd_wh):
             bad.append((c["table_name"], c["column_name"], n))
     assert bad == []
     assert w.one("SELECT count(*) AS n FROM marts.fct_activities WHERE athlete_id = 'x'")["n"] == 5
+
+
+def test_one_ride_recorded_by_two_garmin_devices_counts_once(corpus, tmp_path):
+    """Real files: a Fenix 5 and an Edge 820 on the same 460 m ride (fitparse's test corpus).
+
+    Fenix: 16:09:22 to 16:10:55 UTC, 19 records, 459.52 m; Edge: 16:10:15 to 16:11:22, 15 records,
+    457.12 m. Overlap 40 s >= min(60 s, half the shorter span 67 s = 33.5 s): one workout, the
+    Fenix file (more records) kept.
+    """
+    cfg, db = tmp_path / "runlift.toml", tmp_path / "w.duckdb"
+    runlift("init", "--config", str(cfg))
+    runlift("import-fit", "--no-prefect", "--config", str(cfg), "--db", str(db),
+            str(corpus / "fitparse-tests/garmin-fenix-5-bike.fit"), str(corpus / "fitparse-tests/garmin-edge-820-bike.fit"))
+    runlift("build", "--no-publish", "--config", str(cfg), "--db", str(db), "--as-of", "2017-06-30")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT activity_key, started_at, distance_m, data_quality_notes FROM marts.fct_activities"
+                           ).fetchall()
+        edge = con.execute("SELECT fit_session_key FROM staging.stg_fit__sessions WHERE started_at = "
+                           "TIMESTAMP '2017-06-12 16:10:15'").fetchone()[0]
+    finally:
+        con.close()
+    assert len(rows) == 1
+    key, started, distance, notes = rows[0]
+    assert (started, distance) == (t("2017-06-12 16:09:22"), approx(459.52))
+    assert f"same workout in another FIT file, not counted: {edge}" in notes
