@@ -18,11 +18,25 @@ WITH fit_all AS (
            coalesce(epoch(ended_at) - epoch(started_at), elapsed_s, timer_s, 0) AS span_s
     FROM staging.stg_fit__sessions
 ),
+fit_ordered AS (
+    -- sessions that overlap a neighbour in start order: the only ones that can be two files of one workout
+    -- (a window pass instead of comparing every pair of an athlete's sessions)
+    SELECT *,
+           max(span_end) OVER w_before > started_at OR lead(started_at) OVER w < span_end AS may_overlap
+    FROM fit_all
+    WHERE started_at IS NOT NULL
+    WINDOW w AS (PARTITION BY athlete_id, match_group ORDER BY started_at, fit_session_key),
+           w_before AS (PARTITION BY athlete_id, match_group ORDER BY started_at, fit_session_key
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+fit_suspects AS (
+    SELECT * FROM fit_ordered WHERE may_overlap
+),
 fit_overlaps AS (
     -- b beats a: the session a is the same workout as b and b is kept
     SELECT a.athlete_id, a.fit_session_key AS loser_key, b.fit_session_key AS winner_key
-    FROM fit_all a
-    JOIN fit_all b
+    FROM fit_suspects a
+    JOIN fit_suspects b
       ON b.athlete_id = a.athlete_id AND b.match_group = a.match_group AND b.file_sha256 <> a.file_sha256
      AND b.started_at < a.span_end AND a.started_at < b.span_end
     WHERE epoch(least(a.span_end, b.span_end)) - epoch(greatest(a.started_at, b.started_at))
@@ -68,63 +82,59 @@ ranked AS (
 matches AS (
     SELECT athlete_id, fit_session_key, activity_id FROM ranked WHERE fit_rank = 1 AND strava_rank = 1
 ),
-paired AS (
-    -- each side as a struct (f: the FIT session, s: the Strava activity), NULL when absent
-    SELECT f, s,
-           f.fit_session_key IS NOT NULL AND s.activity_id IS NOT NULL AS is_matched,
-           -- a gym session's duration is the FIT file's: Strava's moving time of an indoor session is not
-           -- a duration anyone measured
-           coalesce(f.sport_group = 'strength' OR f.match_group = 'gym', false) AS is_fit_gym,
-           -- distances further apart than max(100 m, 5 %): the athlete edited Strava's, which then wins
-           coalesce(abs(f.distance_m - s.distance_m) > greatest(100, 0.05 * greatest(f.distance_m, s.distance_m)),
-                    false) AS is_distance_edited
+joined AS (
+    SELECT
+        -- (DuckDB lets the columns below use these three by name)
+        f.fit_session_key IS NOT NULL AND s.activity_id IS NOT NULL AS is_matched,
+        -- a gym session's duration is the FIT file's: Strava's moving time of an indoor session is not
+        -- a duration anyone measured
+        coalesce(f.sport_group = 'strength' OR f.match_group = 'gym', false) AS is_fit_gym,
+        -- distances further apart than max(100 m, 5 %): the athlete edited Strava's, which then wins
+        coalesce(abs(f.distance_m - s.distance_m) > greatest(100, 0.05 * greatest(f.distance_m, s.distance_m)),
+                 false) AS is_distance_edited,
+        coalesce(f.athlete_id, s.athlete_id) AS athlete_id,
+        f.fit_session_key,
+        s.activity_id AS strava_activity_id,
+        f.file_sha256 AS fit_file_sha256,
+        f.session_index AS fit_session_index,
+        CASE WHEN is_matched THEN 'fit+strava' WHEN f.fit_session_key IS NOT NULL THEN 'fit' ELSE 'strava' END AS sources,
+        s.name,
+        -- the device's sport group, unless it only knows "other" and the athlete chose a type at Strava
+        CASE WHEN f.sport_group = 'other' AND s.sport_group IS NOT NULL THEN s.sport_group
+             ELSE coalesce(f.sport_group, s.sport_group) END AS sport_group,
+        coalesce(f.includes_running, false) OR coalesce(s.includes_running, false) AS includes_running,
+        coalesce(f.sport || coalesce('/' || f.sub_sport, ''), s.sport_type) AS sport,
+        s.sport_type AS strava_sport_type,
+        coalesce(f.started_at, s.started_at) AS started_at,
+        coalesce(f.started_local, s.started_local) AS started_local,
+        CASE WHEN is_distance_edited THEN s.distance_m ELSE coalesce(f.distance_m, s.distance_m) END AS distance_m,
+        CASE WHEN is_fit_gym THEN coalesce(f.timer_s, f.elapsed_s, s.moving_s)
+             ELSE coalesce(s.moving_s, f.moving_s) END AS moving_s,
+        coalesce(f.elapsed_s, s.elapsed_s) AS elapsed_s,
+        coalesce(f.ascent_m, s.ascent_m) AS ascent_m,
+        f.descent_m AS fit_descent_m,
+        coalesce(f.avg_heart_rate_bpm, s.avg_heart_rate_bpm) AS avg_heart_rate_bpm,
+        coalesce(f.max_heart_rate_bpm, s.max_heart_rate_bpm) AS max_heart_rate_bpm,
+        coalesce(f.avg_cadence_spm, s.avg_cadence_spm) AS avg_cadence_spm,
+        f.steps AS fit_steps,
+        f.avg_stance_time_s,
+        coalesce(f.rpe, s.rpe) AS rpe,
+        coalesce(f.is_summarised, false) AS is_summarised,
+        coalesce(f.is_partial_file, false) AS is_partial_file,
+        coalesce(s.is_manual, false) AS is_manual,
+        list_filter([
+            CASE WHEN len(f.duplicate_keys) > 0
+                 THEN 'same workout in another FIT file, not counted: ' || array_to_string(f.duplicate_keys, ', ') END,
+            CASE WHEN is_distance_edited
+                 THEN printf('distance edited at Strava: %.0f m there, %.0f m in the FIT file; Strava''s used',
+                             s.distance_m, f.distance_m) END,
+            CASE WHEN is_matched AND is_fit_gym AND s.moving_s IS NOT NULL
+                  AND coalesce(f.timer_s, f.elapsed_s) IS NOT NULL
+                 THEN 'gym session: duration from the FIT file, not Strava''s moving time' END
+        ], lambda n: n IS NOT NULL) || coalesce(f.bounds_notes, []) || coalesce(s.bounds_notes, []) AS source_notes
     FROM fit f
     LEFT JOIN matches m ON m.athlete_id = f.athlete_id AND m.fit_session_key = f.fit_session_key
     FULL OUTER JOIN strava s ON s.athlete_id = m.athlete_id AND s.activity_id = m.activity_id
-),
-joined AS (
-    SELECT
-        coalesce(p.f.athlete_id, p.s.athlete_id) AS athlete_id,
-        p.f.fit_session_key,
-        p.s.activity_id AS strava_activity_id,
-        p.f.file_sha256 AS fit_file_sha256,
-        p.f.session_index AS fit_session_index,
-        CASE WHEN p.is_matched THEN 'fit+strava' WHEN p.f.fit_session_key IS NOT NULL THEN 'fit' ELSE 'strava' END AS sources,
-        p.s.name,
-        -- the device's sport group, unless it only knows "other" and the athlete chose a type at Strava
-        CASE WHEN p.f.sport_group = 'other' AND p.s.sport_group IS NOT NULL THEN p.s.sport_group
-             ELSE coalesce(p.f.sport_group, p.s.sport_group) END AS sport_group,
-        coalesce(p.f.includes_running, false) OR coalesce(p.s.includes_running, false) AS includes_running,
-        coalesce(p.f.sport || coalesce('/' || p.f.sub_sport, ''), p.s.sport_type) AS sport,
-        p.s.sport_type AS strava_sport_type,
-        coalesce(p.f.started_at, p.s.started_at) AS started_at,
-        coalesce(p.f.started_local, p.s.started_local) AS started_local,
-        CASE WHEN p.is_distance_edited THEN p.s.distance_m ELSE coalesce(p.f.distance_m, p.s.distance_m) END AS distance_m,
-        CASE WHEN p.is_fit_gym THEN coalesce(p.f.timer_s, p.f.elapsed_s, p.s.moving_s)
-             ELSE coalesce(p.s.moving_s, p.f.moving_s) END AS moving_s,
-        coalesce(p.f.elapsed_s, p.s.elapsed_s) AS elapsed_s,
-        coalesce(p.f.ascent_m, p.s.ascent_m) AS ascent_m,
-        p.f.descent_m AS fit_descent_m,
-        coalesce(p.f.avg_heart_rate_bpm, p.s.avg_heart_rate_bpm) AS avg_heart_rate_bpm,
-        coalesce(p.f.max_heart_rate_bpm, p.s.max_heart_rate_bpm) AS max_heart_rate_bpm,
-        coalesce(p.f.avg_cadence_spm, p.s.avg_cadence_spm) AS avg_cadence_spm,
-        p.f.steps AS fit_steps,
-        p.f.avg_stance_time_s,
-        coalesce(p.f.rpe, p.s.rpe) AS rpe,
-        coalesce(p.f.is_summarised, false) AS is_summarised,
-        coalesce(p.f.is_partial_file, false) AS is_partial_file,
-        coalesce(p.s.is_manual, false) AS is_manual,
-        list_filter([
-            CASE WHEN len(p.f.duplicate_keys) > 0
-                 THEN 'same workout in another FIT file, not counted: ' || array_to_string(p.f.duplicate_keys, ', ') END,
-            CASE WHEN p.is_distance_edited
-                 THEN printf('distance edited at Strava: %.0f m there, %.0f m in the FIT file; Strava''s used',
-                             p.s.distance_m, p.f.distance_m) END,
-            CASE WHEN p.is_matched AND p.is_fit_gym AND p.s.moving_s IS NOT NULL
-                  AND coalesce(p.f.timer_s, p.f.elapsed_s) IS NOT NULL
-                 THEN 'gym session: duration from the FIT file, not Strava''s moving time' END
-        ], lambda n: n IS NOT NULL) || coalesce(p.f.bounds_notes, []) || coalesce(p.s.bounds_notes, []) AS source_notes
-    FROM paired p
 ),
 final AS (
     SELECT
