@@ -39,7 +39,7 @@ final AS (
         -- the seed maps the sport (the sub_sport's own row first); active sets make a session strength
         CASE WHEN coalesce(c.active_sets, 0) > 0 AND coalesce(x.sport_group, d.sport_group, 'other') = 'other'
              THEN 'strength' ELSE coalesce(x.sport_group, d.sport_group, 'other') END AS sport_group,
-        CASE WHEN coalesce(c.active_sets, 0) > 0 THEN 'gym'
+        CASE WHEN coalesce(c.active_sets, 0) > 0 AND coalesce(x.sport_group, d.sport_group, 'other') <> 'run' THEN 'gym'
              ELSE coalesce(x.match_group, d.match_group, 'other') END AS match_group,
         coalesce(x.includes_running, d.includes_running, false) AS includes_running,
         x.sport_type IS NOT NULL OR d.sport_type IS NOT NULL AS is_sport_type_mapped,
@@ -102,7 +102,7 @@ COMMENT ON COLUMN staging.stg_fit__sessions.fit_session_key IS 'Stable key of th
 COMMENT ON COLUMN staging.stg_fit__sessions.sport IS 'FIT sport.';
 COMMENT ON COLUMN staging.stg_fit__sessions.sub_sport IS 'FIT sub_sport.';
 COMMENT ON COLUMN staging.stg_fit__sessions.sport_group IS 'run, strength or other, from staging.sport_types (the sport/sub_sport row, else the sport row; unmapped: other); a session with active sets is strength.';
-COMMENT ON COLUMN staging.stg_fit__sessions.match_group IS 'Sessions and Strava activities of the same match group may be one workout (staging.sport_types; gym when the session has active sets).';
+COMMENT ON COLUMN staging.stg_fit__sessions.match_group IS 'Sessions and Strava activities of the same match group may be one workout (staging.sport_types; gym when a session that is not a run has active sets).';
 COMMENT ON COLUMN staging.stg_fit__sessions.includes_running IS 'The session''s distance is running (staging.sport_types).';
 COMMENT ON COLUMN staging.stg_fit__sessions.is_sport_type_mapped IS 'False when staging.sport_types has no row for the sport (counted by runlift status).';
 COMMENT ON COLUMN staging.stg_fit__sessions.started_at IS 'Start, UTC.';
