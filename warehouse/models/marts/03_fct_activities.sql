@@ -80,10 +80,11 @@ peak AS (
                 THEN printf('peak force from running dynamics implausible (%.2f BW): default 2.5 BW', m.dynamics_peak_bw)
                 WHEN m.measured_peak_force_bw IS NOT NULL THEN NULL
                 WHEN tr.peak_bw IS NOT NULL
-                THEN printf('peak force athlete typical: median %.2f BW of %d measured runs of the last 90 days within 0.5 m/s',
-                            tr.peak_bw, tr.n)
+                THEN printf('peak force athlete typical: median %.2f BW of %d measured run%s of the last 90 days within 0.5 m/s',
+                            tr.peak_bw, tr.n, CASE WHEN tr.n > 1 THEN 's' ELSE '' END)
                 WHEN ta.peak_bw IS NOT NULL
-                THEN printf('peak force athlete typical: median %.2f BW of all %d measured runs', ta.peak_bw, ta.n)
+                THEN printf('peak force athlete typical: median %.2f BW of all %d measured run%s', ta.peak_bw, ta.n,
+                            CASE WHEN ta.n > 1 THEN 's' ELSE '' END)
                 ELSE 'peak force default 2.5 BW' END AS impact_note
     FROM measured m
     LEFT JOIN typical_recent tr USING (athlete_id, activity_key)
