@@ -52,14 +52,23 @@ measured AS (
 ),
 typical_recent AS (
     -- without running dynamics: the median measured peak force of the athlete's runs of the 90 days up to
-    -- that day at a similar speed (within 0.5 m/s)
+    -- that day at a similar speed (within 0.5 m/s). Joined through 30-day blocks (a run's 90 days touch at
+    -- most 4) so the join compares runs of nearby months, not every pair of an athlete's runs.
+    WITH m AS (
+        SELECT athlete_id, local_date, speed_mps, measured_peak_force_bw,
+               (local_date - DATE '2000-01-01') // 30 AS blk
+        FROM measured WHERE measured_peak_force_bw IS NOT NULL
+    ),
+    u AS (
+        SELECT athlete_id, activity_key, local_date, speed_mps,
+               unnest(range((local_date - DATE '2000-01-01' - 90) // 30, (local_date - DATE '2000-01-01') // 30 + 1)) AS blk
+        FROM measured WHERE includes_running AND measured_peak_force_bw IS NULL AND speed_mps IS NOT NULL
+    )
     SELECT u.athlete_id, u.activity_key, median(m.measured_peak_force_bw) AS peak_bw, count(*) AS n
-    FROM measured u
-    JOIN measured m
-      ON m.athlete_id = u.athlete_id AND m.measured_peak_force_bw IS NOT NULL
+    FROM u
+    JOIN m ON m.athlete_id = u.athlete_id AND m.blk = u.blk
      AND m.local_date BETWEEN u.local_date - 90 AND u.local_date
      AND abs(m.speed_mps - u.speed_mps) <= 0.5
-    WHERE u.includes_running AND u.measured_peak_force_bw IS NULL
     GROUP BY ALL
 ),
 typical_all AS (
