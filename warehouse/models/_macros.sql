@@ -17,3 +17,7 @@ CREATE OR REPLACE MACRO staging.set_bounds_notes(duration_s, repetitions, weight
     list_filter([staging.bound_note('duration_s', duration_s, 0, 86400),
                  staging.bound_note('repetitions', repetitions, 0, 1000),
                  staging.bound_note('weight_kg', weight_kg, 0, 1000)], lambda n: n IS NOT NULL);
+-- true when set_bounds_notes has nothing to say (NULL values are in bounds: missing, not wrong)
+CREATE OR REPLACE MACRO staging.set_in_bounds(duration_s, repetitions, weight_kg) AS
+    coalesce(duration_s BETWEEN 0 AND 86400, true) AND coalesce(repetitions BETWEEN 0 AND 1000, true)
+    AND coalesce(weight_kg BETWEEN 0 AND 1000, true);

@@ -11,7 +11,9 @@ sport_types AS (
     SELECT * FROM staging.sport_types WHERE source = 'fit'
 ),
 sets AS (
-    SELECT *, start_time_utc AS started_at, staging.set_bounds_notes(duration_s, repetitions, weight_kg) AS bounds_notes
+    -- out-of-bounds notes only for the (rare) sets that have any
+    SELECT *, CASE WHEN NOT staging.set_in_bounds(duration_s, repetitions, weight_kg)
+                   THEN staging.set_bounds_notes(duration_s, repetitions, weight_kg) END AS bounds_notes
     FROM raw.fit_sets WHERE set_type = 'active'
 ),
 set_counts AS (
@@ -19,13 +21,13 @@ set_counts AS (
     -- (the same window marts.fct_strength_sets places them with); their out-of-bounds notes with them
     SELECT s.athlete_id, s.file_sha256, s.session_index, count(*) AS active_sets,
            flatten(list(list_transform(t.bounds_notes, lambda n: 'set ' || t.set_index || ': ' || n)
-                        ORDER BY t.set_index) FILTER (WHERE len(t.bounds_notes) > 0)) AS set_notes
+                        ORDER BY t.set_index) FILTER (WHERE t.bounds_notes IS NOT NULL)) AS set_notes
     FROM sessions s JOIN sets t
       ON t.athlete_id = s.athlete_id AND t.file_sha256 = s.file_sha256
-     AND (s.start_time_utc IS NULL OR t.started_at IS NULL
-          OR t.started_at BETWEEN s.start_time_utc - INTERVAL 1 MINUTE
-                              AND coalesce(s.end_time_utc, s.start_time_utc + to_seconds(s.total_elapsed_time_s))
-                                  + INTERVAL 1 MINUTE)
+     AND (s.start_time_utc IS NULL OR t.start_time_utc IS NULL
+          OR t.start_time_utc BETWEEN s.start_time_utc - INTERVAL 1 MINUTE
+                                  AND coalesce(s.end_time_utc, s.start_time_utc + to_seconds(s.total_elapsed_time_s))
+                                      + INTERVAL 1 MINUTE)
     GROUP BY ALL
 ),
 final AS (

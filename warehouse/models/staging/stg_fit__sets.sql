@@ -19,7 +19,8 @@ final AS (
         subtype_names[1] AS exercise_name,
         category_names AS category_candidates,
         exercise_title,
-        staging.set_bounds_notes(duration_s, repetitions, weight_kg) AS bounds_notes
+        CASE WHEN staging.set_in_bounds(duration_s, repetitions, weight_kg) THEN []
+             ELSE staging.set_bounds_notes(duration_s, repetitions, weight_kg) END AS bounds_notes
     FROM sets
 )
 SELECT * FROM final;
