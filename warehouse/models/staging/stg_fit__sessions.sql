@@ -11,17 +11,16 @@ sport_types AS (
     SELECT * FROM staging.sport_types WHERE source = 'fit'
 ),
 sets AS (
-    -- out-of-bounds notes only for the (rare) sets that have any
-    SELECT *, CASE WHEN NOT staging.set_in_bounds(duration_s, repetitions, weight_kg)
-                   THEN staging.set_bounds_notes(duration_s, repetitions, weight_kg) END AS bounds_notes
-    FROM raw.fit_sets WHERE set_type = 'active'
+    SELECT * FROM raw.fit_sets WHERE set_type = 'active'
 ),
 set_counts AS (
     -- sets belong to the session whose time span holds their start, give or take a minute
-    -- (the same window marts.fct_strength_sets places them with); their out-of-bounds notes with them
+    -- (the same window marts.fct_strength_sets places them with)
     SELECT s.athlete_id, s.file_sha256, s.session_index, count(*) AS active_sets,
-           flatten(list(list_transform(t.bounds_notes, lambda n: 'set ' || t.set_index || ': ' || n)
-                        ORDER BY t.set_index) FILTER (WHERE t.bounds_notes IS NOT NULL)) AS set_notes
+           -- the out-of-bounds notes of the session's sets (rare: a list only for those)
+           flatten(list(list_transform(staging.set_bounds_notes(t.duration_s, t.repetitions, t.weight_kg),
+                                       lambda n: 'set ' || t.set_index || ': ' || n) ORDER BY t.set_index)
+                   FILTER (WHERE NOT staging.set_in_bounds(t.duration_s, t.repetitions, t.weight_kg))) AS set_notes
     FROM sessions s JOIN sets t
       ON t.athlete_id = s.athlete_id AND t.file_sha256 = s.file_sha256
      AND (s.start_time_utc IS NULL OR t.start_time_utc IS NULL
