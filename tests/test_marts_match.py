@@ -17,6 +17,7 @@ import pytest
 
 from helpers import runlift
 from marts_fixtures import Warehouse, athlete, d, impact_kbw, peak_force_bw, t
+from warehouse.publish import publish
 from warehouse.sport_types import load_seed, running_strava_types, unmapped_sport_types
 from warehouse.strava_loader import RUN_SPORT_TYPES
 
@@ -250,6 +251,13 @@ def test_unmapped_sport_types_are_other_and_counted(match_wh, tmp_path):
     out = runlift("status", "--db", str(copy), "--working").stdout
     assert "u: 1 strava workouts of unmapped sport type Quidditch (counted as other" in out
     assert "u: 1 fit workouts of unmapped sport type made_up_sport" in out
+    # the published file (what `runlift status` reads by default) answers the same
+    published = publish(w.con, tmp_path / "published.duckdb").path
+    pub = duckdb.connect(str(published), read_only=True)
+    try:
+        assert unmapped_sport_types(pub) == [("u", "fit", "made_up_sport", 1), ("u", "strava", "Quidditch", 1)]
+    finally:
+        pub.close()
 
 
 # ==================================================================================================
