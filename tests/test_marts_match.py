@@ -29,12 +29,6 @@ def set_records(w: Warehouse, key: str, n: int) -> None:
     w.con.execute("UPDATE raw.fit_files SET n_records = ? WHERE left(file_sha256, 16) = ?", [n, key.split(":")[1]])
 
 
-def keys(w: Warehouse, athlete_id: str) -> list[str]:
-    return [r["activity_key"] for r in w.rows(
-        "SELECT activity_key FROM marts.fct_activities WHERE athlete_id = ? ORDER BY started_at, activity_key",
-        [athlete_id])]
-
-
 # ==================================================================================================
 # The seed
 # ==================================================================================================
