@@ -240,6 +240,7 @@ def status(settings: Settings, working: bool) -> None:
     """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
     from connectors.redact import redact
     from warehouse.publish import STRAVA_ACTIVITY_COUNTS
+    from warehouse.sport_types import unmapped_sport_types
 
     con, which = _open_for_reading(settings, working)
     ops = "ops" if which == "published" else "raw"
@@ -261,6 +262,9 @@ def status(settings: Settings, working: bool) -> None:
         for aid, n, km, deleted, streams in con.execute(strava_counts).fetchall():
             click.echo(f"  {aid}: {n} Strava activities ({fmt.distance(km, settings.units)} of running, "
                        f"{streams} with streams, {deleted} deleted at Strava)")
+        for aid, source, sport, n in unmapped_sport_types(con):
+            click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
+                       "add it to warehouse/seeds/sport_types.csv)")
         for aid, at, st, msg, calls in con.execute("""
             SELECT athlete_id, finished_at, status, message, api_calls FROM ops.strava_sync_runs
             QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall():

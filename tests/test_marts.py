@@ -380,7 +380,8 @@ def impact_wh(tmp_path_factory):
     w = Warehouse(tmp_path_factory.mktemp("impact") / "w.duckdb")
     k = {
         "strides": w.fit("i", t("2024-05-01 07:00"), strides=5000, distance_m=10000),
-        "stance": w.fit("i", t("2024-05-02 07:00"), strides=4000, cadence_rpm=85, stance_s=0.25, distance_m=8000),
+        # another athlete: a measured run would give athlete i's other runs its typical peak force
+        "stance": w.fit("j", t("2024-05-02 07:00"), strides=4000, cadence_rpm=85, stance_s=0.25, distance_m=8000),
         "descent": w.fit("i", t("2024-05-03 07:00"), strides=5000, distance_m=10000, descent_m=200, ascent_m=210),
         "steep": w.fit("i", t("2024-05-04 07:00"), strides=4000, distance_m=8000, descent_m=1000),
         "fit_cadence": w.fit("i", t("2024-05-05 07:00"), cadence_rpm=80, moving_s=None, timer_s=3000,
@@ -393,7 +394,7 @@ def impact_wh(tmp_path_factory):
         # a gym session a month earlier: the history behind the runs (no flag in the first 28 days)
         "history": w.fit("i", t("2024-04-01 18:00"), sport="training", sub_sport="strength_training", distance_m=None),
     }
-    w.build(d("2024-05-31"), [athlete("i")])
+    w.build(d("2024-05-31"), [athlete("i"), athlete("j")])
     yield w, k
     w.close()
 
@@ -680,6 +681,7 @@ def dedup_wh(tmp_path_factory):
     pair(4, "fit_file_name", offset_s=590, external_id="2024-02-05-07-00-00.FIT")
     pair(5, "garmin_too_far", offset_s=700, external_id="garmin_push_1")
     pair(6, "other_sport", offset_s=0, sport_type="Ride")
+    # distances do not gate a match (an athlete may edit Strava's): tests/test_marts_match.py
     pair(7, "distance_too_different", offset_s=30, strava_m=10600)  # 600 m > 5 % of 10.6 km
     pair(8, "short_within_100m", offset_s=30, fit_m=1000, strava_m=1090)
     pair(9, "short_too_different", offset_s=30, fit_m=1000, strava_m=1150)
@@ -698,8 +700,8 @@ def dedup_wh(tmp_path_factory):
 
 @pytest.mark.parametrize("name, matched", [
     ("match", True), ("time_too_far", False), ("garmin_external_id", True), ("garmin_device", True),
-    ("fit_file_name", True), ("garmin_too_far", False), ("other_sport", False), ("distance_too_different", False),
-    ("short_within_100m", True), ("short_too_different", False), ("gym_both_under_50m", True),
+    ("fit_file_name", True), ("garmin_too_far", False), ("other_sport", False), ("distance_too_different", True),
+    ("short_within_100m", True), ("short_too_different", True), ("gym_both_under_50m", True),
 ])
 def test_dedup_pairs(dedup_wh, name, matched):
     w, cases, _, _ = dedup_wh
@@ -712,10 +714,14 @@ def test_dedup_pairs(dedup_wh, name, matched):
         (a,) = rows
         assert (a["activity_key"], a["sources"], a["strava_activity_id"]) == (fit_key, "fit+strava", strava_id)
         assert a["name"] == name  # the name from Strava
-        assert a["moving_time_s"] == 3500  # moving time from Strava
+        # moving time from Strava, a gym session's duration from the FIT file
+        assert a["moving_time_s"] == (3600 if a["sport_group"] == "strength" else 3500)
         if a["sport_group"] == "run":
+            # distance from FIT, Strava's when it differs by more than max(100 m, 5 %) (edited there)
+            source = "strava" if name.endswith("too_different") else "fit"
             assert a["distance_m"] == w.one("SELECT total_distance_m FROM raw.fit_sessions WHERE file_sha256 = ?",
-                                            [a["fit_file_sha256"]])["total_distance_m"]  # distance from FIT
+                                            [a["fit_file_sha256"]])["total_distance_m"] if source == "fit" else \
+                w.one("SELECT distance_m FROM raw.strava_activities WHERE activity_id = ?", [strava_id])["distance_m"]
     else:
         assert [(r["activity_key"], r["sources"]) for r in rows] == [(fit_key, "fit"), (strava_key, "strava")]
 
@@ -734,7 +740,7 @@ def test_dedup_mutual_closest_and_athletes_apart(dedup_wh):
     n_strava = w.one("SELECT count(*) AS n FROM raw.strava_activities WHERE athlete_id = 'd'")["n"]
     n_matched = sum(1 for name, _ in cases.items() if name in {
         "match", "garmin_external_id", "garmin_device", "fit_file_name", "short_within_100m",
-        "gym_both_under_50m"}) + 1
+        "gym_both_under_50m", "distance_too_different", "short_too_different"}) + 1
     assert w.one("SELECT count(*) AS n FROM marts.fct_activities WHERE athlete_id = 'd'")["n"] == \
         n_fit + n_strava - n_matched
 

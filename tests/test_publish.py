@@ -124,7 +124,8 @@ def test_published_file_holds_the_models_as_tables_with_comments_and_no_location
 NIGHT_FILES = [  # small single-session activity files of the corpus; each night adds its own number
     ["fitparse-tests/garmin-fenix-5-run.fit"],
     ["fitparse-tests/garmin-fenix-5-bike.fit", "fitparse-tests/garmin-fenix-5-walk.fit"],
-    ["fitparse-tests/garmin-edge-820-bike.fit"],
+    # (not garmin-edge-820-bike.fit: the ride of garmin-fenix-5-bike.fit on a second device, one workout)
+    ["fitparse-tests/activity-small-fenix2-run.fit"],
     ["fitparse-tests/Activity.fit", "fitparse-tests/2015-10-13-08-43-15.fit"],
     ["fitparse-tests/2013-02-06-12-11-14.fit", "garmin-fenix6s/training_strength.fit", "misc/0134902991.fit"],
     ["garmin-fenix6s/bouldering.fit"],

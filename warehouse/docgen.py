@@ -64,7 +64,7 @@ PUBLISHED_ONLY = {
     "ops.strava_activity_counts": ("Per athlete, a summary of `raw.strava_activities` for `runlift status`.", {
         "athlete_id": "runlift athlete id.",
         "activities": "Strava activities not deleted at Strava.",
-        "run_distance_m": "Their running distance (Run, TrailRun, VirtualRun), metres.",
+        "run_distance_m": "Their running distance (sport types that include running in warehouse/seeds/sport_types.csv), metres.",
         "deleted": "Activities deleted at Strava since they were imported.",
         "with_streams": "Activities whose streams were fetched.",
     }),

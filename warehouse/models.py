@@ -4,7 +4,8 @@ Models live in ``warehouse/models/<layer>/*.sql`` (layers built in the order sta
 intermediate → marts, files in name order; ``_macros.sql`` first). Each file holds one model
 (a chain of CTEs ending in ``select * from final``) and its ``COMMENT ON`` statements. A build
 writes the athletes' parameters from the settings into ``raw.athletes`` /
-``raw.athlete_body_mass`` and rebuilds everything in one transaction: readers see the old marts
+``raw.athlete_body_mass``, loads the seeds (``warehouse/seeds/sport_types.csv`` into
+``staging.sport_types``) and rebuilds everything in one transaction: readers see the old marts
 or the new ones, never a mix; building twice gives the same tables.
 """
 
@@ -19,6 +20,7 @@ from typing import Iterable
 
 import duckdb
 
+from warehouse import sport_types
 from warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -96,7 +98,12 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
     con.execute("BEGIN TRANSACTION")
     try:
         _write_athletes(con, athletes)
+        seeded = False
         for layer, name, sql in model_files():
+            if layer == "staging" and not seeded:
+                # seeds (warehouse/seeds/*.csv) after the macros, before the staging views that read them
+                sport_types.load_into(con)
+                seeded = True
             try:
                 con.execute(sql)
             except duckdb.Error as exc:
@@ -130,6 +137,7 @@ ACCEPTED = {
     ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
     ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
     ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
+    ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

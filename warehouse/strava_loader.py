@@ -18,8 +18,10 @@ import pyarrow as pa
 
 from connectors.strava.client import BUDGET_FIELDS
 from warehouse.db import utcnow
+from warehouse.sport_types import running_strava_types
 
-RUN_SPORT_TYPES = ("Run", "TrailRun", "VirtualRun")
+# Strava sport types whose distance is running, from the seed warehouse/seeds/sport_types.csv
+RUN_SPORT_TYPES = running_strava_types()
 
 TYPED = pa.schema([
     ("activity_id", pa.int64()), ("strava_athlete_id", pa.int64()), ("name", pa.string()),

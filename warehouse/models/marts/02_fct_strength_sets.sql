@@ -54,6 +54,7 @@ enriched AS (
                                    '(wall[_ ]?sit|l[_ -]sit|hollow[_ ]hold|dead[_ ]hang|static[_ ]hold|(^|[_ ])(plank|hold)( |$))'))
             AS is_timed_hold,
         p.duration_s,
+        p.bounds_notes AS data_quality_notes,
         m.body_mass_kg
     FROM placed p
     JOIN workouts w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
@@ -100,7 +101,8 @@ final AS (
         CASE WHEN is_timed_hold THEN duration_s END AS hold_s,
         -- no weight recorded: the knee load at body weight
         repetitions * knee_factor_bw * (1 + coalesce(weight_kg, 0) / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
-        duration_s
+        duration_s,
+        data_quality_notes
     FROM effort
 )
 SELECT * FROM final;
@@ -129,3 +131,4 @@ COMMENT ON COLUMN marts.fct_strength_sets.is_timed_hold IS 'A timed hold (plank 
 COMMENT ON COLUMN marts.fct_strength_sets.hold_s IS 'Duration of a timed hold, s (NULL for other sets).';
 COMMENT ON COLUMN marts.fct_strength_sets.knee_load_kbw IS 'Knee load on the impact axis: reps x knee factor x (1 + weight / body mass) / 1000 (no weight recorded: body weight only), kBW.';
 COMMENT ON COLUMN marts.fct_strength_sets.duration_s IS 'Set duration, s.';
+COMMENT ON COLUMN marts.fct_strength_sets.data_quality_notes IS 'Values of the set outside their plausible bounds (set to NULL in staging; docs/metrics.md).';

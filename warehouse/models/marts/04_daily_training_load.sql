@@ -25,10 +25,10 @@ spine AS (
 ),
 act_days AS (
     SELECT athlete_id, local_date,
-           sum(distance_m ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_distance_m,
+           sum(distance_m ORDER BY activity_key) FILTER (WHERE includes_running) AS run_distance_m,
            count(*) FILTER (WHERE sport_group = 'run') AS run_count,
            sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_time_s,
-           sum(impact_load_kbw ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_impact_kbw,
+           sum(impact_load_kbw ORDER BY activity_key) FILTER (WHERE includes_running) AS run_impact_kbw,
            sum(strength_volume_load_kg ORDER BY activity_key) AS strength_volume_load_kg,
            count(*) FILTER (WHERE sport_group = 'strength') AS strength_sessions,
            sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_time_s,

@@ -3,42 +3,62 @@ CREATE OR REPLACE VIEW staging.stg_strava__activities AS
 WITH source AS (
     SELECT * FROM raw.strava_activities WHERE deleted_at IS NULL
 ),
+sport_types AS (
+    SELECT * FROM staging.sport_types WHERE source = 'strava'
+),
 final AS (
     SELECT
-        athlete_id,
-        activity_id,
-        'strava:' || activity_id AS strava_key,
-        name,
-        sport_type,
-        CASE WHEN sport_type IN ('Run', 'TrailRun', 'VirtualRun') THEN 'run'
-             WHEN sport_type IN ('WeightTraining', 'Crossfit') THEN 'strength'
-             ELSE 'other' END AS sport_group,
-        start_time_utc AS started_at,
-        start_time_local AS started_local,
-        utc_offset_s,
-        distance_m,
-        moving_time_s AS moving_s,
-        elapsed_time_s AS elapsed_s,
-        elevation_gain_m AS ascent_m,
-        average_heartrate_bpm AS avg_heart_rate_bpm,
-        max_heartrate_bpm AS max_heart_rate_bpm,
-        CASE WHEN sport_type IN ('Run', 'TrailRun', 'VirtualRun') THEN average_cadence_rpm * 2 END AS avg_cadence_spm,
-        perceived_exertion AS rpe,
-        calories_kcal,
-        external_id,
-        device_name,
-        coalesce(is_manual, false) AS is_manual,
-        coalesce(is_trainer, false) AS is_trainer
-    FROM source
+        a.athlete_id,
+        a.activity_id,
+        'strava:' || a.activity_id AS strava_key,
+        a.name,
+        a.sport_type,
+        coalesce(m.sport_group, 'other') AS sport_group,
+        coalesce(m.match_group, 'other') AS match_group,
+        coalesce(m.includes_running, false) AS includes_running,
+        m.sport_type IS NOT NULL AS is_sport_type_mapped,
+        a.start_time_utc AS started_at,
+        a.start_time_local AS started_local,
+        a.utc_offset_s,
+        staging.bounded(a.distance_m, 0, 1000000) AS distance_m,
+        staging.bounded(a.moving_time_s, 0, 604800) AS moving_s,
+        staging.bounded(a.elapsed_time_s, 0, 604800) AS elapsed_s,
+        staging.bounded(a.elevation_gain_m, 0, 50000) AS ascent_m,
+        staging.bounded(a.average_heartrate_bpm, 20, 250) AS avg_heart_rate_bpm,
+        staging.bounded(a.max_heartrate_bpm, 20, 250) AS max_heart_rate_bpm,
+        CASE WHEN coalesce(m.includes_running, false) THEN staging.bounded(a.average_cadence_rpm, 0, 300) * 2 END
+            AS avg_cadence_spm,
+        staging.bounded(a.perceived_exertion, 0, 10) AS rpe,
+        staging.bounded(a.calories_kcal, 0, 50000) AS calories_kcal,
+        a.external_id,
+        a.device_name,
+        coalesce(a.is_manual, false) AS is_manual,
+        coalesce(a.is_trainer, false) AS is_trainer,
+        list_filter([
+            staging.bound_note('distance_m', a.distance_m, 0, 1000000),
+            staging.bound_note('moving_s', a.moving_time_s, 0, 604800),
+            staging.bound_note('elapsed_s', a.elapsed_time_s, 0, 604800),
+            staging.bound_note('ascent_m', a.elevation_gain_m, 0, 50000),
+            staging.bound_note('avg_heart_rate_bpm', a.average_heartrate_bpm, 20, 250),
+            staging.bound_note('max_heart_rate_bpm', a.max_heartrate_bpm, 20, 250),
+            staging.bound_note('average_cadence_rpm', a.average_cadence_rpm, 0, 300),
+            staging.bound_note('perceived_exertion', a.perceived_exertion, 0, 10),
+            staging.bound_note('calories_kcal', a.calories_kcal, 0, 50000)
+        ], lambda n: n IS NOT NULL) AS bounds_notes
+    FROM source a
+    LEFT JOIN sport_types m ON m.sport_type = a.sport_type
 )
 SELECT * FROM final;
-COMMENT ON VIEW staging.stg_strava__activities IS 'Strava activities not deleted at Strava, typed and converted: cadence in steps per minute.';
+COMMENT ON VIEW staging.stg_strava__activities IS 'Strava activities not deleted at Strava, typed and converted (cadence in steps per minute), values outside plausible bounds set to NULL (bounds_notes says which), sport mapped by staging.sport_types.';
 COMMENT ON COLUMN staging.stg_strava__activities.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN staging.stg_strava__activities.activity_id IS 'Strava activity id.';
 COMMENT ON COLUMN staging.stg_strava__activities.strava_key IS 'Stable key: strava:<activity id>.';
 COMMENT ON COLUMN staging.stg_strava__activities.name IS 'Activity name.';
 COMMENT ON COLUMN staging.stg_strava__activities.sport_type IS 'Strava sport_type, unknown values as sent.';
-COMMENT ON COLUMN staging.stg_strava__activities.sport_group IS 'run (Run, TrailRun, VirtualRun), strength (WeightTraining, Crossfit), other.';
+COMMENT ON COLUMN staging.stg_strava__activities.sport_group IS 'run, strength or other, from staging.sport_types (unmapped types: other).';
+COMMENT ON COLUMN staging.stg_strava__activities.match_group IS 'Activities and FIT sessions of the same match group may be one workout (staging.sport_types).';
+COMMENT ON COLUMN staging.stg_strava__activities.includes_running IS 'The activity''s distance is running (staging.sport_types; e.g. Run, HyroxRace).';
+COMMENT ON COLUMN staging.stg_strava__activities.is_sport_type_mapped IS 'False when staging.sport_types has no row for the sport type (counted by runlift status).';
 COMMENT ON COLUMN staging.stg_strava__activities.started_at IS 'Start, UTC.';
 COMMENT ON COLUMN staging.stg_strava__activities.started_local IS 'Start, local wall-clock time (start_date_local).';
 COMMENT ON COLUMN staging.stg_strava__activities.utc_offset_s IS 'Local time minus UTC, s.';
@@ -55,3 +75,4 @@ COMMENT ON COLUMN staging.stg_strava__activities.external_id IS 'Upload identifi
 COMMENT ON COLUMN staging.stg_strava__activities.device_name IS 'Recording device (detail calls only).';
 COMMENT ON COLUMN staging.stg_strava__activities.is_manual IS 'Entered by hand.';
 COMMENT ON COLUMN staging.stg_strava__activities.is_trainer IS 'Treadmill or trainer.';
+COMMENT ON COLUMN staging.stg_strava__activities.bounds_notes IS 'Values outside their plausible bounds (docs/metrics.md), set to NULL here.';
