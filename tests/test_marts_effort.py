@@ -420,3 +420,26 @@ def test_strava_heart_rate_histogram_follows_a_new_fetch(tmp_path):
     assert w.activity(key)["effort_source"] == "imputed"
     assert json.dumps(w.rows("SELECT * FROM intermediate.int_heart_rate_samples WHERE athlete_id = 'u'")) == "[]"
     w.close()
+
+
+def test_posterior_anterior_low_is_flagged_after_the_first_28_days_and_not_for_rdl_work(tmp_path):
+    """Squats only for five weeks raise posterior_anterior_low once the history is 28 days long;
+    an athlete doing Romanian deadlifts next to the same squats (hinge work on the posterior side,
+    measured against the RDL's own best) gets none."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    first = d("2024-01-01")  # a Monday
+    for week in range(5):
+        day = (first + dt.timedelta(days=7 * week)).isoformat()
+        lift(w, "quads", f"{day} 18:00", [("squat", 5, 100.0)] * 4)
+        both = lift(w, "both", f"{day} 18:00", [("squat", 5, 100.0)] * 4 + [("deadlift", 5, 140.0)] * 2
+                    + [("deadlift", 8, 80.0)] * 3)
+        set_rows(w, both, subtype_names=[None] * 4 + [["barbell_deadlift"]] * 2 + [["romanian_deadlift"]] * 3)
+    w.build(d("2024-02-04"), [person("quads"), person("both")])
+    flags = w.flags("quads", "posterior_anterior_low")
+    # weeks 1-4 end within the first 28 days; the fifth week (ending 2024-02-04) is flagged
+    assert [(f["date"], f["value"], f["severity"]) for f in flags] == [(d("2024-02-04"), 0.0, "warning")]
+    assert flags[0]["explanation"].startswith("Posterior (hip hinge, knee flexion) to anterior (knee-dominant) hard sets 0.00")
+    assert w.flags("both", "posterior_anterior_low") == []
+    (last,) = [r for r in w.weekly("both") if r["week_start"] == d("2024-01-29")]
+    assert last["posterior_anterior_ratio_4w"] == approx(20 / 16)  # 5 hinge sets vs 4 squat sets a week
+    w.close()

@@ -86,7 +86,7 @@ balance AS (
     SELECT athlete_id, least(week_start + 6, getvariable('as_of')::DATE) AS date, 'posterior_anterior_low' AS flag,
            'warning' AS severity, posterior_anterior_ratio_4w AS value, 0.5 AS threshold, NULL AS baseline,
            NULL AS activity_key,
-           printf('Hip-dominant to knee-dominant hard sets %.2f over 4 weeks (under 0.5): hamstrings get little work next to the quadriceps.',
+           printf('Posterior (hip hinge, knee flexion) to anterior (knee-dominant) hard sets %.2f over 4 weeks (under 0.5): hamstrings get little work next to the quadriceps.',
                   posterior_anterior_ratio_4w) AS explanation
     FROM marts.weekly_training_balance WHERE posterior_anterior_ratio_4w < 0.5
 ),
