@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 
 from connectors.fit.sources import fit_kind, walk_folder
 from flows.fit_pipeline import ImportSummary, Progress, import_paths, reprocess
+from flows.settings import check_athlete_id
 
 BATCH_FILES = 250
 _progress: Progress | None = None  # set by the CLI for a progress bar in this process
@@ -60,6 +61,7 @@ def reprocess_fit(db_path: str, athlete_id: str | None) -> ImportSummary:
 @flow(name="import_fit", log_prints=False)
 def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: bool = False) -> ImportSummary:
     """Import FIT files for one athlete; with ``reprocess_kept``, re-decode every kept file."""
+    check_athlete_id(athlete_id, "the import_fit flow's athlete_id parameter")
     logger = get_run_logger()
     total = ImportSummary()
     if reprocess_kept:
