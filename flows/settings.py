@@ -396,6 +396,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         athletes[athlete_id] = _parse_athlete(athlete_id, raw, base)
 
     explicit = athlete or env.get("RUNLIFT_ATHLETE")
+    sources["athlete"] = "--athlete" if athlete else "RUNLIFT_ATHLETE" if explicit else "default"
     if explicit:
         chosen = explicit
     elif len(athletes) == 1 or (athletes and not require_athlete and DEFAULT_ATHLETE not in athletes):
