@@ -197,7 +197,8 @@ def test_db_option_writes_only_there(prefect_server, tmp_path, path, filled):
     outside = [k for k in changed if not k.startswith("x/")]
     assert not outside, f"{label} wrote outside {w.x}: {outside}\n{proc.stderr}"
     # every warehouse, published file or dashboard the command names is the one under x/
-    for named in re.findall(r"(/[^\s`'\"()]+\.(?:duckdb|html))", proc.stdout + proc.stderr):
+    for named in re.findall(r"(?<![\w/])(/[^\s`'\"()]+\.(?:duckdb|html))",
+                            (proc.stdout + proc.stderr).replace("file://", "")):
         assert named.startswith(str(w.x) + "/"), f"{label} names {named}\n{proc.stdout}\n{proc.stderr}"
     if path in WRITES_FIT_ROWS:
         assert proc.returncode == 0, f"{label}:\n{proc.stdout}\n{proc.stderr}"
