@@ -179,7 +179,7 @@ def test_prefect_yaml_deploys_and_nightly_runs_through_a_process_worker(prefect_
             assert [s.schedule.cron for s in nightly.schedules] == ["30 3 * * *"]
             assert nightly.schedules[0].schedule.timezone == "America/Denver"
             assert backfill.schedules == []
-            assert nightly.parameters == {"config": None}
+            assert nightly.parameters == {"config": None, "db": None, "athlete": None, "units": None}
             limit = nightly.global_concurrency_limit
             assert (limit.limit if limit is not None else nightly.concurrency_limit) == 1
             run = await client.create_flow_run_from_deployment(

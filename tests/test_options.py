@@ -62,9 +62,12 @@ EXTRA: dict[tuple[str, ...], list[str]] = {
 WRITES_FIT_ROWS = {("sync",), ("backfill",), ("import-fit",)}  # these import the athlete's fit_inbox
 
 
-def test_the_walk_finds_the_commands():
+def test_the_walk_finds_the_commands_and_help_says_athlete_limits_the_night():
     assert {("sync",), ("backfill",), ("import-fit",), ("status",), ("build",), ("strava", "sync")} <= set(DB_COMMANDS)
     assert set(DB_COMMANDS) <= set(ATHLETE_COMMANDS)
+    for name in ("sync", "backfill"):
+        athlete = next(p for p in cli_main.commands[name].params if "--athlete" in p.opts)
+        assert athlete.help.startswith("Only this athlete's") and "default: every configured athlete" in athlete.help
 
 
 def args_for(path: tuple[str, ...], x: Path) -> list[str]:
@@ -265,3 +268,50 @@ def test_import_fit_inbox_flow_takes_db(prefect_server, tmp_path):
     assert list(results) == ["ana"] and results["ana"].files_new == 2
     assert q(w.db, "SELECT athlete_id, count(*) FROM raw.fit_files GROUP BY 1") == [("ana", 2)]
     assert not (w.home / ".local").exists()
+
+
+def test_a_deployment_takes_the_overrides(prefect_server, tmp_path):
+    """prefect.yaml deployed and run through a process worker with db, athlete and units."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    from conftest import ROOT
+
+    w = World(tmp_path, ("ana", "bob"))
+    w.config.write_text('[warehouse]\npath = "configured.duckdb"\n' + w.config.read_text(), encoding="utf-8")
+    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url),
+           "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    for args in (("work-pool", "create", "runlift", "--type", "process", "--overwrite"), ("deploy", "--all")):
+        proc = subprocess.run([prefect, "--no-prompt", *args], capture_output=True, text=True, env=env, cwd=ROOT,
+                              timeout=TIMEOUT_S)
+        assert proc.returncode == 0, f"prefect {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+
+    async def inspect_and_run() -> str:
+        async with get_client() as client:
+            nightly = await client.read_deployment_by_name("nightly_sync/nightly")
+            backfill = await client.read_deployment_by_name("backfill/backfill")
+            inbox = await client.read_deployment_by_name("import_fit_inbox/fit-inbox")
+            for dep in (nightly, backfill):
+                assert dep.parameters == {"config": None, "db": None, "athlete": None, "units": None}
+            assert inbox.parameters == {"config": None, "db": None, "athlete": None}
+            run = await client.create_flow_run_from_deployment(nightly.id, parameters={
+                "config": str(w.config), "db": str(w.db), "athlete": "bob", "units": "imperial",
+                "as_of": AS_OF.isoformat()})
+            return str(run.id)
+
+    run_id = asyncio.run(inspect_and_run())
+    worker = subprocess.run([prefect, "worker", "start", "--pool", "runlift", "--run-once", "--type", "process"],
+                            capture_output=True, text=True, env=env, cwd=w.cwd, timeout=400)
+
+    async def final_state() -> object:
+        async with get_client() as client:
+            return (await client.read_flow_run(run_id)).state
+
+    state = asyncio.run(final_state())
+    assert state is not None and state.is_completed(), f"{state}\n{worker.stdout[-3000:]}\n{worker.stderr[-3000:]}"
+    assert not (w.inp / "configured.duckdb").exists()
+    assert q(w.db, "SELECT athlete_id, count(*) FROM raw.fit_files GROUP BY 1") == [("bob", 2)]
+    assert (w.x / "wh.published.duckdb").exists() and (w.x / "wh-dashboard.html").exists()
