@@ -315,3 +315,17 @@ def test_a_deployment_takes_the_overrides(prefect_server, tmp_path):
     assert not (w.inp / "configured.duckdb").exists()
     assert q(w.db, "SELECT athlete_id, count(*) FROM raw.fit_files GROUP BY 1") == [("bob", 2)]
     assert (w.x / "wh.published.duckdb").exists() and (w.x / "wh-dashboard.html").exists()
+
+
+def test_demo_writes_under_its_folder_whatever_the_environment(prefect_server, tmp_path, monkeypatch):
+    """`runlift demo --units imperial` with RUNLIFT_DB and RUNLIFT_UNITS set elsewhere: its folder only."""
+    from flows.demo import run_demo
+
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("RUNLIFT_DB", str(elsewhere / "other.duckdb"))
+    monkeypatch.setenv("RUNLIFT_UNITS", "metric")
+    lines: list[str] = []
+    db = run_demo(tmp_path / "demo", weeks=2, units="imperial", echo=lines.append, end_date=AS_OF)
+    assert db == tmp_path / "demo" / "runlift.duckdb" and db.exists()
+    assert not elsewhere.exists()
+    assert q(tmp_path / "demo" / "runlift.published.duckdb", "SELECT count(*) FROM marts.fct_activities")[0][0] > 0
