@@ -28,14 +28,25 @@ class Failure(click.ClickException):
         click.echo(f"runlift: error: {self.message}", err=True)
 
 
-def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--config, --db, --athlete, --units and --verbose on every command."""
+ATHLETE_HELP = "Athlete id (env RUNLIFT_ATHLETE; default: the only one configured, else 'me')."
+EVERY_ATHLETE_HELP = ("Only this athlete's Strava and FIT inbox (env RUNLIFT_ATHLETE; default: every configured "
+                      "athlete).")
+
+
+def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str = ATHLETE_HELP,
+                   every_athlete: bool = False) -> Any:
+    """--config, --db, --athlete, --units and --verbose on every command.
+
+    ``every_athlete``: a job over every configured athlete, which --athlete limits to one.
+    """
+    if func is None:
+        return functools.partial(common_options, athlete_help=athlete_help, every_athlete=every_athlete)
 
     @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
                   help="Settings file (env RUNLIFT_CONFIG; default ./runlift.toml when present).")
     @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
                   help="Warehouse file (env RUNLIFT_DB; setting warehouse.path).")
-    @click.option("--athlete", default=None, help="Athlete id (env RUNLIFT_ATHLETE; default: the only one configured, else 'me').")
+    @click.option("--athlete", default=None, help=athlete_help)
     @click.option("--units", type=click.Choice(["metric", "imperial"]), default=None,
                   help="Display units (env RUNLIFT_UNITS; setting units).")
     @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug detail on errors.")
@@ -43,7 +54,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, config: str | None, db: str | None, athlete: str | None, units: str | None,
                 verbose: bool, **kwargs: Any) -> Any:
         try:
-            settings = load_settings(config, db=db, athlete=athlete, units=units)
+            settings = load_settings(config, db=db, athlete=athlete, units=units, require_athlete=not every_athlete)
             return func(settings, *args, **kwargs)
         except click.ClickException:
             raise
@@ -348,8 +359,13 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
     from flows import nightly
 
     config = str(settings.config_path) if settings.config_path else None
+    # the flow gets the settings as resolved here (options and RUNLIFT_* included), not only the file
+    athlete = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
     flow_fn = nightly.nightly_sync if flow_name == "nightly_sync" else nightly.backfill
-    report, failure = nightly.run_flow_for_cli(flow_fn, config=config, **kwargs)
+    click.echo(f"{flow_name} for {'athlete ' + athlete if athlete else 'every athlete'} into {settings.db_path}",
+               err=True)
+    report, failure = nightly.run_flow_for_cli(flow_fn, config=config, db=str(settings.db_path), athlete=athlete,
+                                               units=settings.units, **kwargs)
     if failure:
         from connectors.redact import redact
 
@@ -363,9 +379,12 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
 @click.option("--full", is_flag=True, help="Full Strava listing (finds deletions and old edits).")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the marts (default: today in the athlete's time zone).")
-@common_options
+@common_options(athlete_help=EVERY_ATHLETE_HELP, every_athlete=True)
 def sync(settings: Settings, full: bool, as_of: Any) -> None:
     """The nightly job, without a Prefect server: Strava and FIT inbox for every athlete, build, publish.
+
+    --athlete limits it to one athlete (the marts are rebuilt for all). The report names the
+    warehouse it wrote.
 
     Runs the Prefect flow nightly_sync (a temporary local Prefect server starts when none is
     configured). Exit status 1 when any source failed; the other sources still ran.
@@ -377,9 +396,12 @@ def sync(settings: Settings, full: bool, as_of: Any) -> None:
 @click.option("--wait", is_flag=True, help="Sleep through Strava rate-limit windows instead of stopping.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the marts (default: today in the athlete's time zone).")
-@common_options
+@common_options(athlete_help=EVERY_ATHLETE_HELP, every_athlete=True)
 def backfill(settings: Settings, wait: bool, as_of: Any) -> None:
-    """A first import: full Strava listing (resumes across runs) and every FIT inbox, then build and publish."""
+    """A first import: full Strava listing (resumes across runs) and every FIT inbox, then build and publish.
+
+    --athlete limits it to one athlete, as for `runlift sync`.
+    """
     _run_night(settings, "backfill", wait=wait, as_of=as_of.date() if as_of else None)
 
 

@@ -116,7 +116,10 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
         os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
                           STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url)
         echo(f"local Strava API emulator on {base_url}; running the nightly_sync Prefect flow")
-        report, failure = run_flow_for_cli(nightly_sync, config=str(config), as_of=end)
+        # the demo's own warehouse, athlete and units, whatever RUNLIFT_* the caller's environment holds
+        own = load_settings(config, athlete=DEMO_ATHLETE, env={})
+        report, failure = run_flow_for_cli(nightly_sync, config=str(config), as_of=end, db=str(own.db_path),
+                                           athlete=DEMO_ATHLETE, units=units)
     finally:
         emulator.stop()
         for k, v in saved_env.items():

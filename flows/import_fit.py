@@ -77,15 +77,17 @@ def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: 
 
 
 @flow(name="import_fit_inbox")
-def import_fit_inbox(config: str | None = None, athlete: str | None = None) -> dict[str, ImportSummary]:
+def import_fit_inbox(config: str | None = None, athlete: str | None = None,
+                     db: str | None = None) -> dict[str, ImportSummary]:
     """Import the fit_inbox folders of every configured athlete (or one), as the settings say.
 
-    This is what the `fit-inbox` deployment in prefect.yaml runs.
+    ``db`` overrides the warehouse path (as --db does). This is what the `fit-inbox` deployment
+    in prefect.yaml runs.
     """
     from flows.settings import load_settings
 
     logger = get_run_logger()
-    settings = load_settings(config, athlete=athlete, require_athlete=athlete is not None)
+    settings = load_settings(config, db=db, athlete=athlete, require_athlete=athlete is not None)
     chosen = [athlete] if athlete else list(settings.athletes)
     results: dict[str, ImportSummary] = {}
     for athlete_id in chosen:

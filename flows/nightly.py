@@ -3,7 +3,9 @@
 For every athlete: Strava sync and FIT inbox import (one failing does not stop the other) →
 build the marts → publish for dashboards → a markdown artifact summarising the night. The run's
 final state is Failed, with the reasons, when any source failed; a webhook (setting
-``notify.webhook_url``) hears about it. Flows only orchestrate; each task does one thing; every
+``notify.webhook_url``) hears about it. Besides the settings file (``config``) the flows take the
+overrides the command line has (``db``, ``athlete``, ``units``), so `runlift sync --db ...` and a
+deployment's parameters reach every task; ``athlete`` limits the night to that athlete. Flows only orchestrate; each task does one thing; every
 write to the warehouse happens under its lock file, so two nights never overlap, whether started
 by cron or by Prefect.
 """
@@ -38,6 +40,8 @@ class NightReport:
     strava: dict[str, SyncResult] = field(default_factory=dict)
     fit: dict[str, ImportSummary] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    athletes: list[str] = field(default_factory=list)  # the night's athletes (all configured, or --athlete)
+    warehouse: Path | None = None  # the warehouse the night wrote
     skipped: list[str] = field(default_factory=list)
     build: BuildResult | None = None
     published: Path | None = None
@@ -55,49 +59,61 @@ def strava_enabled(settings: Settings, athlete_id: str) -> bool:
                 and (settings.token_file(athlete_id).exists() or os.environ.get("STRAVA_REFRESH_TOKEN")))
 
 
+def night_settings(config: str | None, db: str | None = None, athlete: str | None = None,
+                   units: str | None = None) -> Settings:
+    """The settings file (``config``) with the overrides: option > environment > file > default."""
+    return load_settings(config, db=db, athlete=athlete, units=units, require_athlete=False)
+
+
 @task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)
-def sync_strava(config: str | None, athlete_id: str, full: bool = False, wait: bool = False) -> SyncResult:
+def sync_strava(config: str | None, athlete_id: str, full: bool = False, wait: bool = False,
+                db: str | None = None, units: str | None = None) -> SyncResult:
     """One athlete's Strava sync (the client retries network errors itself; no task retries on top)."""
-    settings = load_settings(config, athlete=athlete_id)
+    settings = load_settings(config, db=db, athlete=athlete_id, units=units)
     logger = get_run_logger()
     return sync_paths(settings, athlete_id, full=full, wait=wait, log=logger.info)
 
 
 @task(name="import-fit-inbox", task_run_name="fit inbox {athlete_id}")
-def import_fit_inbox(config: str | None, athlete_id: str) -> ImportSummary:
-    settings = load_settings(config, athlete=athlete_id)
+def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None) -> ImportSummary:
+    settings = load_settings(config, db=db, athlete=athlete_id)
     folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
     return import_paths(settings.db_path, athlete_id, folders)
 
 
 @task(name="build-marts")
-def build_marts(config: str | None, as_of: dt.date | None) -> BuildResult:
-    settings = load_settings(config, require_athlete=False)
-    return build_warehouse(settings, as_of)
+def build_marts(config: str | None, as_of: dt.date | None, db: str | None = None, athlete: str | None = None,
+                units: str | None = None) -> BuildResult:
+    """Every configured athlete's marts (as_of default: today in the night's athlete's time zone)."""
+    return build_warehouse(night_settings(config, db, athlete, units), as_of)
 
 
 @task(name="publish")
-def publish_for_dashboards(config: str | None) -> PublishResult:
-    return publish_warehouse(load_settings(config, require_athlete=False))
+def publish_for_dashboards(config: str | None, db: str | None = None) -> PublishResult:
+    return publish_warehouse(night_settings(config, db))
 
 
 @task(name="write-dashboard")
-def write_dashboard(config: str | None) -> Path:
+def write_dashboard(config: str | None, db: str | None = None, athlete: str | None = None,
+                    units: str | None = None) -> Path:
     from flows.dashboard import write_dashboard_file
 
-    return write_dashboard_file(load_settings(config, require_athlete=False))
+    return write_dashboard_file(night_settings(config, db, athlete, units))
 
 
 def _summary_markdown(settings: Settings, report: NightReport) -> str:
     lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
     lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
+    if report.warehouse:
+        lines.append(f"Warehouse: `{report.warehouse}`")
     for failure in report.failures:
         lines.append(f"- failed: {redact(failure, _secrets(settings), limit=2000)}")
     for skip in report.skipped:
         lines.append(f"- skipped: {skip}")
     lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
               "|---|---|---|---|---|"]
-    for athlete_id in settings.athletes:
+    shown = report.athletes or list(settings.athletes)
+    for athlete_id in shown:
         s, f = report.strava.get(athlete_id), report.fit.get(athlete_id)
         strava = f"{s.new} / {s.updated} / {s.deleted} ({s.status})" if s else "-"
         fit = (f.files_new, f.sessions, f.sets) if f else ("-", "-", "-")
@@ -110,11 +126,13 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
             week = con.execute("""
                 SELECT athlete_id, week_start, run_distance_m, run_count, strength_sessions, strength_volume_load_kg,
                        strength_share_of_session_load, impact_load_kbw, flags_count
-                FROM marts.weekly_training_balance
-                QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1 ORDER BY 1""").fetchall()
+                FROM marts.weekly_training_balance WHERE list_contains(?, athlete_id)
+                QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1 ORDER BY 1""",
+                               [shown]).fetchall()
             flags = con.execute("""
                 SELECT athlete_id, date, severity, explanation FROM marts.training_flags
-                WHERE date > ?::DATE - 7 ORDER BY date DESC, athlete_id LIMIT 20""", [report.as_of]).fetchall()
+                WHERE date > ?::DATE - 7 AND list_contains(?, athlete_id) ORDER BY date DESC, athlete_id LIMIT 20""",
+                                [report.as_of, shown]).fetchall()
         finally:
             con.close()
         lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
@@ -158,18 +176,24 @@ class NightFailed(RuntimeError):
     pass
 
 
-def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | None) -> NightReport:
+def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | None, db: str | None = None,
+              athlete: str | None = None, units: str | None = None) -> NightReport:
     logger = get_run_logger()
-    settings = load_settings(config, require_athlete=False)
-    report = NightReport(started_at=wdb.utcnow(), as_of=as_of)
+    settings = night_settings(config, db, athlete, units)
+    # --athlete (or RUNLIFT_ATHLETE) limits the night to that athlete; else every configured one
+    only = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
+    db, units = str(settings.db_path), settings.units  # every task writes the warehouse resolved here
+    report = NightReport(started_at=wdb.utcnow(), as_of=as_of, athletes=[only] if only else list(settings.athletes),
+                         warehouse=settings.db_path)
+    logger.info("night for %s into %s", ", ".join(report.athletes), settings.db_path)
 
     def fail(text: str) -> None:  # every failure is redacted on its way in (exception texts may quote servers)
         report.failures.append(redact(text, _secrets(settings), limit=2000))
 
-    for athlete_id in settings.athletes:
+    for athlete_id in report.athletes:
         if strava_enabled(settings, athlete_id):
             try:
-                result = sync_strava(config, athlete_id, full=full, wait=wait)
+                result = sync_strava(config, athlete_id, full=full, wait=wait, db=db, units=units)
                 report.strava[athlete_id] = result
                 if not result.ok:
                     fail(f"Strava for {athlete_id}: {result.message}")
@@ -179,7 +203,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
             report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
         if settings.athletes[athlete_id].fit_inbox:
             try:
-                summary = import_fit_inbox(config, athlete_id)
+                summary = import_fit_inbox(config, athlete_id, db=db)
                 report.fit[athlete_id] = summary
                 for line in summary.problem_lines():  # escaped, shortened, summarised past 20 files
                     logger.warning("%s", line)
@@ -191,12 +215,12 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
         else:
             report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
     try:
-        report.build = build_marts(config, as_of)
+        report.build = build_marts(config, as_of, db=db, athlete=only, units=units)
         report.as_of = report.build.as_of
         if report.build.failures:
             fail("model tests: " + "; ".join(report.build.failures))
-        report.published = publish_for_dashboards(config).path
-        report.dashboard = write_dashboard(config)
+        report.published = publish_for_dashboards(config, db=db).path
+        report.dashboard = write_dashboard(config, db=db, athlete=only, units=units)
     except Exception as exc:
         fail(f"build/publish: {exc}")
     report.markdown = _summary_markdown(settings, report)
@@ -212,18 +236,27 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
 
 
 @flow(name="nightly_sync")
-def nightly_sync(config: str | None = None, full: bool = False, as_of: dt.date | None = None) -> NightReport:
-    """The nightly job: Strava + FIT inbox for every athlete → build → publish → summary artifact."""
-    report = run_night(config, full=full, wait=False, as_of=as_of)
+def nightly_sync(config: str | None = None, full: bool = False, as_of: dt.date | None = None, db: str | None = None,
+                 athlete: str | None = None, units: str | None = None) -> NightReport:
+    """The nightly job: Strava + FIT inbox for every athlete → build → publish → summary artifact.
+
+    ``db``, ``athlete`` and ``units`` override the settings file (as --db, --athlete, --units do);
+    ``athlete`` limits the night to that athlete.
+    """
+    report = run_night(config, full=full, wait=False, as_of=as_of, db=db, athlete=athlete, units=units)
     if not report.ok:
         raise NightFailed("; ".join(report.failures))
     return report
 
 
 @flow(name="backfill")
-def backfill(config: str | None = None, wait: bool = False, as_of: dt.date | None = None) -> NightReport:
-    """A first import: full Strava listing (resumable across runs) and every FIT inbox, then build."""
-    report = run_night(config, full=True, wait=wait, as_of=as_of)
+def backfill(config: str | None = None, wait: bool = False, as_of: dt.date | None = None, db: str | None = None,
+             athlete: str | None = None, units: str | None = None) -> NightReport:
+    """A first import: full Strava listing (resumable across runs) and every FIT inbox, then build.
+
+    ``db``, ``athlete`` and ``units`` as for nightly_sync.
+    """
+    report = run_night(config, full=True, wait=wait, as_of=as_of, db=db, athlete=athlete, units=units)
     if not report.ok:
         raise NightFailed("; ".join(report.failures))
     return report

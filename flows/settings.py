@@ -443,7 +443,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
 
     explicit = athlete if athlete is not None else env.get("RUNLIFT_ATHLETE")
     if explicit is not None and (explicit or athlete is not None):
-        chosen = check_athlete_id(explicit, "--athlete" if athlete is not None else "RUNLIFT_ATHLETE")
+        sources["athlete"] = "--athlete" if athlete is not None else "RUNLIFT_ATHLETE"
+        chosen = check_athlete_id(explicit, sources["athlete"])
     elif len(athletes) == 1 or (athletes and not require_athlete and DEFAULT_ATHLETE not in athletes):
         chosen = next(iter(athletes))
     else:

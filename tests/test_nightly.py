@@ -168,7 +168,7 @@ def test_prefect_yaml_deploys_and_nightly_runs_through_a_process_worker(prefect_
     api_url = get_current_settings().api.url
     env = {**os.environ, "PREFECT_API_URL": str(api_url), "PREFECT_HOME": str(tmp_path / "prefect-home")}
     cfg = setup_world(tmp_path, emulator.base_url)
-    prefect_cli("work-pool", "create", "runlift", "--type", "process", env=env, cwd=ROOT)
+    prefect_cli("work-pool", "create", "runlift", "--type", "process", "--overwrite", env=env, cwd=ROOT)
     prefect_cli("deploy", "--all", env=env, cwd=ROOT)
 
     async def inspect_and_run() -> str:
@@ -179,7 +179,7 @@ def test_prefect_yaml_deploys_and_nightly_runs_through_a_process_worker(prefect_
             assert [s.schedule.cron for s in nightly.schedules] == ["30 3 * * *"]
             assert nightly.schedules[0].schedule.timezone == "America/Denver"
             assert backfill.schedules == []
-            assert nightly.parameters == {"config": None}
+            assert nightly.parameters == {"config": None, "db": None, "athlete": None, "units": None}
             limit = nightly.global_concurrency_limit
             assert (limit.limit if limit is not None else nightly.concurrency_limit) == 1
             run = await client.create_flow_run_from_deployment(
