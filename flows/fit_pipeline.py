@@ -33,7 +33,7 @@ from connectors.fit.limits import too_many_messages
 from connectors.fit.sources import FitSource, UnpackError, iter_sources
 from warehouse import db as wdb
 from warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
-                                  read_blob, save_fits, sha256_hex, store_blob)
+                                  read_blob, save_fits, sha256_hex, store_blob, sweep_orphan_blobs)
 from warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
@@ -561,8 +561,12 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     """
     with _import_connection(db_path, workers, lock_timeout_s) as con:
         started = wdb.utcnow()
+        # kept bytes an interrupted import wrote without committing their rows
+        orphans = sweep_orphan_blobs(con, wdb.blob_dir(db_path))
         summary = import_sources(con, wdb.blob_dir(db_path), athlete_id, iter_sources(paths, packed=True),
                                  decoder=decoder, progress=progress, workers=workers)
+        if orphans:
+            summary.notes.append(f"removed {orphans} kept file(s) without rows, left by an interrupted import")
         _record_run(con, uuid.uuid4().hex, athlete_id, "fit", started, summary)
     return summary
 

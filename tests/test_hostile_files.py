@@ -401,3 +401,29 @@ def test_the_prefect_flow_plan_reports_what_a_folder_holds_but_is_not_read(corpu
         (str(inbox / "b.fit"), "not a regular file (a FIFO (named pipe)), skipped"),
         (str(inbox / "z.fit"), "symbolic link to a file outside the folders given (/dev/zero), not followed"),
     ]
+
+
+def test_kept_bytes_left_by_an_interrupted_import_are_swept_by_the_next(tmp_path, corpus):
+    """A blob written before a kill -9 reached its commit has no row: the next import removes it (and
+    half-written blob files), keeps every blob that rows point at, and says so in its summary."""
+    from flows.fit_pipeline import import_paths
+    from warehouse import db as wdb
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(corpus / GOOD, inbox / "good.fit")
+    db = tmp_path / "w.duckdb"
+    first = import_paths(db, "me", [inbox], workers=1)
+    assert first.files_new == 1 and not first.notes
+    blobs = wdb.blob_dir(db)
+    (kept,) = [p for p in blobs.rglob("*.fit.gz")]
+    orphan = blobs / "ab" / ("ab" + "0" * 62 + ".fit.gz")
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(gzip.compress(b"bytes of a file whose rows never committed"))
+    half = kept.parent / ".tmp-x1y2z3.gz"
+    half.write_bytes(b"\x1f\x8b")
+    again = import_paths(db, "me", [inbox], workers=1)
+    assert again.files_known == 1 and again.files_new == 0
+    assert again.notes == ["removed 2 kept file(s) without rows, left by an interrupted import"]
+    assert sorted(blobs.rglob("*.gz")) == [kept]
+    assert q(db, "SELECT blob_path FROM raw.fit_files") == [(str(kept.relative_to(blobs)),)]

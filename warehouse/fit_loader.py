@@ -102,6 +102,29 @@ def store_blob(root: Path, sha: str, data: bytes, *, durable: bool = True, gz: b
     return rel
 
 
+def sweep_orphan_blobs(con: duckdb.DuckDBPyConnection, root: Path) -> int:
+    """Remove kept bytes that no ``raw.fit_files`` row points at, and half-written blob files.
+
+    A blob is written before the rows that point at it commit; a process killed in between (kill -9,
+    power loss) leaves one behind. Call under the writer's lock, before an import writes anything.
+    Returns the number of files removed.
+    """
+    if not root.is_dir():
+        return 0
+    referenced = {r[0] for r in con.execute("SELECT DISTINCT blob_path FROM raw.fit_files").fetchall()}
+    removed = 0
+    for sub in root.iterdir():
+        if not sub.is_dir() or sub.is_symlink() or len(sub.name) != 2:
+            continue
+        for entry in sub.iterdir():
+            name = entry.name
+            orphan = name.startswith(".tmp-") or (name.endswith(".fit.gz") and f"{sub.name}/{name}" not in referenced)
+            if orphan and entry.is_file() and not entry.is_symlink():
+                entry.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def read_blob(root: Path, rel: str) -> bytes:
     return gzip.decompress((root / rel).read_bytes())
 
