@@ -437,6 +437,8 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 broken(exc)
                 out = handle(decoder, blob_root, src, seen)
             except Exception as exc:  # the file's outcome could not come back (e.g. not picklable): redo it here
+                if _not_the_files_fault(exc):  # a full disk is not cured by decoding the file again here
+                    raise
                 log.warning("decoding process failed on %s (%s); decoding it here", shown(src.path), exc)
                 out = handle(decoder, blob_root, src, seen)
         else:
