@@ -33,7 +33,7 @@ chromium:
 	fi
 
 test: dev chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: dev
 	$(BIN)/python bench/fit_import.py

@@ -20,7 +20,7 @@ from connectors.fit.columnar import ColumnarDecoder
 from connectors.fit.decode import DecodedFit, FitparseDecoder
 from connectors.fit.sources import FitSource
 from flows import fit_pipeline
-from flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess
+from flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown
 from helpers import q, runlift
 from warehouse import db as wdb
 
@@ -257,9 +257,12 @@ def test_many_junk_files_are_summarised_by_reason(tmp_path):
     s = import_paths(db, "me", [folder], workers=1)
     assert s.rejected == 60
     problems = s.problem_lines()
+    def eg(*names: str) -> str:  # paths as the summary shows them (long ones shortened in the middle)
+        return "; ".join(shown(f"{folder}/{n}", 80) for n in names)
+
     assert problems[:2] == [
-        f"rejected: 30 files: corrupt FIT header: e.g. {folder}/j00.fit; {folder}/j02.fit; {folder}/j04.fit (and 27 more)",
-        f"rejected: 30 files: not a FIT file: e.g. {folder}/j01.fit; {folder}/j03.fit; {folder}/j05.fit (and 27 more)",
+        f"rejected: 30 files: corrupt FIT header: e.g. {eg('j00.fit', 'j02.fit', 'j04.fit')} (and 27 more)",
+        f"rejected: 30 files: not a FIT file: e.g. {eg('j01.fit', 'j03.fit', 'j05.fit')} (and 27 more)",
     ]
     assert len(problems) == 3 and "raw.fit_files" in problems[2]
     assert len(s.lines()) == 4 + 3
