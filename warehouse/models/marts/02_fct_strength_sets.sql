@@ -1,7 +1,10 @@
 -- grain: one row per active strength set
 CREATE OR REPLACE TABLE marts.fct_strength_sets AS
 WITH sets AS (
-    SELECT * FROM staging.stg_fit__sets WHERE is_active
+    -- the columns used below only (the candidate lists are not carried through the joins and windows)
+    SELECT athlete_id, file_sha256, set_index, started_at, duration_s, repetitions, weight_kg, exercise_category,
+           exercise_name, exercise_title, bounds_notes
+    FROM staging.stg_fit__sets WHERE is_active
 ),
 sessions AS (
     SELECT * FROM staging.stg_fit__sessions
