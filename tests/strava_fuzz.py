@@ -20,6 +20,7 @@ from typing import Any
 
 from flows.settings import load_settings
 from flows.strava_sync import make_client, sync_athlete
+from helpers import write_strava_config
 from hostile_http import FakeStrava, HostileServer, Reply, Request, activity, json_reply
 from warehouse import db as wdb
 
@@ -134,21 +135,8 @@ class StravaFuzzer:
         self.case: dict[str, Any] = {}
         self.server = HostileServer(self.answer)
         workdir.mkdir(parents=True, exist_ok=True)
-        cfg = workdir / "runlift.toml"
-        cfg.write_text(f"""
-[warehouse]
-path = "w.duckdb"
-[athletes.me]
-timezone = "UTC"
-strava_token_file = "tokens/me.json"
-[strava]
-client_id = "12345"
-client_secret = "{SECRET}"
-base_url = "{self.server.base_url}"
-retries = 0
-timeout_s = 1.0
-fetch_details = true
-""")
+        cfg = write_strava_config(workdir, client_id="12345", client_secret=SECRET, base_url=self.server.base_url,
+                                  retries=0, timeout_s=1.0, fetch_details=True)
         self.settings = load_settings(cfg, env={})
         self.token_file = self.settings.token_file("me")
 

@@ -20,7 +20,7 @@ from connectors.strava.emulator import StravaEmulator
 from connectors.strava.season import summary_of, synthetic_season
 from flows.settings import load_settings
 from flows.strava_sync import make_client, sync_athlete
-from helpers import q
+from helpers import q, write_strava_config
 from warehouse import db as wdb
 
 END = dt.date(2026, 11, 20)
@@ -41,22 +41,9 @@ class Clock:
 
 
 def write_config(tmp_path: Path, base_url: str, **strava: object) -> Path:
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in strava.items())
-    cfg = tmp_path / "runlift.toml"
-    cfg.write_text(f"""
-[warehouse]
-path = "w.duckdb"
-[athletes.me]
-timezone = "America/Denver"
-strava_token_file = "tokens/me.json"
-[strava]
-client_id = "12345"
-client_secret = "emulator-secret"
-base_url = "{base_url}"
-retries = 2
-timeout_s = 5.0
-{extra}""")
-    return cfg
+    return write_strava_config(tmp_path, timezone="America/Denver", client_id="12345",
+                               client_secret="emulator-secret", base_url=base_url, retries=2, timeout_s=5.0,
+                               **strava)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from connectors.strava.client import AuthError, StravaClient
 from connectors.strava.tokens import TokenStore
 from flows.settings import SettingsError, load_settings
 from flows.strava_sync import make_client, sync_athlete, sync_paths
-from helpers import q
+from helpers import q, write_strava_config
 from hostile_http import FakeStrava, HostileServer, Reply, activity, json_reply
 from warehouse import db as wdb
 
@@ -29,17 +29,7 @@ DAY = 86400
 def write_config(tmp_path: Path, base_url: str, **strava: object) -> Path:
     values = {"client_id": "12345", "client_secret": SECRET, "base_url": base_url, "retries": 0, "timeout_s": 5.0,
               "stream_sport_types": [], **strava}
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
-    cfg = tmp_path / "runlift.toml"
-    cfg.write_text(f"""
-[warehouse]
-path = "w.duckdb"
-[athletes.me]
-timezone = "UTC"
-strava_token_file = "tokens/me.json"
-[strava]
-{extra}""")
-    return cfg
+    return write_strava_config(tmp_path, **values)
 
 
 def sync(tmp_path: Path, server: HostileServer, *, full: bool = False, **strava: object):
