@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from flows import units as fmt
-from flows.settings import EXAMPLE_TOML, Settings, SettingsError, load_settings
+from flows.settings import EXAMPLE_TOML, Settings, SettingsError, known_secrets, load_settings
 
 EXIT_ERROR = 2
 
@@ -81,10 +81,6 @@ def _explain(exc: Exception) -> str:
                       "was committed before is kept, the rest was rolled back)", limit=1000)
     return redact(f"{type(exc).__name__}: {exc}", limit=1000) + " (run again with --verbose for the traceback)"
 
-
-def _secrets(settings: Settings) -> list[str]:
-    """Secrets the settings know, for redact() on text that may quote them."""
-    return [s for s in (settings.strava.client_secret, os.environ.get("STRAVA_REFRESH_TOKEN")) if s]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -281,7 +277,7 @@ def status(settings: Settings, working: bool) -> None:
             QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall():
             # stored messages quote server text: redacted again in case an older runlift stored them raw
             click.echo(f"last Strava sync for {aid}: {st} at {at:%Y-%m-%d %H:%M} UTC ({calls} calls)"
-                       + (f": {redact(msg, _secrets(settings))}" if msg else ""))
+                       + (f": {redact(msg, known_secrets(settings))}" if msg else ""))
         budget = con.execute("""SELECT app, observed_at, read_limit_15 - read_usage_15, read_limit_day - read_usage_day
                                 FROM ops.strava_rate_limit ORDER BY observed_at DESC LIMIT 1""").fetchone()
         if budget:
@@ -369,7 +365,7 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
     if failure:
         from connectors.redact import redact
 
-        click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, _secrets(settings), 2000)}", err=True)
+        click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, known_secrets(settings), 2000)}", err=True)
         raise SystemExit(1)
     assert report is not None
     click.echo(report.markdown)
@@ -512,9 +508,9 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
 
     result = sync_paths(settings, settings.athlete_id, full=full, wait=wait, log=lambda m: click.echo(m, err=True))
     for line in result.lines():
-        click.echo(redact(line, _secrets(settings), limit=1000))
+        click.echo(redact(line, known_secrets(settings), limit=1000))
     if not result.ok:
-        click.echo(f"runlift: error: Strava sync failed: {redact(result.message, _secrets(settings))}", err=True)
+        click.echo(f"runlift: error: Strava sync failed: {redact(result.message, known_secrets(settings))}", err=True)
         raise SystemExit(1)
 
 

@@ -26,7 +26,7 @@ from connectors.redact import redact
 from flows import units as fmt
 from flows.build import build_warehouse, publish_warehouse
 from flows.fit_pipeline import ImportSummary, import_paths
-from flows.settings import Settings, load_settings
+from flows.settings import Settings, known_secrets, load_settings
 from flows.strava_sync import SyncResult, sync_paths
 from warehouse import db as wdb
 from warehouse.models import BuildResult
@@ -107,7 +107,7 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     if report.warehouse:
         lines.append(f"Warehouse: `{report.warehouse}`")
     for failure in report.failures:
-        lines.append(f"- failed: {redact(failure, _secrets(settings), limit=2000)}")
+        lines.append(f"- failed: {redact(failure, known_secrets(settings), limit=2000)}")
     for skip in report.skipped:
         lines.append(f"- skipped: {skip}")
     lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
@@ -149,21 +149,13 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _secrets(settings: Settings | None) -> list[str]:
-    """Secrets the settings and environment know, for redact()."""
-    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]
-    if settings is not None:
-        known.append(settings.strava.client_secret)
-    return [s for s in known if s]
-
-
 def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:
     """POST a short JSON message about a failed night; a notification failure is logged, not raised.
 
     Every failure text goes through redact() (it may quote what a server said)."""
     if not url or report.ok:
         return
-    failures = [redact(f, _secrets(settings), limit=2000) for f in report.failures]
+    failures = [redact(f, known_secrets(settings), limit=2000) for f in report.failures]
     body = {"text": redact("runlift: the night failed: " + "; ".join(failures), limit=2000), "failures": failures,
             "started_at": report.started_at.isoformat() + "Z"}
     try:
@@ -188,7 +180,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     logger.info("night for %s into %s", ", ".join(report.athletes), settings.db_path)
 
     def fail(text: str) -> None:  # every failure is redacted on its way in (exception texts may quote servers)
-        report.failures.append(redact(text, _secrets(settings), limit=2000))
+        report.failures.append(redact(text, known_secrets(settings), limit=2000))
 
     for athlete_id in report.athletes:
         if strava_enabled(settings, athlete_id):

@@ -579,3 +579,12 @@ timeout_s = 30.0
 # Port on 127.0.0.1 where `runlift strava auth` receives Strava's redirect.
 callback_port = 8723
 '''
+
+
+def known_secrets(settings: "Settings | None" = None) -> list[str]:
+    """The secrets runlift knows (client secret, bootstrap refresh token), for redact() on text that may
+    quote them."""
+    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]
+    if settings is not None:
+        known.append(settings.strava.client_secret)
+    return [s for s in known if s]
