@@ -579,6 +579,11 @@ def profile_models(con: duckdb.DuckDBPyConnection, as_of: dt.date, athletes: lis
     return [(k, statistics.median(v), v) for k, v in times.items()]
 
 
+def mart_digest(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Per mart, an order-free digest of its rows (xor of the row hashes)."""
+    return {m: con.execute(f"SELECT bit_xor(hash(t)) FROM marts.{m} t").fetchall()[0][0] for m in MARTS}
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -626,6 +631,13 @@ def main() -> int:
         t0 = time.perf_counter()
         results.append(build(con, as_of=as_of, athletes=athletes, units="metric"))
         build_s.append(time.perf_counter() - t0)
+    digests = [mart_digest(con)]
+    # one more rebuild on a single thread (not timed): the marts must have the same bits
+    con.execute("SET threads = 1")
+    build(con, as_of=as_of, athletes=athletes, units="metric")
+    con.execute(f"SET threads = {threads}")
+    digests.append(mart_digest(con))
+    same_bits = digests[0] == digests[1]
     t0 = time.perf_counter()
     run_model_tests(con)
     tests_s = time.perf_counter() - t0
@@ -657,6 +669,7 @@ def main() -> int:
     log(f"ratio build/load: {med / load_s:.2f}")
     log(f"model test failures (BuildResult.failures): {res.failures if res.failures else 'none'}")
     log(f"idempotent (same mart row counts on all 3 rebuilds): {'yes' if idempotent else 'NO'}")
+    log(f"same bits (every mart's row hashes, rebuilt on {threads} threads and on 1): {'yes' if same_bits else 'NO'}")
     log(f"warehouse file {db_path.name}: {db_mb:.0f} MB")
     log(f"target: {TARGET}: {'PASS' if passed else 'FAIL'} (median {med:.2f} s)")
     log("=" * 78)
@@ -670,7 +683,7 @@ def main() -> int:
             log(f"  {name:<46}{m:7.3f}  {m / total * 100:5.1f}%  [" + ", ".join(f"{x:.3f}" for x in all_) + "]")
         log(f"  {'total':<46}{total:7.3f}")
     con.close()
-    return 0 if (passed and not res.failures and idempotent) else 1
+    return 0 if (passed and not res.failures and idempotent and same_bits) else 1
 
 
 if __name__ == "__main__":

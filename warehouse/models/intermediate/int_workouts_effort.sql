@@ -83,7 +83,8 @@ sample_x AS (
 per_second AS MATERIALIZED (
     -- mean y(x) over the samples of each FIT session / Strava activity
     SELECT h.athlete_id, h.source, h.file_sha256, h.session_index, h.activity_id, y.mean_y, h.n_samples
-    FROM (SELECT hist_id, sum(samples * trimp_a * x * exp(trimp_b * x)) / sum(samples) AS mean_y
+    -- (sums exact and order-free: integer counts of 1e-12, so a rebuild gives the same bits)
+    FROM (SELECT hist_id, (sum(round(1e12 * samples * trimp_a * x * exp(trimp_b * x))::HUGEINT) / 1e12) / sum(samples) AS mean_y
           FROM sample_x GROUP BY hist_id) y
     JOIN histograms h USING (hist_id)
 ),
@@ -120,13 +121,15 @@ evidence AS MATERIALIZED (
     SELECT t.*, t.minutes * t.mean_y AS trimp, d.device_load FROM trimp t LEFT JOIN device d USING (athlete_id, activity_key)
 ),
 calibration AS (
-    -- per athlete, over the workouts that have a recorded RPE and the other figure (>= 5 of them)
+    -- per athlete, over the workouts that have a recorded RPE and the other figure (>= 5 of them);
+    -- exact sums (integer counts of 1e-12), so the ratio has the same bits on every rebuild
     SELECT athlete_id,
            CASE WHEN count(*) FILTER (WHERE sport_group <> 'strength' AND trimp > 0) >= 5
-                THEN sum(rpe * minutes) FILTER (WHERE sport_group <> 'strength' AND trimp > 0)
-                     / sum(trimp) FILTER (WHERE sport_group <> 'strength' AND trimp > 0) END AS k_heart_rate,
+                THEN sum(round(1e12 * rpe * minutes)::HUGEINT) FILTER (WHERE sport_group <> 'strength' AND trimp > 0)
+                     / sum(round(1e12 * trimp)::HUGEINT) FILTER (WHERE sport_group <> 'strength' AND trimp > 0) END AS k_heart_rate,
            CASE WHEN count(*) FILTER (WHERE device_load > 0) >= 5
-                THEN sum(rpe * minutes) FILTER (WHERE device_load > 0) / sum(device_load) FILTER (WHERE device_load > 0) END
+                THEN sum(round(1e12 * rpe * minutes)::HUGEINT) FILTER (WHERE device_load > 0)
+                     / sum(round(1e12 * device_load)::HUGEINT) FILTER (WHERE device_load > 0) END
                AS k_device
     FROM evidence WHERE rpe IS NOT NULL AND minutes > 0 GROUP BY 1
 ),

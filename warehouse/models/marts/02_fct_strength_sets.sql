@@ -18,16 +18,37 @@ catalog AS (
 mass AS (
     SELECT * FROM staging.stg_settings__body_mass
 ),
+sessions_per_file AS (
+    SELECT athlete_id, file_sha256, count(*) AS n FROM sessions GROUP BY ALL
+),
 placed AS (
-    -- the session whose time span holds the set (a file may hold a run and a gym session)
-    SELECT t.*, s.fit_session_key,
-           row_number() OVER (PARTITION BY t.athlete_id, t.file_sha256, t.set_index
-                              ORDER BY (s.sport_group = 'strength') DESC, s.session_index) AS pick
+    -- the session whose time span holds the set (a file may hold a run and a gym session: the
+    -- strength session first, then the first); files with one session need no choice (most files:
+    -- kept apart so that only the few sets of multi-session files pay for the ordering)
+    SELECT t.*, s.fit_session_key
     FROM sets t
+    JOIN sessions_per_file n ON n.athlete_id = t.athlete_id AND n.file_sha256 = t.file_sha256 AND n.n = 1
     JOIN sessions s ON s.athlete_id = t.athlete_id AND s.file_sha256 = t.file_sha256
      AND (t.started_at IS NULL OR s.started_at IS NULL
           OR t.started_at BETWEEN s.started_at - INTERVAL 1 MINUTE
                               AND coalesce(s.ended_at, s.started_at + to_seconds(s.elapsed_s)) + INTERVAL 1 MINUTE)
+    UNION ALL
+    SELECT t.*, s.fit_session_key
+    FROM sets t
+    JOIN sessions_per_file n ON n.athlete_id = t.athlete_id AND n.file_sha256 = t.file_sha256 AND n.n > 1
+    JOIN sessions s ON s.athlete_id = t.athlete_id AND s.file_sha256 = t.file_sha256
+     AND (t.started_at IS NULL OR s.started_at IS NULL
+          OR t.started_at BETWEEN s.started_at - INTERVAL 1 MINUTE
+                              AND coalesce(s.ended_at, s.started_at + to_seconds(s.elapsed_s)) + INTERVAL 1 MINUTE)
+    QUALIFY row_number() OVER (PARTITION BY t.athlete_id, t.file_sha256, t.set_index
+                               ORDER BY (s.sport_group = 'strength') DESC, s.session_index) = 1
+),
+workout_mass AS (
+    -- body mass in force on the workout's day (per workout, not per set: fewer rows through the as-of join)
+    SELECT w.athlete_id, w.activity_key, w.local_date, m.body_mass_kg
+    FROM workouts w
+    ASOF LEFT JOIN mass m ON m.athlete_id = w.athlete_id AND w.local_date >= m.valid_from
+    WHERE w.local_date <= getvariable('as_of')
 ),
 enriched AS (
     SELECT
@@ -58,25 +79,38 @@ enriched AS (
             AS is_timed_hold,
         p.duration_s,
         p.bounds_notes AS data_quality_notes,
-        m.body_mass_kg
+        w.body_mass_kg
     FROM placed p
-    JOIN workouts w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
+    JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     LEFT JOIN catalog c ON c.exercise_category = p.exercise_category
-    ASOF LEFT JOIN mass m ON m.athlete_id = p.athlete_id AND w.local_date >= m.valid_from
-    WHERE p.pick = 1 AND w.local_date <= getvariable('as_of')
 ),
-with_best AS (
-    -- bests of the same exercise in the 90 days up to the set's day: e1RM (loaded sets), repetitions
-    -- (sets without external load), hold time (timed holds); 'unknown' exercises have no best
-    SELECT *,
-           CASE WHEN exercise <> 'unknown' THEN max(e1rm_kg) OVER w90 END AS best_e1rm_90d_kg,
-           CASE WHEN exercise <> 'unknown'
-                THEN max(repetitions) FILTER (WHERE coalesce(weight_kg, 0) = 0 AND NOT is_timed_hold) OVER w90 END
-               AS best_reps_90d,
-           CASE WHEN exercise <> 'unknown' THEN max(duration_s) FILTER (WHERE is_timed_hold) OVER w90 END AS best_hold_90d_s
+daily_best AS (
+    -- the day's bests of each exercise: the 90-day window below runs over days, not sets (a RANGE
+    -- frame on the date holds whole days either way, so the result is the same with fewer rows)
+    SELECT athlete_id, exercise_category, exercise, local_date,
+           max(e1rm_kg) AS e1rm_kg,
+           max(repetitions) FILTER (WHERE coalesce(weight_kg, 0) = 0 AND NOT is_timed_hold) AS reps,
+           max(duration_s) FILTER (WHERE is_timed_hold) AS hold_s
     FROM enriched
+    WHERE exercise <> 'unknown'
+    GROUP BY ALL
+),
+best_90d AS (
+    -- bests of the same exercise in the 90 days up to the day: e1RM (loaded sets), repetitions
+    -- (sets without external load), hold time (timed holds); 'unknown' exercises have no best
+    SELECT athlete_id, exercise_category, exercise, local_date,
+           max(e1rm_kg) OVER w90 AS best_e1rm_90d_kg,
+           max(reps) OVER w90 AS best_reps_90d,
+           max(hold_s) OVER w90 AS best_hold_90d_s
+    FROM daily_best
     WINDOW w90 AS (PARTITION BY athlete_id, exercise_category, exercise ORDER BY local_date
                    RANGE BETWEEN INTERVAL 89 DAYS PRECEDING AND CURRENT ROW)
+),
+with_best AS (
+    SELECT e.*, b.best_e1rm_90d_kg, b.best_reps_90d, b.best_hold_90d_s
+    FROM enriched e
+    LEFT JOIN best_90d b ON b.athlete_id = e.athlete_id AND b.exercise_category = e.exercise_category
+     AND b.exercise = e.exercise AND b.local_date = e.local_date
 ),
 effort AS (
     -- reps in reserve (Zourdos 2016, Helms 2016) estimated with Epley inverted: at a fraction f of

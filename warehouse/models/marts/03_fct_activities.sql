@@ -1,4 +1,7 @@
 -- grain: one row per workout (FIT and Strava matched into one)
+-- sums of measured values are exact and independent of the order rows arrive in (so a rebuild
+-- gives the same bits on any number of threads): each value is summed as an integer count of
+-- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
 CREATE OR REPLACE TABLE marts.fct_activities AS
 WITH workouts AS (
     SELECT * FROM intermediate.int_workouts WHERE local_date <= getvariable('as_of')
@@ -8,8 +11,8 @@ rpe_median AS (
     FROM workouts WHERE rpe IS NOT NULL GROUP BY ALL
 ),
 sets AS (
-    SELECT athlete_id, activity_key, sum(volume_load_kg ORDER BY set_index) AS volume_load_kg, count(*) AS sets,
-           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(knee_load_kbw ORDER BY set_index) AS knee_load_kbw,
+    SELECT athlete_id, activity_key, sum(round(1e12 * volume_load_kg)::HUGEINT) / 1e12 AS volume_load_kg, count(*) AS sets,
+           count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(round(1e12 * knee_load_kbw)::HUGEINT) / 1e12 AS knee_load_kbw,
            avg(estimated_rpe ORDER BY set_index) FILTER (WHERE relative_intensity >= 0.5) AS set_effort_rpe
     FROM marts.fct_strength_sets GROUP BY ALL
 ),

@@ -1,4 +1,7 @@
 -- grain: one row per athlete per calendar day, from the first workout to the as-of date (rest days as zeros)
+-- sums of measured values are exact and independent of the order rows arrive in (so a rebuild
+-- gives the same bits on any number of threads): each value is summed as an integer count of
+-- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
 CREATE OR REPLACE TABLE marts.daily_training_load AS
 WITH RECURSIVE acts AS (
     SELECT * FROM marts.fct_activities
@@ -11,7 +14,7 @@ set_days AS (
            count(*) FILTER (WHERE is_hard_set AND body_region = 'core') AS hard_sets_core,
            count(*) FILTER (WHERE is_hard_set AND lower_pattern = 'knee') AS hard_sets_knee,
            count(*) FILTER (WHERE is_hard_set AND lower_pattern = 'hip') AS hard_sets_hip,
-           sum(knee_load_kbw ORDER BY activity_key, set_index) AS strength_knee_load_kbw
+           sum(round(1e12 * knee_load_kbw)::HUGEINT) / 1e12 AS strength_knee_load_kbw
     FROM marts.fct_strength_sets GROUP BY ALL
 ),
 bounds AS (
@@ -25,17 +28,17 @@ spine AS (
 ),
 act_days AS (
     SELECT athlete_id, local_date,
-           sum(distance_m ORDER BY activity_key) FILTER (WHERE includes_running) AS run_distance_m,
+           sum(round(1e12 * distance_m)::HUGEINT) FILTER (WHERE includes_running) / 1e12 AS run_distance_m,
            count(*) FILTER (WHERE sport_group = 'run') AS run_count,
-           sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_time_s,
-           sum(impact_load_kbw ORDER BY activity_key) FILTER (WHERE includes_running) AS run_impact_kbw,
-           sum(strength_volume_load_kg ORDER BY activity_key) AS strength_volume_load_kg,
+           sum(round(1e12 * moving_time_s)::HUGEINT) FILTER (WHERE sport_group = 'run') / 1e12 AS run_time_s,
+           sum(round(1e12 * impact_load_kbw)::HUGEINT) FILTER (WHERE includes_running) / 1e12 AS run_impact_kbw,
+           sum(round(1e12 * strength_volume_load_kg)::HUGEINT) / 1e12 AS strength_volume_load_kg,
            count(*) FILTER (WHERE sport_group = 'strength') AS strength_sessions,
-           sum(moving_time_s ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_time_s,
-           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'run') AS run_session_load_au,
-           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'strength') AS strength_session_load_au,
-           sum(session_load_au ORDER BY activity_key) FILTER (WHERE sport_group = 'other') AS other_session_load_au,
-           sum(impact_load_kbw ORDER BY activity_key) AS impact_load_kbw,
+           sum(round(1e12 * moving_time_s)::HUGEINT) FILTER (WHERE sport_group = 'strength') / 1e12 AS strength_time_s,
+           sum(round(1e12 * session_load_au)::HUGEINT) FILTER (WHERE sport_group = 'run') / 1e12 AS run_session_load_au,
+           sum(round(1e12 * session_load_au)::HUGEINT) FILTER (WHERE sport_group = 'strength') / 1e12 AS strength_session_load_au,
+           sum(round(1e12 * session_load_au)::HUGEINT) FILTER (WHERE sport_group = 'other') / 1e12 AS other_session_load_au,
+           sum(round(1e12 * impact_load_kbw)::HUGEINT) / 1e12 AS impact_load_kbw,
            count(*) AS workouts
     FROM acts GROUP BY ALL
 ),

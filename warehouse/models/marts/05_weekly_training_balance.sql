@@ -1,4 +1,7 @@
 -- grain: one row per athlete per ISO week (Monday start) from the first workout to the as-of date
+-- sums of measured values are exact and independent of the order rows arrive in (so a rebuild
+-- gives the same bits on any number of threads): each value is summed as an integer count of
+-- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
 CREATE OR REPLACE TABLE marts.weekly_training_balance AS
 WITH days AS (
     SELECT *, date_trunc('week', date)::DATE AS week_start FROM marts.daily_training_load
@@ -9,29 +12,29 @@ runs AS (
 ),
 imputed AS (
     SELECT athlete_id, date_trunc('week', local_date)::DATE AS week_start,
-           sum(session_load_au ORDER BY activity_key) FILTER (WHERE effort_source = 'imputed') AS imputed_load_au,
-           sum(session_load_au ORDER BY activity_key) AS load_au
+           sum(round(1e12 * session_load_au)::HUGEINT) FILTER (WHERE effort_source = 'imputed') / 1e12 AS imputed_load_au,
+           sum(round(1e12 * session_load_au)::HUGEINT) / 1e12 AS load_au
     FROM marts.fct_activities GROUP BY ALL
 ),
 weeks AS (
     SELECT
         athlete_id, week_start,
         count(*)::INTEGER AS days_in_data,
-        sum(run_distance_m ORDER BY date) AS run_distance_m,
+        sum(round(1e12 * run_distance_m)::HUGEINT) / 1e12 AS run_distance_m,
         sum(run_count)::INTEGER AS run_count,
-        sum(run_time_s ORDER BY date) AS run_time_s,
+        sum(round(1e12 * run_time_s)::HUGEINT) / 1e12 AS run_time_s,
         sum(strength_sessions)::INTEGER AS strength_sessions,
-        sum(strength_time_s ORDER BY date) AS strength_time_s,
-        sum(strength_volume_load_kg ORDER BY date) AS strength_volume_load_kg,
+        sum(round(1e12 * strength_time_s)::HUGEINT) / 1e12 AS strength_time_s,
+        sum(round(1e12 * strength_volume_load_kg)::HUGEINT) / 1e12 AS strength_volume_load_kg,
         sum(hard_sets_lower)::INTEGER AS hard_sets_lower,
         sum(hard_sets_upper)::INTEGER AS hard_sets_upper,
         sum(hard_sets_core)::INTEGER AS hard_sets_core,
         sum(hard_sets_knee)::INTEGER AS hard_sets_knee,
         sum(hard_sets_hip)::INTEGER AS hard_sets_hip,
-        sum(run_session_load_au ORDER BY date) AS run_session_load_au,
-        sum(strength_session_load_au ORDER BY date) AS strength_session_load_au,
-        sum(total_session_load_au ORDER BY date) AS total_session_load_au,
-        sum(impact_load_kbw ORDER BY date) AS impact_load_kbw,
+        sum(round(1e12 * run_session_load_au)::HUGEINT) / 1e12 AS run_session_load_au,
+        sum(round(1e12 * strength_session_load_au)::HUGEINT) / 1e12 AS strength_session_load_au,
+        sum(round(1e12 * total_session_load_au)::HUGEINT) / 1e12 AS total_session_load_au,
+        sum(round(1e12 * impact_load_kbw)::HUGEINT) / 1e12 AS impact_load_kbw,
         avg(total_session_load_au ORDER BY date) AS mean_load,
         stddev_pop(total_session_load_au ORDER BY date) AS sd_load
     FROM days GROUP BY ALL
