@@ -39,10 +39,10 @@ import numpy as np
 import pyarrow as pa
 from garmin_fit_sdk import Profile
 
-from connectors.fit.synth import STRENGTH_PLAN
-from warehouse import db as wdb
-from warehouse import models as wmodels
-from warehouse.models import MARTS, AthleteParams, build, model_files, run_model_tests
+from runlift.connectors.fit.synth import STRENGTH_PLAN
+from runlift.warehouse import db as wdb
+from runlift.warehouse import models as wmodels
+from runlift.warehouse.models import MARTS, AthleteParams, build, model_files, run_model_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 5.0

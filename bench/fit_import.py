@@ -93,7 +93,7 @@ def generate(out: Path, n: int) -> dict:
 
     from garmin_fit_sdk import Profile
 
-    from connectors.fit import synth
+    from runlift.connectors.fit import synth
 
     rng = random.Random(20260315)
     n_runs = max(1, round(n * RUN_SHARE)) if n > 1 else 1
@@ -261,13 +261,13 @@ def child_import(archive: str, db: str, kind: str, workers: int) -> dict:
 
     os.environ["RUNLIFT_IMPORT_WORKERS"] = str(workers)  # read by fit_pipeline.default_workers()
     t0 = time.perf_counter()
-    from flows.fit_pipeline import import_paths
+    from runlift.flows.fit_pipeline import import_paths
 
     if kind == "columnar":
-        from connectors.fit.columnar import ColumnarDecoder
+        from runlift.connectors.fit.columnar import ColumnarDecoder
         decoder = ColumnarDecoder()
     else:
-        from connectors.fit.decode import FitparseDecoder
+        from runlift.connectors.fit.decode import FitparseDecoder
         decoder = FitparseDecoder()
     kwargs = {"decoder": decoder}
     if "workers" in inspect.signature(import_paths).parameters:
@@ -325,11 +325,11 @@ def _decoder(kind: str):
         return label, decode, no_info
     if kind in ("runlift", "columnar"):
         if kind == "runlift":
-            from connectors.fit.decode import FitparseDecoder
+            from runlift.connectors.fit.decode import FitparseDecoder
             dec = FitparseDecoder()
             label = f"runlift FitparseDecoder ({dec.name})"
         else:
-            from connectors.fit.columnar import ColumnarDecoder
+            from runlift.connectors.fit.columnar import ColumnarDecoder
             dec = ColumnarDecoder()
             label = f"runlift ColumnarDecoder ({dec.name.replace('runlift-', '').replace(' (', ', ').rstrip(')')})"
 

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import hostile_fit as h  # noqa: E402
-from connectors.fit.sources import FitSource  # noqa: E402
-from flows.fit_pipeline import import_sources  # noqa: E402
-from warehouse import db as wdb  # noqa: E402
+from runlift.connectors.fit.sources import FitSource  # noqa: E402
+from runlift.flows.fit_pipeline import import_sources  # noqa: E402
+from runlift.warehouse import db as wdb  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "fit-corpus"
 

@@ -38,11 +38,11 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.strava.emulator import StravaEmulator
-from connectors.strava.season import synthetic_season
-from flows.settings import StravaSettings, load_settings
-from flows.strava_sync import SyncResult, make_client, sync_athlete
-from warehouse import db as wdb
+from runlift.connectors.strava.emulator import StravaEmulator
+from runlift.connectors.strava.season import synthetic_season
+from runlift.flows.settings import StravaSettings, load_settings
+from runlift.flows.strava_sync import SyncResult, make_client, sync_athlete
+from runlift.warehouse import db as wdb
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAVA_LIMITS = (200, 2000, 100, 1000)  # overall 15 min, overall day, read 15 min, read day

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flows.settings import Settings
-from warehouse import db as wdb
-from warehouse.lock import write_lock
-from warehouse.models import AthleteParams, BuildResult, build
-from warehouse.publish import PublishResult, publish
+from runlift.flows.settings import Settings
+from runlift.warehouse import db as wdb
+from runlift.warehouse.lock import write_lock
+from runlift.warehouse.models import AthleteParams, BuildResult, build
+from runlift.warehouse.publish import PublishResult, publish
 
 
 def athlete_params(settings: Settings) -> list[AthleteParams]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from flows import units as fmt
-from flows.settings import EXAMPLE_TOML, Settings, SettingsError, known_secrets, load_settings
+from runlift.flows import units as fmt
+from runlift.flows.settings import EXAMPLE_TOML, Settings, SettingsError, known_secrets, load_settings
 
 EXIT_ERROR = 2
 
@@ -67,11 +67,11 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
 
 
 def _explain(exc: Exception) -> str:
-    from connectors.redact import redact
-    from connectors.strava.client import StravaError
-    from connectors.strava.tokens import TokenError
-    from warehouse.db import WarehouseError
-    from warehouse.lock import LockTimeout
+    from runlift.connectors.redact import redact
+    from runlift.connectors.strava.client import StravaError
+    from runlift.connectors.strava.tokens import TokenError
+    from runlift.warehouse.db import WarehouseError
+    from runlift.warehouse.lock import LockTimeout
 
     if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError)):
         return redact(exc, limit=1000)
@@ -125,7 +125,7 @@ class _Bar:
         if self.enabled and now - self.last > 0.2:
             self.last = now
             rate = self.bytes / 1e6 / max(now - self.t0, 1e-9)
-            from flows.fit_pipeline import shown  # (loaded already: the import is running)
+            from runlift.flows.fit_pipeline import shown  # (loaded already: the import is running)
 
             name = shown(path.rsplit("/", 1)[-1])[-40:]
             click.echo(f"\r  {self.files} files, {self.bytes / 1e6:.1f} MB, {rate:.2f} MB/s  {name:<40}",
@@ -137,12 +137,12 @@ class _Bar:
 
 
 def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_prefect: bool) -> Any:
-    from flows import fit_pipeline
+    from runlift.flows import fit_pipeline
 
     bar = _Bar(enabled=sys.stderr.isatty() or bool(os.environ.get("RUNLIFT_PROGRESS")))
     try:
         if use_prefect:
-            from flows.import_fit import import_fit, set_progress
+            from runlift.flows.import_fit import import_fit, set_progress
 
             set_progress(bar)
             return import_fit(str(settings.db_path), settings.athlete_id, paths, reprocess_kept=reprocess_kept)
@@ -194,9 +194,9 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) ->
     name. A name that matches several files removes nothing (give the SHA-256). Later imports skip
     the removed content (until --readmit); the marts change at the next `runlift build`.
     """
-    from flows.fit_pipeline import shown
-    from flows.fit_remove import readmit_fit, remove_fit
-    from warehouse.fit_loader import NoSuchFile
+    from runlift.flows.fit_pipeline import shown
+    from runlift.flows.fit_remove import readmit_fit, remove_fit
+    from runlift.warehouse.fit_loader import NoSuchFile
 
     if not settings.db_path.exists():
         raise Failure(f"no warehouse at {settings.db_path}; nothing to remove")
@@ -220,8 +220,8 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) ->
 
 def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
     """The published file by default; --working: the working warehouse, after waiting for its lock."""
-    from warehouse import db as wdb
-    from warehouse.lock import write_lock
+    from runlift.warehouse import db as wdb
+    from runlift.warehouse.lock import write_lock
 
     published = settings.published_path
     if not working and published.exists():
@@ -245,9 +245,9 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 @common_options
 def status(settings: Settings, working: bool) -> None:
     """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
-    from connectors.redact import redact
-    from warehouse.publish import STRAVA_ACTIVITY_COUNTS
-    from warehouse.sport_types import unmapped_sport_types
+    from runlift.connectors.redact import redact
+    from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
+    from runlift.warehouse.sport_types import unmapped_sport_types
 
     con, which = _open_for_reading(settings, working)
     ops = "ops" if which == "published" else "raw"
@@ -291,7 +291,7 @@ def status(settings: Settings, working: bool) -> None:
         bad = con.execute(f"""SELECT status, first_path, error FROM {ops}.fit_files
                              WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
         if bad:
-            from flows.fit_pipeline import REASON_MAX, shown
+            from runlift.flows.fit_pipeline import REASON_MAX, shown
 
             click.echo("FIT files with problems (latest 10):")
             for st, path_, err in bad:
@@ -341,7 +341,7 @@ def demo(folder: str, weeks: int, units: str) -> None:
 
     Needs no account and no network; writes under --dir only and leaves nothing running.
     """
-    from flows.demo import run_demo
+    from runlift.flows.demo import run_demo
 
     try:
         run_demo(Path(folder), weeks=weeks, units=units, echo=click.echo)
@@ -352,7 +352,7 @@ def demo(folder: str, weeks: int, units: str) -> None:
 
 
 def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
-    from flows import nightly
+    from runlift.flows import nightly
 
     config = str(settings.config_path) if settings.config_path else None
     # the flow gets the settings as resolved here (options and RUNLIFT_* included), not only the file
@@ -363,7 +363,7 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
     report, failure = nightly.run_flow_for_cli(flow_fn, config=config, db=str(settings.db_path), athlete=athlete,
                                                units=settings.units, **kwargs)
     if failure:
-        from connectors.redact import redact
+        from runlift.connectors.redact import redact
 
         click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, known_secrets(settings), 2000)}", err=True)
         raise SystemExit(1)
@@ -409,7 +409,7 @@ def backfill(settings: Settings, wait: bool, as_of: Any) -> None:
 @common_options
 def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
     """Rebuild the staging views and the marts (idempotent; one transaction), then publish them."""
-    from flows.build import build_warehouse
+    from runlift.flows.build import build_warehouse
 
     result = build_warehouse(settings, as_of.date() if as_of else None)
     click.echo(f"built marts as of {result.as_of} in {result.seconds:.2f} s: "
@@ -419,11 +419,11 @@ def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
             click.echo(f"model test failed: {line}", err=True)
         raise SystemExit(1)
     if publish:
-        from flows.build import publish_warehouse
+        from runlift.flows.build import publish_warehouse
 
         published = publish_warehouse(settings)
         click.echo(f"published for dashboards: {published.path}")
-        from flows.dashboard import write_dashboard_file
+        from runlift.flows.dashboard import write_dashboard_file
 
         click.echo(f"dashboard: {write_dashboard_file(settings)}")
 
@@ -435,7 +435,7 @@ def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
 @common_options
 def dashboard(settings: Settings, serve_it: bool, port: int, open_browser: bool) -> None:
     """Write runlift's self-contained HTML dashboard beside the published file (or serve it)."""
-    from flows.dashboard import DashboardError, serve, write_dashboard_file
+    from runlift.flows.dashboard import DashboardError, serve, write_dashboard_file
 
     try:
         if serve_it:
@@ -452,7 +452,7 @@ def dashboard(settings: Settings, serve_it: bool, port: int, open_browser: bool)
 @common_options
 def export_cmd(settings: Settings, parquet_dir: str) -> None:
     """Export the published file as Parquet (reads only the published file, read-only)."""
-    from warehouse.export import export_parquet
+    from runlift.warehouse.export import export_parquet
 
     published = settings.published_path
     if not published.exists():
@@ -480,7 +480,7 @@ def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_bro
     Prints the authorization URL, receives Strava's redirect on 127.0.0.1, exchanges the code and
     stores the tokens in the athlete's token file (mode 0600).
     """
-    from flows.strava_auth import authorize
+    from runlift.flows.strava_auth import authorize
 
     path = authorize(settings, settings.athlete_id, port=port, timeout_s=timeout_s, open_browser=open_browser,
                      echo=lambda m: click.echo(m, err=True))
@@ -500,11 +500,11 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
     """
     import dataclasses
 
-    from flows.strava_sync import sync_paths
+    from runlift.flows.strava_sync import sync_paths
 
     if details is not None:
         settings = dataclasses.replace(settings, strava=dataclasses.replace(settings.strava, fetch_details=details))
-    from connectors.redact import redact
+    from runlift.connectors.redact import redact
 
     result = sync_paths(settings, settings.athlete_id, full=full, wait=wait, log=lambda m: click.echo(m, err=True))
     for line in result.lines():
@@ -519,7 +519,7 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
 @common_options
 def strava_forget(settings: Settings, yes: bool) -> None:
     """Delete the athlete's Strava data and tokens (as Strava's terms require on deauthorization)."""
-    from flows.strava_sync import forget_athlete
+    from runlift.flows.strava_sync import forget_athlete
 
     if not yes:
         click.confirm(f"delete every Strava activity, stream and token of athlete {settings.athlete_id} "
@@ -534,7 +534,7 @@ def strava_forget(settings: Settings, yes: bool) -> None:
 @click.pass_context
 def strava_emulator(ctx: click.Context) -> None:
     """Serve a local Strava API on 127.0.0.1 seeded with a synthetic season (options: --help)."""
-    from connectors.strava.emulator import main as emulator_main
+    from runlift.connectors.strava.emulator import main as emulator_main
 
     emulator_main(list(ctx.args))
 

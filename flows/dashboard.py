@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from flows.settings import Settings
-from flows.units import KG_PER_LB, METRES_PER_MILE
+from runlift.flows.settings import Settings
+from runlift.flows.units import KG_PER_LB, METRES_PER_MILE
 
 STATIC = Path(__file__).resolve().parent / "static" / "uplot"
 PERIODS = (8, 16, 52, 0)  # weeks; 0 = all

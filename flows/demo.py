@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from flows import units as fmt
+from runlift.flows import units as fmt
 
 DEMO_ATHLETE = "demo"
 DEMO_TZ = "America/Denver"
@@ -86,11 +86,11 @@ def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before
 def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
              end_date: dt.date | None = None) -> Path:
     """Run the demo end to end; returns the working warehouse path."""
-    from connectors.fit.synth import season_fit_files
-    from connectors.strava.emulator import StravaEmulator
-    from connectors.strava.season import synthetic_season
-    from flows.nightly import nightly_sync, run_flow_for_cli
-    from flows.settings import load_settings
+    from runlift.connectors.fit.synth import season_fit_files
+    from runlift.connectors.strava.emulator import StravaEmulator
+    from runlift.connectors.strava.season import synthetic_season
+    from runlift.flows.nightly import nightly_sync, run_flow_for_cli
+    from runlift.flows.settings import load_settings
 
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
-from connectors.fit.limits import too_many_messages
-from connectors.fit.sources import FitSource, UnpackError, iter_sources
-from warehouse import db as wdb
-from warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
+from runlift.connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
+from runlift.connectors.fit.limits import too_many_messages
+from runlift.connectors.fit.sources import FitSource, UnpackError, iter_sources
+from runlift.warehouse import db as wdb
+from runlift.warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
                                   read_blob, save_fits, sha256_hex, store_blob, sweep_orphan_blobs)
-from warehouse.lock import write_lock
+from runlift.warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
 log = logging.getLogger("runlift.import")

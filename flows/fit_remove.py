@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse import db as wdb
-from warehouse.fit_loader import RemovedFile, readmit_files, remove_files
-from warehouse.lock import write_lock
+from runlift.warehouse import db as wdb
+from runlift.warehouse.fit_loader import RemovedFile, readmit_files, remove_files
+from runlift.warehouse.lock import write_lock
 
 
 def remove_fit(db_path: Path, athlete_id: str, idents: list[str], *,

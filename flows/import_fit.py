@@ -12,9 +12,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from connectors.fit.sources import fit_kind, walk_folder
-from flows.fit_pipeline import ImportSummary, Progress, import_paths, reprocess
-from flows.settings import check_athlete_id
+from runlift.connectors.fit.sources import fit_kind, walk_folder
+from runlift.flows.fit_pipeline import ImportSummary, Progress, import_paths, reprocess
+from runlift.flows.settings import check_athlete_id
 
 BATCH_FILES = 250
 _progress: Progress | None = None  # set by the CLI for a progress bar in this process
@@ -84,7 +84,7 @@ def import_fit_inbox(config: str | None = None, athlete: str | None = None,
     ``db`` overrides the warehouse path (as --db does). This is what the `fit-inbox` deployment
     in prefect.yaml runs.
     """
-    from flows.settings import load_settings
+    from runlift.flows.settings import load_settings
 
     logger = get_run_logger()
     settings = load_settings(config, db=db, athlete=athlete, require_athlete=athlete is not None)

@@ -22,15 +22,15 @@ import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from connectors.redact import redact
-from flows import units as fmt
-from flows.build import build_warehouse, publish_warehouse
-from flows.fit_pipeline import ImportSummary, import_paths
-from flows.settings import Settings, known_secrets, load_settings
-from flows.strava_sync import SyncResult, sync_paths
-from warehouse import db as wdb
-from warehouse.models import BuildResult
-from warehouse.publish import PublishResult
+from runlift.connectors.redact import redact
+from runlift.flows import units as fmt
+from runlift.flows.build import build_warehouse, publish_warehouse
+from runlift.flows.fit_pipeline import ImportSummary, import_paths
+from runlift.flows.settings import Settings, known_secrets, load_settings
+from runlift.flows.strava_sync import SyncResult, sync_paths
+from runlift.warehouse import db as wdb
+from runlift.warehouse.models import BuildResult
+from runlift.warehouse.publish import PublishResult
 
 
 @dataclass
@@ -96,7 +96,7 @@ def publish_for_dashboards(config: str | None, db: str | None = None) -> Publish
 @task(name="write-dashboard")
 def write_dashboard(config: str | None, db: str | None = None, athlete: str | None = None,
                     units: str | None = None) -> Path:
-    from flows.dashboard import write_dashboard_file
+    from runlift.flows.dashboard import write_dashboard_file
 
     return write_dashboard_file(night_settings(config, db, athlete, units))
 

@@ -10,8 +10,8 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from flows.settings import Settings, SettingsError
-from flows.strava_sync import make_client
+from runlift.flows.settings import Settings, SettingsError
+from runlift.flows.strava_sync import make_client
 
 SCOPE = "activity:read_all"
 

@@ -20,14 +20,14 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from connectors.redact import redact
-from connectors.strava.client import (FUTURE_SLACK_S, PER_PAGE, ListingStalled, NotFound, RateBudget, RateLimited,
+from runlift.connectors.redact import redact
+from runlift.connectors.strava.client import (FUTURE_SLACK_S, PER_PAGE, ListingStalled, NotFound, RateBudget, RateLimited,
                                       StravaClient, StravaError, next_cursor)
-from connectors.strava.tokens import TokenStore
-from flows.settings import Settings, SettingsError, StravaSettings
-from warehouse import db as wdb
-from warehouse import strava_loader as sl
-from warehouse.lock import write_lock
+from runlift.connectors.strava.tokens import TokenStore
+from runlift.flows.settings import Settings, SettingsError, StravaSettings
+from runlift.warehouse import db as wdb
+from runlift.warehouse import strava_loader as sl
+from runlift.warehouse.lock import write_lock
 
 Log = Callable[[str], None]
 

@@ -46,7 +46,7 @@ def snapshot(db_path: Path, ignore: set[str] = VOLATILE) -> dict[str, tuple[int,
 def runlift(*args: str, env: dict[str, str] | None = None, check: bool = True,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"runlift {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from garmin_fit_sdk import CrcCalculator
 
-from connectors.fit import synth
+from runlift.connectors.fit import synth
 
 # FIT base type bytes
 UINT8, SINT8, UINT16, SINT16, UINT32, SINT32 = 0x02, 0x01, 0x84, 0x83, 0x86, 0x85

@@ -18,8 +18,8 @@ from typing import Any, Iterable, Sequence
 
 import duckdb
 
-from warehouse import db as wdb
-from warehouse.models import AthleteParams, BuildResult, build
+from runlift.warehouse import db as wdb
+from runlift.warehouse.models import AthleteParams, BuildResult, build
 
 _SAME_AS_UTC = object()
 NOW = dt.datetime(2025, 1, 1, 12, 0, 0)

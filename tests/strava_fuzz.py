@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.settings import load_settings
-from flows.strava_sync import make_client, sync_athlete
+from runlift.flows.settings import load_settings
+from runlift.flows.strava_sync import make_client, sync_athlete
 from helpers import write_strava_config
 from hostile_http import FakeStrava, HostileServer, Reply, Request, activity, json_reply
-from warehouse import db as wdb
+from runlift.warehouse import db as wdb
 
 SECRET = "fuzz-client-secret-5f2e1c0d9b8a7"
 CASE_SECONDS = 15.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)

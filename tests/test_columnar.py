@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import CORPUS  # noqa: E402
-from connectors.fit import columnar, synth  # noqa: E402
-from connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
-from connectors.fit.decode import RECORD_COLUMNS, DecodedFit, FitparseDecoder  # noqa: E402
+from runlift.connectors.fit import columnar, synth  # noqa: E402
+from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
+from runlift.connectors.fit.decode import RECORD_COLUMNS, DecodedFit, FitparseDecoder  # noqa: E402
 from golden_corpus import GOLDEN  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -715,7 +715,7 @@ def test_records_load_into_duckdb_through_arrow(generated):
     """The loader's _arrow() with from_pandas=True (the one change warehouse/fit_loader.py needs)."""
     import duckdb
 
-    from warehouse.fit_loader import SCHEMAS
+    from runlift.warehouse.fit_loader import SCHEMAS
 
     got = ColumnarDecoder().decode(_run(5, duration_s=120))
     got.records["heart_rate_bpm"][3] = np.ma.masked
@@ -889,7 +889,7 @@ def test_columnar_reads_every_field_the_row_builders_read():
     import inspect
     import re
 
-    from connectors.fit import decode
+    from runlift.connectors.fit import decode
 
     def keys(src: str) -> set[str]:
         out = set(re.findall(r'v(?:\.get\(|\[)"(\w+)"', src))

@@ -21,12 +21,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import units as fmt
-from flows.dashboard import DashboardError, render_dashboard, serve, write_dashboard_file
-from flows.settings import load_settings
+from runlift.flows import units as fmt
+from runlift.flows.dashboard import DashboardError, render_dashboard, serve, write_dashboard_file
+from runlift.flows.settings import load_settings
 from helpers import q
 from marts_fixtures import Warehouse, athlete, d
-from warehouse.publish import publish
+from runlift.warehouse.publish import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,7 +49,7 @@ def page_data(page: str) -> dict:
 @pytest.fixture(scope="module")
 def demo(prefect_server, tmp_path_factory):
     """The demo's published file (8 weeks ending DEMO_END) and its settings."""
-    from flows.demo import run_demo
+    from runlift.flows.demo import run_demo
 
     folder = tmp_path_factory.mktemp("dash-demo")
     with pytest.MonkeyPatch.context() as mp:

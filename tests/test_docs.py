@@ -1,14 +1,14 @@
 """Documentation that cannot drift: the CLI reference, the README's commands, the example settings."""
 
 from conftest import ROOT
-from flows.clidoc import _walk, render
-from flows.cli import main as cli_main
-from flows.settings import EXAMPLE_TOML, StravaSettings
+from runlift.flows.clidoc import _walk, render
+from runlift.flows.cli import main as cli_main
+from runlift.flows.settings import EXAMPLE_TOML, StravaSettings
 
 
 def test_cli_reference_is_current():
     committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert committed == render(), "docs/cli.md is stale: run `python -m flows.clidoc > docs/cli.md`"
+    assert committed == render(), "docs/cli.md is stale: run `python -m runlift.flows.clidoc > docs/cli.md`"
 
 
 def test_readme_names_every_command():

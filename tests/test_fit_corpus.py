@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fit_pipeline import import_paths
+from runlift.flows.fit_pipeline import import_paths
 from golden_corpus import GOLDEN
 
 

@@ -16,13 +16,13 @@ import pytest
 from garmin_fit_sdk import Encoder, Profile
 
 import hostile_fit as h
-from connectors.fit.columnar import ColumnarDecoder
-from connectors.fit.decode import DecodedFit, FitparseDecoder
-from connectors.fit.sources import FitSource
-from flows import fit_pipeline
-from flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown
+from runlift.connectors.fit.columnar import ColumnarDecoder
+from runlift.connectors.fit.decode import DecodedFit, FitparseDecoder
+from runlift.connectors.fit.sources import FitSource
+from runlift.flows import fit_pipeline
+from runlift.flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown
 from helpers import q, runlift
-from warehouse import db as wdb
+from runlift.warehouse import db as wdb
 
 CRAFTED = {
     "heart rate uint32 = 100000": (h.RECORD, 3, h.UINT32, 100_000, "fit_records.heart_rate_bpm = 100000"),

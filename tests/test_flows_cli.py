@@ -4,7 +4,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.import_fit import import_fit, plan_batches
+from runlift.flows.import_fit import import_fit, plan_batches
 from helpers import q, runlift, snapshot
 
 FILES = ["fitparse-tests/Activity.fit", "garmin-fenix6s/training.fit", "fitparse-tests/garmin-fenix-5-run.fit"]
@@ -41,7 +41,7 @@ def test_cli_help_for_every_command():
     for cmd in ("init", "import-fit", "status", "sql", "demo"):
         assert cmd in out
         sub = runlift(cmd, "--help").stdout
-        assert "Usage: python -m flows.cli " + cmd in sub
+        assert "Usage: python -m runlift.flows.cli " + cmd in sub
 
 
 def test_cli_init_import_status_sql(corpus, tmp_path):
@@ -93,7 +93,7 @@ def marts_content(published) -> dict:
 def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server, tmp_path):
     import datetime as dt
 
-    from flows.demo import run_demo
+    from runlift.flows.demo import run_demo
 
     lines: list[str] = []
     end = dt.date(2026, 3, 20)  # the block spans the US daylight-saving change on 2026-03-08
@@ -138,7 +138,7 @@ def test_prefect_yaml_entrypoints_resolve():
 
 
 def test_import_fit_inbox_reads_the_settings(prefect_server, corpus, tmp_path):
-    from flows.import_fit import import_fit_inbox
+    from runlift.flows.import_fit import import_fit_inbox
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fit.columnar import crc16
-from connectors.fit.limits import MAX_MESSAGES, count_messages
-from connectors.fit.sources import MAX_FIT_BYTES
+from runlift.connectors.fit.columnar import crc16
+from runlift.connectors.fit.limits import MAX_MESSAGES, count_messages
+from runlift.connectors.fit.sources import MAX_FIT_BYTES
 from helpers import q
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def run_measured(args: list[str], *, timeout: float, cwd: Path, env: dict[str, s
     A run that passes ``timeout`` is killed (with its children) and the test fails: nothing hangs."""
     full_env = {**os.environ, "RUNLIFT_HOME": str(cwd / "home"), "PYTHONPATH": str(ROOT), **(env or {})}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([*launcher, sys.executable, "-m", "flows.cli", *args], stdout=out, stderr=err,
+        proc = subprocess.Popen([*launcher, sys.executable, "-m", "runlift.flows.cli", *args], stdout=out, stderr=err,
                                 text=True, cwd=cwd, env=full_env, start_new_session=True)
         peak = 0
         deadline = time.monotonic() + timeout
@@ -177,7 +177,7 @@ def test_an_unreadable_subfolder_is_reported(corpus):
             for p in [base, *base.rglob("*")]:
                 os.chown(p, 65534, 65534)
             launcher = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-            probe = subprocess.run([*launcher, sys.executable, "-c", "import flows.cli"], capture_output=True,
+            probe = subprocess.run([*launcher, sys.executable, "-c", "import runlift.flows.cli"], capture_output=True,
                                    text=True, timeout=60)
             if probe.returncode != 0:  # e.g. the checkout lies in a folder of mode 0700 (mktemp -d)
                 pytest.skip("the user nobody cannot read this checkout or its .venv, so the import cannot run "
@@ -269,7 +269,7 @@ def test_a_small_zip_holding_a_huge_inner_zip_writes_no_temporary_file(corpus, t
 
 
 def test_inner_zips_beyond_the_temporary_space_are_not_read(monkeypatch, corpus, tmp_path):
-    from connectors.fit import sources
+    from runlift.connectors.fit import sources
 
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
@@ -302,10 +302,10 @@ def small_disk(tmp_path):
 
 
 def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small_disk, tmp_path):
-    from connectors.fit.sources import FitSource
-    from connectors.fit.synth import vary
-    from flows.fit_pipeline import import_sources
-    from warehouse import db as wdb
+    from runlift.connectors.fit.sources import FitSource
+    from runlift.connectors.fit.synth import vary
+    from runlift.flows.fit_pipeline import import_sources
+    from runlift.warehouse import db as wdb
 
     con = wdb.connect(small_disk / "w.duckdb")
     blobs = tmp_path / "blobs"
@@ -324,7 +324,7 @@ def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small
 
 
 def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path):
-    from connectors.fit.synth import vary
+    from runlift.connectors.fit.synth import vary
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -348,7 +348,7 @@ def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Import and build + publish as a user whose umask is 022, with a publish's leftovers planted."""
-    from warehouse import db as wdb
+    from runlift.warehouse import db as wdb
 
     base = tmp_path_factory.mktemp("modes")
     db = base / "w.duckdb"
@@ -368,7 +368,7 @@ def built(tmp_path_factory):
     env = {**os.environ, "RUNLIFT_HOME": str(base / "home"), "PYTHONPATH": str(ROOT)}
     for args in (["import-fit", "--no-prefect", "--db", str(db), str(ROOT.parent / "shared/fit-corpus" / GOOD)],
                  ["build", "--db", str(db)]):
-        proc = subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
+        proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", *args], capture_output=True, text=True, env=env,
                               cwd=base, timeout=300, preexec_fn=lambda: os.umask(0o022))
         assert proc.returncode == 0, proc.stderr
     return base, stale, alive
@@ -392,7 +392,7 @@ def test_a_failed_publish_leaves_no_temp_files_behind(built):
 
 
 def test_the_prefect_flow_plan_reports_what_a_folder_holds_but_is_not_read(corpus, tmp_path):
-    from flows.import_fit import plan_batches
+    from runlift.flows.import_fit import plan_batches
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -411,8 +411,8 @@ def test_the_prefect_flow_plan_reports_what_a_folder_holds_but_is_not_read(corpu
 def test_kept_bytes_left_by_an_interrupted_import_are_swept_by_the_next(tmp_path, corpus):
     """A blob written before a kill -9 reached its commit has no row: the next import removes it (and
     half-written blob files), keeps every blob that rows point at, and says so in its summary."""
-    from flows.fit_pipeline import import_paths
-    from warehouse import db as wdb
+    from runlift.flows.fit_pipeline import import_paths
+    from runlift.warehouse import db as wdb
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

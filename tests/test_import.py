@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.fit.decode import FitparseDecoder
-from connectors.fit.sources import iter_sources
-from flows.fit_pipeline import SCRATCH_PREFIX, import_paths, reprocess
+from runlift.connectors.fit.decode import FitparseDecoder
+from runlift.connectors.fit.sources import iter_sources
+from runlift.flows.fit_pipeline import SCRATCH_PREFIX, import_paths, reprocess
 from helpers import q, snapshot
 
 SMALL = [
@@ -159,8 +159,8 @@ def test_blobs_keep_original_bytes_and_reprocess_rebuilds_the_same_warehouse(cor
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from connectors.fit.decode import FitparseDecoder
-from flows.fit_pipeline import import_paths
+from runlift.connectors.fit.decode import FitparseDecoder
+from runlift.flows.fit_pipeline import import_paths
 import_paths(Path(sys.argv[1]), "me", sys.argv[2:], decoder=FitparseDecoder(), workers=1,
              progress=lambda p, n: print(p, flush=True))
 """
@@ -209,7 +209,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     Same rows as the same files loose in a folder; a duplicate under another name, a stored
     (uncompressed) member and a member whose bytes were damaged inside the archive are handled.
     """
-    from connectors.fit.synth import demo_fit_files, vary
+    from runlift.connectors.fit.synth import demo_fit_files, vary
 
     files = {f"{i:02d}_{name}": data for i, (name, data) in enumerate(demo_fit_files(
         dt.date(2026, 3, 1), weeks=2)[:10])}
@@ -280,7 +280,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
 UNGUARDED_SCRIPT = """
 import sys
 from pathlib import Path
-from flows.fit_pipeline import import_paths
+from runlift.flows.fit_pipeline import import_paths
 s = import_paths(Path(sys.argv[1]), "me", sys.argv[2:], workers=2)
 print("\\n".join(s.lines()))
 """
@@ -288,7 +288,7 @@ print("\\n".join(s.lines()))
 
 def test_a_script_without_the_main_guard_finishes_in_one_process(tmp_path):
     """Spawned decoding processes re-run a caller's unguarded script: they stop at once, the import goes on."""
-    from connectors.fit.synth import demo_fit_files
+    from runlift.connectors.fit.synth import demo_fit_files
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -333,7 +333,7 @@ def _alive_pids(pids: list[int]) -> list[int]:
 POOL_KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from flows.fit_pipeline import import_paths
+from runlift.flows.fit_pipeline import import_paths
 if __name__ == "__main__":
     import_paths(Path(sys.argv[1]), "me", sys.argv[2:], workers=2, progress=lambda p, n: print(p, flush=True))
 """
@@ -341,7 +341,7 @@ if __name__ == "__main__":
 
 def test_kill_9_of_a_parallel_import_then_rerun_equals_clean_import(tmp_path):
     """The pool path (decoding processes, tables handed over in /dev/shm) survives kill -9 too."""
-    from connectors.fit.synth import demo_fit_files, vary
+    from runlift.connectors.fit.synth import demo_fit_files, vary
 
     files = demo_fit_files(dt.date(2026, 3, 1), weeks=4)
     strength = [(name, data) for name, data in files if "strength" in name]

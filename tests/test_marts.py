@@ -17,7 +17,7 @@ import pytest
 from marts_fixtures import (ACUTE_L, CHRONIC_L, FATIGUE_L, FITNESS_L, Warehouse, acwr, approx_list, athlete, d,
                             days, downhill_factor, ewma, form, impact_kbw, iso_week_start, knee_load_kbw, monotony,
                             monotony_7d, peak_force_bw, t)
-from warehouse.models import MARTS, run_model_tests
+from runlift.warehouse.models import MARTS, run_model_tests
 
 approx = pytest.approx
 

@@ -14,7 +14,7 @@ import math
 import pytest
 
 from marts_fixtures import NOW, Warehouse, athlete, d, t
-from warehouse.models import AthleteParams
+from runlift.warehouse.models import AthleteParams
 
 approx = pytest.approx
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.build import athlete_params
-from flows.settings import EXAMPLE_TOML, SettingsError, load_settings
+from runlift.flows.build import athlete_params
+from runlift.flows.settings import EXAMPLE_TOML, SettingsError, load_settings
 from marts_fixtures import Warehouse, athlete, d, t
-from warehouse.models import run_model_tests
+from runlift.warehouse.models import run_model_tests
 
 approx = pytest.approx
 DAY = dt.timedelta(days=1)

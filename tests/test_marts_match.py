@@ -17,9 +17,9 @@ import pytest
 
 from helpers import runlift
 from marts_fixtures import Warehouse, athlete, d, impact_kbw, peak_force_bw, t
-from warehouse.publish import publish
-from warehouse.sport_types import load_seed, running_strava_types, unmapped_sport_types
-from warehouse.strava_loader import RUN_SPORT_TYPES
+from runlift.warehouse.publish import publish
+from runlift.warehouse.sport_types import load_seed, running_strava_types, unmapped_sport_types
+from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
 
 approx = pytest.approx
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.fit.synth import season_fit_files
-from connectors.strava.emulator import StravaEmulator
-from connectors.strava.season import synthetic_season
+from runlift.connectors.fit.synth import season_fit_files
+from runlift.connectors.strava.emulator import StravaEmulator
+from runlift.connectors.strava.season import synthetic_season
 from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)
@@ -85,7 +85,7 @@ def emulator(monkeypatch):
 
 
 def test_two_nights_second_adds_nothing(prefect_server, tmp_path, emulator):
-    from flows.nightly import nightly_sync
+    from runlift.flows.nightly import nightly_sync
 
     cfg = setup_world(tmp_path, emulator.base_url)
     state = nightly_sync(config=str(cfg), as_of=END, return_state=True)
@@ -108,7 +108,7 @@ def test_two_nights_second_adds_nothing(prefect_server, tmp_path, emulator):
 
 
 def test_strava_down_still_imports_fit_and_fails_visibly(prefect_server, tmp_path, monkeypatch):
-    from flows.nightly import nightly_sync
+    from runlift.flows.nightly import nightly_sync
 
     receiver = Receiver()
     try:
@@ -143,7 +143,7 @@ def test_cli_sync_exit_code(prefect_server, tmp_path, monkeypatch):
     monkeypatch.setenv("STRAVA_REFRESH_TOKEN", "x")
     cfg = setup_world(tmp_path, "http://127.0.0.1:9")
     env = {**os.environ}
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "sync", "--config", str(cfg), "--as-of", str(END)],
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "sync", "--config", str(cfg), "--as-of", str(END)],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 1
     assert "runlift: error: the nightly_sync run failed" in proc.stderr and "could not be reached" in proc.stderr

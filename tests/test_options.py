@@ -23,8 +23,8 @@ import click
 import duckdb
 import pytest
 
-from connectors.fit.synth import SynthSet, encode_run, encode_strength
-from flows.cli import main as cli_main
+from runlift.connectors.fit.synth import SynthSet, encode_run, encode_strength
+from runlift.flows.cli import main as cli_main
 from helpers import q
 
 AS_OF = dt.date(2026, 11, 6)
@@ -121,9 +121,9 @@ class World:
 
     def fill(self) -> None:
         """A warehouse at x/ as a previous night left it: one file per athlete, built and published."""
-        from flows.build import build_warehouse, publish_warehouse
-        from flows.fit_pipeline import import_paths
-        from flows.settings import load_settings
+        from runlift.flows.build import build_warehouse, publish_warehouse
+        from runlift.flows.fit_pipeline import import_paths
+        from runlift.flows.settings import load_settings
 
         for aid, path in self.kept.items():
             import_paths(self.db, aid, [str(path)], workers=1)
@@ -146,7 +146,7 @@ class World:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("RUNLIFT_", "XDG_", "STRAVA_"))}
         env.update(HOME=str(self.home), PREFECT_API_URL=str(get_current_settings().api.url))
-        cmd = [sys.executable, "-m", "flows.cli", *args]
+        cmd = [sys.executable, "-m", "runlift.flows.cli", *args]
         try:
             return subprocess.run(cmd, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -239,7 +239,7 @@ def test_sync_without_athlete_is_every_athlete(prefect_server, tmp_path):
 
 
 def test_nightly_flows_take_the_overrides(prefect_server, tmp_path):
-    from flows.nightly import backfill, nightly_sync
+    from runlift.flows.nightly import backfill, nightly_sync
 
     w = World(tmp_path, ("ana", "bob"))
     w.config.write_text('[warehouse]\npath = "configured.duckdb"\n' + w.config.read_text(), encoding="utf-8")
@@ -261,7 +261,7 @@ def test_nightly_flows_take_the_overrides(prefect_server, tmp_path):
 
 
 def test_import_fit_inbox_flow_takes_db(prefect_server, tmp_path):
-    from flows.import_fit import import_fit_inbox
+    from runlift.flows.import_fit import import_fit_inbox
 
     w = World(tmp_path, ("ana", "bob"))
     results = import_fit_inbox(config=str(w.config), athlete="ana", db=str(w.db))
@@ -319,7 +319,7 @@ def test_a_deployment_takes_the_overrides(prefect_server, tmp_path):
 
 def test_demo_writes_under_its_folder_whatever_the_environment(prefect_server, tmp_path, monkeypatch):
     """`runlift demo --units imperial` with RUNLIFT_DB and RUNLIFT_UNITS set elsewhere: its folder only."""
-    from flows.demo import run_demo
+    from runlift.flows.demo import run_demo
 
     elsewhere = tmp_path / "elsewhere"
     monkeypatch.setenv("RUNLIFT_DB", str(elsewhere / "other.duckdb"))

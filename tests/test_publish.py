@@ -20,11 +20,11 @@ import pytest
 
 from conftest import CORPUS, ROOT
 from helpers import duckdb_cli, q
-from warehouse import db as wdb
-from warehouse.docgen import EXAMPLE_QUERIES
-from warehouse.lock import write_lock
-from warehouse.models import MARTS
-from warehouse.publish import LOCATION_TABLE, PUBLISHED_STAGING, publish
+from runlift.warehouse import db as wdb
+from runlift.warehouse.docgen import EXAMPLE_QUERIES
+from runlift.warehouse.lock import write_lock
+from runlift.warehouse.models import MARTS
+from runlift.warehouse.publish import LOCATION_TABLE, PUBLISHED_STAGING, publish
 
 DEMO_END = dt.date(2025, 6, 15)
 PUBLISHED_OPS = {"fit_files", "import_runs", "strava_sync_runs", "strava_rate_limit", "strava_activity_counts",
@@ -47,7 +47,7 @@ def location_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
 @pytest.fixture(scope="module")
 def demo(prefect_server, tmp_path_factory) -> tuple[Path, Path]:
     """The 6-week demo, run once for this module: (working warehouse, published file)."""
-    from flows.demo import run_demo
+    from runlift.flows.demo import run_demo
 
     folder = tmp_path_factory.mktemp("publish-demo")
     with pytest.MonkeyPatch.context() as mp:
@@ -196,7 +196,7 @@ class Nights:
         self.published = folder / "w.published.duckdb"
 
     def run(self, files: list[str]) -> Night:
-        from flows.nightly import build_marts, import_fit_inbox, publish_for_dashboards
+        from runlift.flows.nightly import build_marts, import_fit_inbox, publish_for_dashboards
 
         for name in files:
             shutil.copy(CORPUS / name, self.inbox / name.replace("/", "__"))
@@ -370,7 +370,7 @@ def test_there_are_ten_example_queries_and_docs_show_them():
 # --- Parquet export -----------------------------------------------------------------------------
 
 def test_export_parquet_writes_every_published_table(demo, tmp_path):
-    from warehouse.export import export_parquet
+    from runlift.warehouse.export import export_parquet
 
     _db, published = demo
     before = hashlib.sha256(published.read_bytes()).hexdigest()

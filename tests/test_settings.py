@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import EXAMPLE_TOML, SettingsError, load_settings
+from runlift.flows.settings import EXAMPLE_TOML, SettingsError, load_settings
 
 
 def write(path: Path, text: str) -> Path:

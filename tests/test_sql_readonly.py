@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fit_pipeline import import_paths
+from runlift.flows.fit_pipeline import import_paths
 from helpers import q, runlift
-from warehouse.lock import write_lock
+from runlift.warehouse.lock import write_lock
 
 
 def _digest(path: Path) -> str:

@@ -16,12 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.strava.emulator import StravaEmulator
-from connectors.strava.season import summary_of, synthetic_season
-from flows.settings import load_settings
-from flows.strava_sync import make_client, sync_athlete
+from runlift.connectors.strava.emulator import StravaEmulator
+from runlift.connectors.strava.season import summary_of, synthetic_season
+from runlift.flows.settings import load_settings
+from runlift.flows.strava_sync import make_client, sync_athlete
 from helpers import q, write_strava_config
-from warehouse import db as wdb
+from runlift.warehouse import db as wdb
 
 END = dt.date(2026, 11, 20)
 SEASON = synthetic_season(END, weeks=16)
@@ -275,7 +275,7 @@ def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, monkeypatch):
         work.mkdir()
         cfg = write_config(work, emu.base_url)
         for lines_before_kill in (3, 25):
-            proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "strava", "sync", "--config", str(cfg)],
+            proc = subprocess.Popen([sys.executable, "-m", "runlift.flows.cli", "strava", "sync", "--config", str(cfg)],
                                     stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
             seen = 0
             while seen < lines_before_kill:
@@ -284,7 +284,7 @@ def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, monkeypatch):
                 seen += 1
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-        final = subprocess.run([sys.executable, "-m", "flows.cli", "strava", "sync", "--config", str(cfg)],
+        final = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "strava", "sync", "--config", str(cfg)],
                                capture_output=True, text=True, env=env, timeout=300)
         assert final.returncode == 0, final.stderr
         assert content(work / "w.duckdb") == content(tmp_path / "ref" / "w.duckdb")
@@ -298,7 +298,7 @@ def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, monkeypatch):
 def test_cli_inactive_exit_code_and_no_secrets(tmp_path, emu):
     emu.set_inactive(True)
     cfg = write_config(tmp_path, emu.base_url)
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "strava", "sync", "--config", str(cfg)],
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "strava", "sync", "--config", str(cfg)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "inactive" in proc.stderr and "FIT import still works" in proc.stderr
@@ -307,7 +307,7 @@ def test_cli_inactive_exit_code_and_no_secrets(tmp_path, emu):
 
 
 def test_auth_flow_on_a_local_callback(tmp_path, emu, monkeypatch):
-    from flows.strava_auth import authorize
+    from runlift.flows.strava_auth import authorize
 
     monkeypatch.delenv("STRAVA_REFRESH_TOKEN")
     cfg = write_config(tmp_path, emu.base_url)
@@ -344,7 +344,7 @@ def test_auth_flow_on_a_local_callback(tmp_path, emu, monkeypatch):
 def test_forget_deletes_data_and_tokens(tmp_path, emu, clock):
     run_sync(tmp_path, emu, clock)
     cfg = write_config(tmp_path, emu.base_url)
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "strava", "forget", "--yes", "--config", str(cfg)],
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "strava", "forget", "--yes", "--config", str(cfg)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     db = tmp_path / "w.duckdb"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.strava.client import AuthError, StravaClient
-from connectors.strava.tokens import TokenStore
-from flows.settings import SettingsError, load_settings
-from flows.strava_sync import make_client, sync_athlete, sync_paths
+from runlift.connectors.strava.client import AuthError, StravaClient
+from runlift.connectors.strava.tokens import TokenStore
+from runlift.flows.settings import SettingsError, load_settings
+from runlift.flows.strava_sync import make_client, sync_athlete, sync_paths
 from helpers import q, write_strava_config
 from hostile_http import FakeStrava, HostileServer, Reply, activity, json_reply
-from warehouse import db as wdb
+from runlift.warehouse import db as wdb
 
 SECRET = "hostile-client-secret-0123456789"
 NOW = int(time.time())
@@ -47,7 +47,7 @@ def runs(tmp_path: Path) -> list[tuple]:
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "runlift.flows.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
 
 
@@ -251,7 +251,7 @@ def test_secrets_echoed_by_the_server_are_redacted_and_bounded(tmp_path, strava)
 
 
 def test_redact_function():
-    from connectors.redact import redact
+    from runlift.connectors.redact import redact
 
     token = "0123456789abcdef0123456789abcdef01234567"
     text = (f"client_secret={SECRET}&refresh_token=r3fr3sh-T0ken-value&code=abc123 Authorization: Bearer {token}"
@@ -268,7 +268,7 @@ def test_redact_function():
 def test_webhook_and_artifact_get_redacted_text(tmp_path):
     import datetime as dt
 
-    from flows import nightly
+    from runlift.flows import nightly
 
     token = "f" * 8 + "0123456789abcdef0123456789abcdef"
     got = []

@@ -14,8 +14,8 @@ garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 
 from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402
 
-from connectors.fit import synth  # noqa: E402
-from connectors.fit.synth import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
+from runlift.connectors.fit import synth  # noqa: E402
+from runlift.connectors.fit.synth import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
 
 UTC = dt.timezone.utc
 FIT_EPOCH_S = 631065600

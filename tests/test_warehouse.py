@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from helpers import duckdb_cli
-from warehouse import db as wdb
+from runlift.warehouse import db as wdb
 
 
 def test_new_warehouse_has_schemas_and_latest_version(tmp_path):
@@ -88,8 +88,8 @@ def test_locked_warehouse_gives_a_clear_error(tmp_path):
 
 def test_sql_reference_is_not_stale(tmp_path):
     from conftest import ROOT
-    from warehouse.docgen import render
+    from runlift.warehouse.docgen import render
 
     committed = (ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
     assert committed == render(tmp_path / "doc.duckdb"), (
-        "docs/warehouse.md is stale: run `python -m warehouse.docgen > docs/warehouse.md`")
+        "docs/warehouse.md is stale: run `python -m runlift.warehouse.docgen > docs/warehouse.md`")

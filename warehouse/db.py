@@ -36,7 +36,7 @@ class Migration:
 def migrations() -> list[Migration]:
     """All migrations shipped with this runlift, in version order."""
     found = []
-    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+    for entry in resources.files("runlift.warehouse").joinpath("migrations").iterdir():
         m = _MIGRATION_RE.match(entry.name)
         if m:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))

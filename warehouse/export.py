@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import sql_string
+from runlift.warehouse.db import sql_string
 
 EXPORTED_SCHEMAS = ("marts", "staging")
 

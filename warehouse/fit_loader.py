@@ -20,8 +20,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from connectors.fit.decode import LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit
-from warehouse.db import utcnow
+from runlift.connectors.fit.decode import LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit
+from runlift.warehouse.db import utcnow
 
 TS = pa.timestamp("us")
 F8 = pa.float64()

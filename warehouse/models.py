@@ -20,15 +20,15 @@ from typing import Iterable
 
 import duckdb
 
-from warehouse import sport_types
-from warehouse.db import utcnow
+from runlift.warehouse import sport_types
+from runlift.warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
 
 
 def _mart_names() -> tuple[str, ...]:
     """The marts, in build order: models/marts/NN_<name>.sql builds marts.<name>."""
-    folder = resources.files("warehouse").joinpath("models", "marts")
+    folder = resources.files("runlift.warehouse").joinpath("models", "marts")
     files = sorted(f.name for f in folder.iterdir() if f.name.endswith(".sql"))
     return tuple(re.sub(r"^\d+_", "", name.removesuffix(".sql")) for name in files)
 
@@ -59,7 +59,7 @@ class BuildResult:
 
 def model_files() -> list[tuple[str, str, str]]:
     """(layer, file name, SQL) of every model, in build order."""
-    root = resources.files("warehouse").joinpath("models")
+    root = resources.files("runlift.warehouse").joinpath("models")
     out = [("macros", "_macros.sql", root.joinpath("_macros.sql").read_text(encoding="utf-8"))]
     for layer in LAYERS:
         files = sorted((f for f in root.joinpath(layer).iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import STORAGE_VERSION, sql_string, utcnow
-from warehouse.models import MARTS
-from warehouse.strava_loader import RUN_SPORT_TYPES
+from runlift.warehouse.db import STORAGE_VERSION, sql_string, utcnow
+from runlift.warehouse.models import MARTS
+from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
 
 # Staging models published as tables; none holds a position.
 PUBLISHED_STAGING = ("stg_fit__sessions", "stg_fit__sets", "stg_strava__activities")

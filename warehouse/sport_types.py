@@ -38,7 +38,7 @@ class SportType:
 
 
 def seed_text() -> str:
-    return resources.files("warehouse").joinpath("seeds", "sport_types.csv").read_text(encoding="utf-8")
+    return resources.files("runlift.warehouse").joinpath("seeds", "sport_types.csv").read_text(encoding="utf-8")
 
 
 def load_seed() -> list[SportType]:

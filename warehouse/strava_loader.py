@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from connectors.strava.client import BUDGET_FIELDS
-from warehouse.db import utcnow
-from warehouse.sport_types import running_strava_types
+from runlift.connectors.strava.client import BUDGET_FIELDS
+from runlift.warehouse.db import utcnow
+from runlift.warehouse.sport_types import running_strava_types
 
 # Strava sport types whose distance is running, from the seed warehouse/seeds/sport_types.csv
 RUN_SPORT_TYPES = running_strava_types()

@@ -80,7 +80,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from connectors.fit.decode import (
+from runlift.connectors.fit.decode import (
     RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _add_step, _add_title,
     _file_row, _first, _int, _lap_row, _name, _session_row, _set_row, _sport_of, _ts, _utc_offset, classify,
 )

@@ -548,6 +548,6 @@ def _describe(exc: Exception) -> str:
 
 def default_decoder() -> FitDecoder:
     """The production decoder: the columnar one (falls back to python-fitparse per file)."""
-    from connectors.fit.columnar import ColumnarDecoder  # columnar imports this module
+    from runlift.connectors.fit.columnar import ColumnarDecoder  # columnar imports this module
 
     return ColumnarDecoder()

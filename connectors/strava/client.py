@@ -30,8 +30,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from connectors.redact import redact
-from connectors.strava.tokens import TokenError, TokenStore, Tokens
+from runlift.connectors.redact import redact
+from runlift.connectors.strava.tokens import TokenError, TokenStore, Tokens
 
 DEFAULT_BASE_URL = "https://www.strava.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

@@ -17,7 +17,7 @@ What it does like the live API (see ``shared/strava/README.md``):
 It binds 127.0.0.1 only (unless told otherwise), never reaches the network, and never logs a token
 or a secret (``request_log`` keeps paths with secret-looking query values redacted).
 
-Run it by hand: ``python -m connectors.strava.emulator --port 8765`` (or ``runlift strava emulator``).
+Run it by hand: ``python -m runlift.connectors.strava.emulator --port 8765`` (or ``runlift strava emulator``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from connectors.strava.season import (
+from runlift.connectors.strava.season import (
     _legacy_type,
     default_athlete,
     streams_for,
@@ -603,7 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m connectors.strava.emulator",
+        prog="python -m runlift.connectors.strava.emulator",
         description="Serve a local Strava API v3 seeded with a synthetic half-marathon season.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free one; default 8765)")
