@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev bench clean chromium
+.PHONY: demo test check install dev bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,18 @@ chromium:
 test: dev chromium
 	$(BIN)/python -m pytest -q -n 2
 
+# Lint and type check (settings in pyproject.toml). mypy sees the folders under their installed names
+# (runlift.flows, ...) through a tree of links in .typecheck/, rebuilt here.
+check: dev
+	rm -rf .typecheck && mkdir -p .typecheck/runlift
+	for layer in flows warehouse connectors standins; do \
+		if [ -d $$layer ]; then ln -s ../../$$layer .typecheck/runlift/$$layer; fi; \
+	done
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 bench: dev
 	$(BIN)/python bench/fit_import.py
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache
+	rm -rf $(VENV) demo .pytest_cache .typecheck .mypy_cache .ruff_cache

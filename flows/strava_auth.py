@@ -8,12 +8,13 @@ import threading
 import urllib.parse
 import webbrowser
 from collections.abc import Callable
+from typing import Final
 from pathlib import Path
 
 from runlift.flows.settings import Settings, SettingsError
 from runlift.flows.strava_sync import make_client
 
-SCOPE = "activity:read_all"
+SCOPE: Final = "activity:read_all"
 
 
 def authorization_url(base_url: str, client_id: str, redirect_uri: str, state: str) -> str:

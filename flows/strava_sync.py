@@ -118,7 +118,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     pending_before = bool(sl.pending_streams(con, athlete_id, cfg.stream_sport_types))
     mode, cursor, is_new = _choose_listing(state, cfg, full, client.clock(), pending_before)
     result.listing_mode = mode
-    if is_new:
+    if is_new and mode is not None:
         sl.start_listing(con, state, mode, cursor)
     budget = client.budget.as_dict
     secrets = client.secrets()

@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -148,7 +149,7 @@ def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
 # read or written (ATTACH, COPY ... TO, read_csv, EXPORT, INSTALL/LOAD of extensions, secrets);
 # nothing spills to a temporary folder; and the configuration is locked so a query cannot SET any
 # of this back.
-QUERY_ONLY_CONFIG = {
+QUERY_ONLY_CONFIG: dict[str, str | int | float | list[str]] = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
@@ -211,4 +212,12 @@ def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     names = [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
         "AND table_type = 'BASE TABLE' ORDER BY table_name", [schema]).fetchall()]
-    return {n: int(con.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0]) for n in names}
+    return {n: int(scalar(con, f'SELECT count(*) FROM "{schema}"."{n}"')) for n in names}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The first column of the one row ``sql`` returns (aggregates, RETURNING counts, settings)."""
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise WarehouseError(f"expected one row, got none: {sql.strip().splitlines()[0]}")
+    return row[0]

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from runlift.warehouse import db as wdb
@@ -208,7 +209,7 @@ def render(db_path: Path) -> str:
     try:
         build(con, as_of=DOC_AS_OF, athletes=[], check=False)
         publish(con, published_path, include_location=True)
-        working_db = con.execute("SELECT current_database()").fetchone()[0]
+        working_db = wdb.scalar(con, "SELECT current_database()")
         con.execute(f"ATTACH {wdb.sql_string(str(published_path))} AS pubdoc (READ_ONLY)")
         grains = model_grains()
         published = {(s, n): c for s, n, _k, c in _objects(con, "pubdoc")}
@@ -240,7 +241,7 @@ def render(db_path: Path) -> str:
         con.close()
 
 
-def _published_section(con, objects, published: dict[tuple[str, str], str | None]) -> str:
+def _published_section(con, objects, published: Mapping[tuple[str, str], str | None]) -> str:
     working = {(s, n) for s, n, _k, _c in objects}
     out = ["\n## The published file\n",
            "A read-only copy written after every build (`warehouse/publish.py`), DuckDB storage version "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import sql_string
 
 EXPORTED_SCHEMAS = ("marts", "staging")
@@ -46,8 +47,8 @@ def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
             "SELECT schema_name, table_name, coalesce(comment, '') FROM duckdb_tables() "
             "WHERE database_name = 'pub' AND list_contains(?, schema_name) ORDER BY schema_name, table_name",
             [list(EXPORTED_SCHEMAS)]).fetchall()
-        has_stamp = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pub' "
-                                "AND schema_name = 'ops' AND table_name = 'published'").fetchone()[0]
+        has_stamp = wdb.scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pub' "
+                                "AND schema_name = 'ops' AND table_name = 'published'")
         stamp = con.execute("SELECT published_at::VARCHAR, as_of_date::VARCHAR FROM pub.ops.published").fetchone() \
             if has_stamp else None
         published_at, as_of = stamp or (None, None)

@@ -21,6 +21,7 @@ from typing import Iterable
 import duckdb
 
 from runlift.warehouse import sport_types
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -112,7 +113,7 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    rows = {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
+    rows = {m: wdb.scalar(con, f"SELECT count(*) FROM marts.{m}") for m in MARTS}
     failures = run_model_tests(con) if check else []
     return BuildResult(as_of, time.perf_counter() - t0, rows, failures)
 
@@ -152,18 +153,18 @@ def run_model_tests(con: duckdb.DuckDBPyConnection) -> list[str]:
     for table, key in UNIQUE_KEYS.items():
         cols = ", ".join(key)
         # activity_key is NULL for week flags: compare with NULLs as values
-        dup = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        dup = wdb.scalar(con, f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
         if dup:
             failures.append(f"{table}: {dup} duplicate keys ({cols})")
         for col in key:
             if col == "activity_key" and table == "marts.training_flags":
                 continue
-            nulls = con.execute(f"SELECT count(*) FROM {table} WHERE {col} IS NULL").fetchone()[0]
+            nulls = wdb.scalar(con, f"SELECT count(*) FROM {table} WHERE {col} IS NULL")
             if nulls:
                 failures.append(f"{table}.{col}: {nulls} NULLs in a key")
     for table, cols in NOT_NULL.items():
         for col in cols:
-            nulls = con.execute(f"SELECT count(*) FROM {table} WHERE {col} IS NULL").fetchone()[0]
+            nulls = wdb.scalar(con, f"SELECT count(*) FROM {table} WHERE {col} IS NULL")
             if nulls:
                 failures.append(f"{table}.{col}: {nulls} NULLs")
     for (table, col), values in ACCEPTED.items():
@@ -171,11 +172,11 @@ def run_model_tests(con: duckdb.DuckDBPyConnection) -> list[str]:
                           f"AND NOT list_contains(?, {col})", [list(values)]).fetchall()
         if bad:
             failures.append(f"{table}.{col}: unexpected values {[b[0] for b in bad]}")
-    bad_text = con.execute("""
+    bad_text = wdb.scalar(con, """
         SELECT count(*) FROM marts.training_flags
         WHERE regexp_matches(explanation, '(^|[^a-z])(nan|-?inf|infinity)([^a-z]|$)', 'i')
            OR NOT isfinite(coalesce(value, 0)) OR NOT isfinite(coalesce(threshold, 0))
-           OR NOT isfinite(coalesce(baseline, 0))""").fetchone()[0]
+           OR NOT isfinite(coalesce(baseline, 0))""")
     if bad_text:
         failures.append(f"marts.training_flags: {bad_text} flags with nan or inf in their text or numbers")
     gaps = con.execute("""

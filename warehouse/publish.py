@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import STORAGE_VERSION, sql_string, utcnow
 from runlift.warehouse.models import MARTS
 from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
@@ -70,7 +71,7 @@ def sweep_temp_files(target: Path) -> list[Path]:
     """Remove ``.<published>.<pid>.tmp`` files (and their WAL) left by a publish that failed or was
     killed: those whose process is gone, and this process's own. Returns what was removed."""
     pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.tmp(\.wal)?$")
-    removed = []
+    removed: list[Path] = []
     if not target.parent.is_dir():
         return removed
     for leftover in target.parent.iterdir():
@@ -98,18 +99,18 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
         con.execute("CREATE SCHEMA pub.ops")
         for mart in MARTS:
             # CREATE TABLE AS answers with the number of rows it wrote
-            tables[f"marts.{mart}"] = con.execute(
-                f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM marts.{mart}").fetchone()[0]
+            tables[f"marts.{mart}"] = wdb.scalar(con,
+                f"CREATE TABLE pub.marts.{mart} AS SELECT * FROM marts.{mart}")
             _copy_comments(con, "marts", mart, "table")
         for view in PUBLISHED_STAGING:
-            tables[f"staging.{view}"] = con.execute(
-                f"CREATE TABLE pub.staging.{view} AS SELECT * FROM staging.{view}").fetchone()[0]
+            tables[f"staging.{view}"] = wdb.scalar(con,
+                f"CREATE TABLE pub.staging.{view} AS SELECT * FROM staging.{view}")
             _copy_comments(con, "staging", view, "view")
         if include_location:
-            tables[f"staging.{LOCATION_TABLE}"] = con.execute(f"""CREATE TABLE pub.staging.{LOCATION_TABLE} AS
+            tables[f"staging.{LOCATION_TABLE}"] = wdb.scalar(con, f"""CREATE TABLE pub.staging.{LOCATION_TABLE} AS
                 SELECT athlete_id, file_sha256, record_index, timestamp_utc AS recorded_at,
                        position_lat_deg, position_long_deg
-                FROM raw.fit_records WHERE position_lat_deg IS NOT NULL""").fetchone()[0]
+                FROM raw.fit_records WHERE position_lat_deg IS NOT NULL""")
             con.execute(f"COMMENT ON TABLE pub.staging.{LOCATION_TABLE} IS "
                         "'GPS positions of FIT records (published because publish.include_location is true).'")
         # pipeline state for `runlift status` (no positions in any of these)
@@ -119,7 +120,7 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
                           ("strava_rate_limit", "SELECT * FROM ops.strava_rate_limit"),
                           ("strava_activity_counts", STRAVA_ACTIVITY_COUNTS)):
             con.execute(f"CREATE TABLE pub.ops.{name} AS {sql}")
-        as_of = con.execute("SELECT max(as_of_date) FROM marts.dim_athlete").fetchone()[0]
+        as_of = wdb.scalar(con, "SELECT max(as_of_date) FROM marts.dim_athlete")
         con.execute("""CREATE TABLE pub.ops.published AS SELECT ?::TIMESTAMP AS published_at, ?::DATE AS as_of_date,
                        ?::BOOLEAN AS include_location""", [utcnow(), as_of, include_location])
         con.execute("COMMENT ON TABLE pub.ops.published IS 'When this file was published (UTC) and for which as-of date.'")

@@ -76,7 +76,9 @@ class Tokens:
         refresh = body.get("refresh_token")
         if refresh is not None and (not isinstance(refresh, str) or len(refresh) > 4096):
             raise TokenError("Strava's token answer had an unusable refresh_token")
-        athlete = body.get("athlete") if isinstance(body.get("athlete"), dict) else {}
+        athlete = body.get("athlete")
+        if not isinstance(athlete, dict):
+            athlete = {}
         scope = body.get("scope") if isinstance(body.get("scope"), str) else None
         return cls(
             access_token=access,
