@@ -7,6 +7,7 @@ A missing or invalid setting raises :class:`SettingsError` naming the setting.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
 import os
 import re
@@ -14,7 +15,8 @@ import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -227,6 +229,62 @@ def find_config(option: str | os.PathLike[str] | None, env: Mapping[str, str]) -
     return None, "none"
 
 
+ATHLETE_KEYS = ("timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox",
+                "strava_token_file", "acwr_flags", "races")
+BODY_MASS_KEYS = ("since", "kg")
+
+
+def _known_names() -> dict[str, tuple[str, ...]]:
+    """Every name runlift reads, per table ('athletes.*': the table of any athlete)."""
+    return {
+        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava"),
+        "warehouse": ("path",),
+        "athletes.*": ATHLETE_KEYS,
+        "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
+        "athletes.*.races[]": RACE_KEYS,
+        "flags": tuple(FlagSettings.__dataclass_fields__),
+        "publish": ("path", "include_location"),
+        "notify": ("webhook_url",),
+        "strava": tuple(StravaSettings.__dataclass_fields__),
+    }
+
+
+def check_names(doc: Mapping[str, Any], where: str = "the settings file") -> None:
+    """Raise :class:`SettingsError` for the first name runlift does not know, with the closest known
+    name when there is one: a mistyped setting would otherwise be a default applied in silence
+    (a 70 kg body mass skewing every joint-load number, a warehouse written somewhere else)."""
+    known = _known_names()
+
+    def check(table: Mapping[str, Any], kind: str, shown: str) -> None:
+        names = known[kind]
+        for key in table:
+            if key in names:
+                continue
+            full = f"{shown}.{key}" if shown else key
+            close = difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean `{shown + '.' if shown else ''}{close[0]}`?"
+            else:
+                hint = f"known {'in [' + shown + ']' if shown else 'at the top'}: {', '.join(names)}"
+            raise SettingsError(f"unknown setting `{full}` in {where}; {hint}")
+
+    check(doc, "", "")
+    for table in ("warehouse", "flags", "publish", "notify", "strava"):
+        if isinstance(doc.get(table), Mapping):
+            check(doc[table], table, table)
+    athletes = doc.get("athletes")
+    if isinstance(athletes, Mapping):
+        for athlete_id, raw in athletes.items():
+            if not isinstance(raw, Mapping):
+                continue
+            check(raw, "athletes.*", f"athletes.{athlete_id}")
+            for key, kind in (("body_mass_kg", "athletes.*.body_mass_kg[]"), ("races", "athletes.*.races[]")):
+                if isinstance(raw.get(key), list):
+                    for i, item in enumerate(raw[key]):
+                        if isinstance(item, Mapping):
+                            check(item, kind, f"athletes.{athlete_id}.{key}[{i}]")
+
+
 def _read_toml(path: Path, origin: str) -> dict[str, Any]:
     if not path.is_file():
         raise SettingsError(f"settings file {path} (from {origin}) does not exist; "
@@ -280,9 +338,6 @@ def _parse_races(raw: Any, name: str) -> tuple[Race, ...]:
     for i, item in enumerate(raw):
         item_name = f"{name}[{i}]"
         _expect(item, dict, item_name, "a table like { date = 2026-04-12, name = \"Half\", distance_km = 21.1 }")
-        for key in item:
-            if key not in RACE_KEYS:
-                raise SettingsError(f"setting `{item_name}.{key}` is unknown; known: {', '.join(RACE_KEYS)}")
         day = item.get("date")
         if isinstance(day, dt.datetime):
             day = day.date()
@@ -309,15 +364,6 @@ def _parse_races(raw: Any, name: str) -> tuple[Race, ...]:
 
 def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athlete:
     prefix = f"athletes.{athlete_id}"
-    known = {"timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox", "strava_token_file",
-             "acwr_flags", "races"}
-    extra = set(raw) - known
-    # Later features add their own per-athlete settings (e.g. a Strava token file); keep them
-    # readable without failing, but catch plain typos of the known ones.
-    for key in extra:
-        close = [k for k in known if k.replace("_", "") == key.replace("_", "").replace("-", "")]
-        if close:
-            raise SettingsError(f"setting `{prefix}.{key}` is unknown; did you mean `{prefix}.{close[0]}`?")
     tz = raw.get("timezone", system_timezone())
     _expect(tz, str, f"{prefix}.timezone", "an IANA time zone name such as 'America/Denver'")
     try:
@@ -363,10 +409,6 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
 def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
     _expect(raw, dict, "strava", "a [strava] table")
     defaults = StravaSettings()
-    known = set(StravaSettings.__dataclass_fields__)
-    for key in raw:
-        if key not in known:
-            raise SettingsError(f"setting `strava.{key}` is unknown; known: {', '.join(sorted(known))}")
     values: dict[str, Any] = {}
     for key, default in ((f, getattr(defaults, f)) for f in StravaSettings.__dataclass_fields__):
         if key not in raw:
@@ -412,6 +454,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     env = os.environ if env is None else env
     path, origin = find_config(config, env)
     doc: dict[str, Any] = _read_toml(path, origin) if path else {}
+    check_names(doc, str(path))
     base = path.resolve().parent if path else Path.cwd()
     sources: dict[str, str] = {"config": origin}
 
@@ -457,9 +500,6 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     strava = _parse_strava(doc.get("strava", {}), env)
     publish_raw = doc.get("publish", {})
     _expect(publish_raw, dict, "publish", "a [publish] table")
-    for key in publish_raw:
-        if key not in ("path", "include_location"):
-            raise SettingsError(f"setting `publish.{key}` is unknown; known: include_location, path")
     pub_path: Path | None = None
     if env.get("RUNLIFT_PUBLISHED"):
         pub_path = Path(env["RUNLIFT_PUBLISHED"]).expanduser()
@@ -477,9 +517,6 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
             raise SettingsError(f"setting `notify.webhook_url`: {webhook!r} is not an http(s) URL")
     flags_raw = doc.get("flags", {})
     _expect(flags_raw, dict, "flags", "a [flags] table")
-    for key in flags_raw:
-        if key not in FlagSettings.__dataclass_fields__:
-            raise SettingsError(f"setting `flags.{key}` is unknown; known: {', '.join(FlagSettings.__dataclass_fields__)}")
     flags = FlagSettings(acwr=_expect(flags_raw.get("acwr", False), bool, "flags.acwr", "true or false"))
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags,
                     athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),

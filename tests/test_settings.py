@@ -5,6 +5,8 @@ import pytest
 
 from runlift.flows.settings import EXAMPLE_TOML, SettingsError, load_settings
 
+from helpers import runlift
+
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
@@ -97,3 +99,36 @@ def test_example_file_is_valid_and_documents_every_setting(tmp_path):
     for key in ("units", "[warehouse]", "path", "timezone", "body_mass_kg", "sex", "max_hr_bpm",
                 "resting_hr_bpm", "fit_inbox"):
         assert key in EXAMPLE_TOML
+
+
+@pytest.mark.parametrize("text, message", [
+    # the four typos of issue 13: each exited 0 with a default before
+    ('unit = "imperial"', "unknown setting `unit` in {cfg}; did you mean `units`?"),
+    ('[athlete.me]\nbody_mass_kg = 80', "unknown setting `athlete` in {cfg}; did you mean `athletes`?"),
+    ('[warehouse]\npaht = "x.duckdb"', "unknown setting `warehouse.paht` in {cfg}; did you mean `warehouse.path`?"),
+    ('[athletes.me]\nbody_mas_kg = 80',
+     "unknown setting `athletes.me.body_mas_kg` in {cfg}; did you mean `athletes.me.body_mass_kg`?"),
+    # every table, nested ones too
+    ('[strava]\nlookback = 3', "did you mean `strava.lookback_days`?"),
+    ('[publish]\ninclude_locations = true', "did you mean `publish.include_location`?"),
+    ('[flags]\nacrw = true', "did you mean `flags.acwr`?"),
+    ('[notify]\nwebhook = "https://x"', "did you mean `notify.webhook_url`?"),
+    ('[athletes.bo]\nraces = [{ date = 2026-04-12, nmae = "Half" }]', "did you mean `athletes.bo.races[0].name`?"),
+    ('[athletes.bo]\nbody_mass_kg = [{ since = 2026-01-01, kilo = 70 }]',
+     "unknown setting `athletes.bo.body_mass_kg[0].kilo` in {cfg}; known in [athletes.bo.body_mass_kg[0]]: since, kg"),
+    # nothing close: the known names of that table
+    ('colour = "red"', "known at the top: units, warehouse, athletes, flags, publish, notify, strava"),
+])
+def test_unknown_setting_names_are_errors_with_a_suggestion(tmp_path, text, message):
+    cfg = write(tmp_path / "r.toml", text)
+    with pytest.raises(SettingsError) as err:
+        load_settings(cfg, env={})
+    assert message.format(cfg=cfg) in str(err.value)
+
+
+def test_unknown_setting_stops_the_command_with_one_line(tmp_path):
+    cfg = write(tmp_path / "r.toml", '[athletes.me]\nbody_mas_kg = 80\n')
+    proc = runlift("status", "--config", str(cfg), env={"HOME": str(tmp_path)}, check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [
+        f"runlift: error: unknown setting `athletes.me.body_mas_kg` in {cfg}; did you mean `athletes.me.body_mass_kg`?"]
