@@ -34,25 +34,20 @@ EVERY_ATHLETE_HELP = ("Only this athlete's Strava and FIT inbox (env RUNLIFT_ATH
 
 
 def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str = ATHLETE_HELP,
-                   every_athlete: bool = False) -> Any:
+                   every_athlete: bool = False, athlete: bool = True, units: bool = True) -> Any:
     """--config, --db, --athlete, --units and --verbose on every command.
 
     ``every_athlete``: a job over every configured athlete, which --athlete limits to one.
+    ``athlete=False`` / ``units=False``: the command has no use for that option, so it does not offer
+    it (an option in --help takes effect: tests/test_options.py).
     """
     if func is None:
-        return functools.partial(common_options, athlete_help=athlete_help, every_athlete=every_athlete)
+        return functools.partial(common_options, athlete_help=athlete_help, every_athlete=every_athlete,
+                                 athlete=athlete, units=units)
 
-    @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-                  help="Settings file (env RUNLIFT_CONFIG; default ./runlift.toml when present).")
-    @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-                  help="Warehouse file (env RUNLIFT_DB; setting warehouse.path).")
-    @click.option("--athlete", default=None, help=athlete_help)
-    @click.option("--units", type=click.Choice(["metric", "imperial"]), default=None,
-                  help="Display units (env RUNLIFT_UNITS; setting units).")
-    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug detail on errors.")
     @functools.wraps(func)
-    def wrapper(*args: Any, config: str | None, db: str | None, athlete: str | None, units: str | None,
-                verbose: bool, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, config: str | None, db: str | None, verbose: bool, athlete: str | None = None,
+                units: str | None = None, **kwargs: Any) -> Any:
         try:
             settings = load_settings(config, db=db, athlete=athlete, units=units, require_athlete=not every_athlete)
             return func(settings, *args, **kwargs)
@@ -63,6 +58,20 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
                 traceback.print_exc()
             raise Failure(_explain(exc)) from None
 
+    options = [
+        click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+                     help="Settings file (env RUNLIFT_CONFIG; default ./runlift.toml when present)."),
+        click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+                     help="Warehouse file (env RUNLIFT_DB; setting warehouse.path)."),
+    ]
+    if athlete:
+        options.append(click.option("--athlete", default=None, help=athlete_help))
+    if units:
+        options.append(click.option("--units", type=click.Choice(["metric", "imperial"]), default=None,
+                                    help="Display units (env RUNLIFT_UNITS; setting units)."))
+    options.append(click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug detail on errors."))
+    for option in reversed(options):  # listed in --help in this order
+        wrapper = option(wrapper)
     return wrapper
 
 
@@ -300,32 +309,52 @@ def status(settings: Settings, working: bool) -> None:
         con.close()
 
 
-@main.command()
-@click.argument("query")
-@click.option("--max-rows", default=40, show_default=True, help="Rows to print.")
-@WORKING_OPTION
-@common_options
-def sql(settings: Settings, query: str, max_rows: int, working: bool) -> None:
-    """Run a read-only SQL query and print a table (the published file by default).
+SQL_FORMATS = ("table", "csv", "json", "markdown")
 
-    The published file holds the marts and the staging models; --working also reaches raw.* and ops.*.
-    The query reads that one file only: it cannot change it, attach another database, read or write
-    any other file (COPY, read_csv, ATTACH, EXPORT), load extensions or change settings.
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the query from this file ('-' for standard input) instead of QUERY.")
+@click.option("--format", "fmt", type=click.Choice(SQL_FORMATS), default="table", show_default=True,
+              help="table: for reading (floats rounded, --max-rows); csv, json, markdown: every row, values "
+                   "as stored.")
+@click.option("--max-rows", default=40, show_default=True, help="Rows to print in table format.")
+@WORKING_OPTION
+@common_options(athlete=False, units=False)
+def sql(settings: Settings, query: str | None, query_file: Any, fmt: str, max_rows: int, working: bool) -> None:
+    """Run a read-only SQL query (QUERY, '-' for standard input, or --file) and print its result.
+
+    Reads the published file by default: the marts and the staging models; --working also reaches
+    raw.* and ops.*. The query reads that one file only: it cannot change it, attach another
+    database, read or write any other file (COPY, read_csv, ATTACH, EXPORT), load extensions or
+    change settings. Values are as stored: SI units, the unit in the column name (distance_m,
+    moving_time_s, weight_kg); the units setting does not apply here (docs/cli.md).
     """
     import duckdb
 
-    con, _ = _open_for_reading(settings, working)
+    from runlift.flows import sql_output
+
+    if query_file is not None and query:
+        raise click.UsageError("give the query as QUERY or with --file, not both")
+    if query_file is not None:
+        query = query_file.read()
+    elif query == "-":
+        query = click.get_text_stream("stdin").read()
+    if not query or not query.strip():
+        raise click.UsageError("no query: give QUERY, '-' for standard input, or --file PATH")
+    con, which = _open_for_reading(settings, working)
     try:
         try:
             rel = con.sql(query)
         except duckdb.Error as exc:
-            first = (str(exc).splitlines() or [type(exc).__name__])[0]
-            if isinstance(exc, duckdb.PermissionException) or "read-only mode" in first or "has been locked" in first:
-                first = f"runlift sql only reads the warehouse file it opened ({first})"
-            raise Failure(f"query failed: {first}") from None
+            raise Failure(sql_output.explain_error(exc, query, which)) from None
         if rel is None:
             return
-        rel.show(max_rows=max_rows, max_width=200)
+        if fmt == "table":
+            sql_output.rounded(rel).show(max_rows=max_rows, max_width=200)
+        else:
+            sql_output.write(con, query, fmt, click.get_text_stream("stdout"))
     finally:
         con.close()
 

@@ -64,7 +64,9 @@ WRITES_FIT_ROWS = {("sync",), ("backfill",), ("import-fit",)}  # these import th
 
 def test_the_walk_finds_the_commands_and_help_says_athlete_limits_the_night():
     assert {("sync",), ("backfill",), ("import-fit",), ("status",), ("build",), ("strava", "sync")} <= set(DB_COMMANDS)
-    assert set(DB_COMMANDS) <= set(ATHLETE_COMMANDS)
+    assert set(ATHLETE_COMMANDS) <= set(DB_COMMANDS)
+    # sql reads stored values whatever the athlete or units: it offers neither option
+    assert ("sql",) in DB_COMMANDS and ("sql",) not in ATHLETE_COMMANDS
     for name in ("sync", "backfill"):
         athlete = next(p for p in cli_main.commands[name].params if "--athlete" in p.opts)
         assert athlete.help.startswith("Only this athlete's") and "default: every configured athlete" in athlete.help
