@@ -478,18 +478,23 @@ def dashboard(settings: Settings, serve_it: bool, port: int, open_browser: bool)
 @main.command("export")
 @click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False), required=True,
               help="Folder for one Parquet file per published marts/staging table.")
-@common_options
+@common_options(athlete_help="Only this athlete's rows (env RUNLIFT_ATHLETE; default: every athlete).",
+                every_athlete=True, units=False)
 def export_cmd(settings: Settings, parquet_dir: str) -> None:
-    """Export the published file as Parquet (reads only the published file, read-only)."""
+    """Export the published file as Parquet (reads only the published file, read-only).
+
+    Values are as stored (SI, the unit in the column name), so there is no --units.
+    """
     from runlift.warehouse.export import export_parquet
 
     published = settings.published_path
     if not published.exists():
         raise Failure(f"no published file at {published}; run `runlift build` first")
-    written = export_parquet(published, Path(parquet_dir))
+    athlete = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
+    written = export_parquet(published, Path(parquet_dir), athlete_id=athlete)
     for name, path in written.items():
         click.echo(f"{name}: {path}")
-    click.echo(f"exported {len(written)} tables from {published}")
+    click.echo(f"exported {len(written)} tables from {published}" + (f" (athlete {athlete} only)" if athlete else ""))
 
 
 @main.group()

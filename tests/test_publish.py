@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from conftest import CORPUS, ROOT
-from helpers import duckdb_cli, q
+from helpers import duckdb_cli, q, runlift
 from runlift.warehouse import db as wdb
 from runlift.warehouse.docgen import EXAMPLE_QUERIES
 from runlift.warehouse.lock import write_lock
@@ -407,3 +407,33 @@ def test_export_parquet_writes_every_published_table(demo, tmp_path):
         reader.close()
     with pytest.raises(FileNotFoundError, match="no published file"):
         export_parquet(tmp_path / "missing.duckdb", out_dir)
+
+
+def test_export_athlete_writes_that_athletes_rows_only(tmp_path):
+    """`runlift export --athlete a` (issue 19: --athlete was offered and did nothing)."""
+    published = tmp_path / "w.published.duckdb"
+    con = duckdb.connect(str(published))
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging; "
+                "CREATE TABLE marts.fct_activities AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('a', 3)) t(athlete_id, n); "
+                "CREATE TABLE staging.stg_x AS SELECT * FROM (VALUES ('b', 9)) t(athlete_id, n)")
+    con.close()
+    out = tmp_path / "parquet"
+    proc = runlift("export", "--db", str(tmp_path / "w.duckdb"), "--athlete", "a", "--parquet", str(out),
+                   env={"HOME": str(tmp_path)})
+    assert "(athlete a only)" in proc.stdout
+    reader = duckdb.connect()
+    try:
+        assert reader.execute("SELECT athlete_id, n FROM read_parquet(?) ORDER BY n",
+                              [str(out / "marts.fct_activities.parquet")]).fetchall() == [("a", 1), ("a", 3)]
+        assert reader.execute("SELECT count(*) FROM read_parquet(?)", [str(out / "staging.stg_x.parquet")]).fetchall() == [(0,)]
+        meta = dict(reader.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                   [str(out / "marts.fct_activities.parquet")]).fetchall())
+        assert meta["athlete_id"] == "a"
+    finally:
+        reader.close()
+    every = tmp_path / "every"
+    runlift("export", "--db", str(tmp_path / "w.duckdb"), "--parquet", str(every), env={"HOME": str(tmp_path)})
+    with duckdb.connect() as reader:
+        assert reader.execute("SELECT count(*) FROM read_parquet(?)",
+                              [str(every / "marts.fct_activities.parquet")]).fetchall() == [(3,)]
+    assert "--units [" not in runlift("export", "--help").stdout

@@ -26,8 +26,11 @@ from runlift.warehouse.db import sql_string
 EXPORTED_SCHEMAS = ("marts", "staging")
 
 
-def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
+def export_parquet(published_path: Path, out_dir: Path, athlete_id: str | None = None) -> dict[str, Path]:
     """Write every table of the published file's marts and staging schemas to ``out_dir``.
+
+    ``athlete_id``: only that athlete's rows (every table carries ``athlete_id``); the files then
+    carry ``athlete_id`` in their key-value metadata too.
 
     Returns ``{"schema.table": path}``. Raises ``FileNotFoundError`` when there is no published
     file (run ``runlift build`` first) and ``duckdb.Error`` when it cannot be read.
@@ -58,9 +61,13 @@ def export_parquet(published_path: Path, out_dir: Path) -> dict[str, Path]:
             tmp = out_dir / f".{name}.parquet.{os.getpid()}.tmp"
             metadata = {"runlift_table": name, "comment": comment,
                         "published_at": published_at or "", "as_of_date": as_of or ""}
+            where = ""
+            if athlete_id is not None:
+                metadata["athlete_id"] = athlete_id
+                where = f" WHERE athlete_id = {sql_string(athlete_id)}"
             kv = ", ".join(f"{key}: {sql_string(value)}" for key, value in metadata.items())
             try:
-                con.execute(f'COPY (SELECT * FROM pub."{schema}"."{table}") TO {sql_string(str(tmp))} '
+                con.execute(f'COPY (SELECT * FROM pub."{schema}"."{table}"{where}) TO {sql_string(str(tmp))} '
                             f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
