@@ -496,6 +496,12 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         if athletes:
             raise SettingsError(f"athlete {chosen!r} is not configured; configured: {', '.join(athletes)} "
                                 "(pick one with --athlete, or add [athletes.<id>] to the settings file)")
+        if chosen != DEFAULT_ATHLETE:
+            # an athlete named on purpose but set up nowhere would get this machine's time zone and a
+            # 70 kg body mass in silence; only the zero-configuration athlete "me" works without settings
+            where = f"to {path}" if path else "to a settings file (`runlift init` writes one)"
+            raise SettingsError(f"athlete {chosen!r} (from {sources['athlete']}) is not configured: add "
+                                f"[athletes.{chosen}] with its timezone {where}")
         athletes[chosen] = _parse_athlete(chosen, {}, base)
     strava = _parse_strava(doc.get("strava", {}), env)
     publish_raw = doc.get("publish", {})

@@ -418,8 +418,10 @@ def test_export_athlete_writes_that_athletes_rows_only(tmp_path):
                 "CREATE TABLE staging.stg_x AS SELECT * FROM (VALUES ('b', 9)) t(athlete_id, n)")
     con.close()
     out = tmp_path / "parquet"
-    proc = runlift("export", "--db", str(tmp_path / "w.duckdb"), "--athlete", "a", "--parquet", str(out),
-                   env={"HOME": str(tmp_path)})
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[athletes.a]\ntimezone = "UTC"\n[athletes.b]\ntimezone = "UTC"\n')
+    proc = runlift("export", "--config", str(cfg), "--db", str(tmp_path / "w.duckdb"), "--athlete", "a",
+                   "--parquet", str(out), env={"HOME": str(tmp_path)})
     assert "(athlete a only)" in proc.stdout
     reader = duckdb.connect()
     try:
@@ -432,7 +434,8 @@ def test_export_athlete_writes_that_athletes_rows_only(tmp_path):
     finally:
         reader.close()
     every = tmp_path / "every"
-    runlift("export", "--db", str(tmp_path / "w.duckdb"), "--parquet", str(every), env={"HOME": str(tmp_path)})
+    runlift("export", "--config", str(cfg), "--db", str(tmp_path / "w.duckdb"), "--parquet", str(every),
+            env={"HOME": str(tmp_path)})
     with duckdb.connect() as reader:
         assert reader.execute("SELECT count(*) FROM read_parquet(?)",
                               [str(every / "marts.fct_activities.parquet")]).fetchall() == [(3,)]

@@ -132,3 +132,18 @@ def test_unknown_setting_stops_the_command_with_one_line(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == [
         f"runlift: error: unknown setting `athletes.me.body_mas_kg` in {cfg}; did you mean `athletes.me.body_mass_kg`?"]
+
+
+def test_an_athlete_given_but_not_configured_is_an_error(tmp_path):
+    """Issue 13: `--athlete bob` without settings went on with a default athlete in silence."""
+    with pytest.raises(SettingsError, match=r"athlete 'bob' \(from --athlete\) is not configured: add "
+                                            r"\[athletes.bob\] with its timezone to a settings file"):
+        load_settings(None, athlete="bob", env={})
+    with pytest.raises(SettingsError, match="from RUNLIFT_ATHLETE"):
+        load_settings(None, env={"RUNLIFT_ATHLETE": "bob"})
+    cfg = write(tmp_path / "r.toml", 'units = "metric"\n')
+    with pytest.raises(SettingsError, match=f"with its timezone to {cfg}"):
+        load_settings(cfg, athlete="bob", env={})
+    # the zero-configuration athlete still works without settings, named or not
+    assert load_settings(None, env={}).athlete_id == "me"
+    assert load_settings(None, athlete="me", env={}).athlete_id == "me"
