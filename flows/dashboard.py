@@ -31,6 +31,7 @@ import duckdb
 
 from runlift.flows.settings import Settings
 from runlift.flows.units import KG_PER_LB, METRES_PER_MILE
+from runlift.warehouse import queries
 
 STATIC = Path(__file__).resolve().parent / "static" / "uplot"
 PERIODS = (8, 16, 52, 0)  # weeks; 0 = all
@@ -58,14 +59,11 @@ def _num(value: Any, digits: int) -> float | None:
     return round(value, digits)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, sql: str, spec: dict[str, tuple[str, Callable[[Any], Any]]]
+def _columns(rows: list[dict[str, Any]], spec: dict[str, tuple[str, Callable[[Any], Any]]]
              ) -> dict[str, dict[str, list[Any]]]:
-    """Rows of ``sql`` (athlete_id first) as per-athlete columns: name -> [values], converted by ``spec``."""
-    cur = con.execute(sql)
-    names = [c[0] for c in cur.description]
+    """Rows (with athlete_id) as per-athlete columns: name -> [values], converted by ``spec``."""
     out: dict[str, dict[str, list[Any]]] = {}
-    for row in cur.fetchall():
-        rec = dict(zip(names, row))
+    for rec in rows:
         cols = out.setdefault(rec["athlete_id"], {key: [] for key in spec})
         for key, (source, conv) in spec.items():
             cols[key].append(conv(rec[source]))
@@ -109,9 +107,8 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
     except duckdb.Error as exc:
         raise DashboardError(f"cannot open the published file {path}: {exc}") from None
     try:
-        published = con.execute("SELECT published_at, as_of_date FROM ops.published").fetchone()
-        athletes = con.execute("""SELECT athlete_id, first_activity_date, workouts, as_of_date
-                                  FROM marts.dim_athlete ORDER BY athlete_id""").fetchall()
+        published = queries.published_stamp(con)
+        athletes = queries.athletes(con)
         weekly_spec: dict[str, tuple[str, Callable[[Any], Any]]] = {
             "week": ("week_start", iso), "days": ("days_in_data", integer),
             "run_distance": ("run_distance_m", dist), "runs": ("run_count", integer),
@@ -124,19 +121,16 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             "strength_share": ("strength_share_of_session_load", pct),
             "impact": ("impact_load_kbw", n1), "pa_ratio": ("posterior_anterior_ratio_4w", n3),
             "flags": ("flags_count", integer)}
-        weekly = _columns(con, "SELECT * FROM marts.weekly_training_balance ORDER BY athlete_id, week_start",
-                          weekly_spec)
+        weekly = _columns(queries.weekly_training_balance(con), weekly_spec)
         daily_spec: dict[str, tuple[str, Callable[[Any], Any]]] = {
             "date": ("date", iso), "impact": ("impact_load_kbw", n1), "acute": ("acute_impact_kbw", n1),
             "chronic": ("chronic_impact_kbw", n1), "acwr": ("acwr", n3), "fitness": ("fitness_au", n1),
             "fatigue": ("fatigue_au", n1), "form": ("form_au", n1)}
-        daily = _columns(con, "SELECT * FROM marts.daily_training_load ORDER BY athlete_id, date", daily_spec)
+        daily = _columns(queries.daily_training_load(con), daily_spec)
         flags: dict[str, list[dict[str, Any]]] = {}
-        for aid, day, flag, severity, explanation in con.execute("""
-                SELECT athlete_id, date, flag, severity, explanation FROM marts.training_flags
-                ORDER BY athlete_id, date DESC, list_position(['alert', 'warning', 'info'], severity), flag""").fetchall():
-            flags.setdefault(aid, []).append({"date": iso(day), "flag": flag, "severity": severity,
-                                              "explanation": explanation})
+        for f in queries.training_flags(con):  # newest first; by severity, then flag, within a day
+            flags.setdefault(f.athlete_id, []).append({"date": iso(f.date), "flag": f.flag, "severity": f.severity,
+                                                       "explanation": f.explanation})
     except duckdb.Error as exc:
         raise DashboardError(f"{path} is not a runlift published file this version can read "
                              f"({str(exc).splitlines()[0]})") from None
@@ -144,14 +138,15 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
         con.close()
 
     out_athletes = []
-    for aid, first, workouts, as_of in athletes:
+    for a in athletes:
         out_athletes.append({
-            "id": aid, "first_activity_date": iso(first), "workouts": int(workouts or 0), "as_of_date": iso(as_of),
-            "weekly": weekly.get(aid) or {key: [] for key in weekly_spec},
-            "daily": daily.get(aid) or {key: [] for key in daily_spec},
-            "flags": flags.get(aid, []),
+            "id": a.athlete_id, "first_activity_date": iso(a.first_activity_date), "workouts": int(a.workouts or 0),
+            "as_of_date": iso(a.as_of_date),
+            "weekly": weekly.get(a.athlete_id) or {key: [] for key in weekly_spec},
+            "daily": daily.get(a.athlete_id) or {key: [] for key in daily_spec},
+            "flags": flags.get(a.athlete_id, []),
         })
-    published_at, as_of_date = published if published else (None, None)
+    published_at, as_of_date = (published.published_at, published.as_of_date) if published else (None, None)
     return {
         "published_at": published_at.strftime("%Y-%m-%d %H:%M UTC") if published_at else None,
         "as_of_date": iso(as_of_date),
