@@ -19,6 +19,7 @@ import html
 import json
 import math
 import os
+import re
 import sys
 import threading
 import webbrowser
@@ -184,12 +185,12 @@ def render_dashboard(published_path: str | os.PathLike[str], units: str, *, athl
     if "</script" in js.lower() or "</style" in css.lower():  # would end the inline element early
         raise DashboardError("the vendored uPlot files cannot be inlined (they contain a closing tag)")
     stamp = (f"published at {data['published_at'] or 'unknown'} · as of {data['as_of_date'] or 'unknown'}")
-    # flows/static/dashboard/page.html holds one of each placeholder __NAME__ below
-    page = _static("dashboard", "page.html")
-    for key, value in (("__STAMP__", html.escape(stamp)), ("__UPLOT_CSS__", css),
-                       ("__APP_CSS__", _static("dashboard", "dashboard.css")), ("__DATA__", _json_for_script(data)),
-                       ("__UPLOT_JS__", js), ("__APP_JS__", _static("dashboard", "dashboard.js"))):
-        page = page.replace(key, value, 1)
+    # flows/static/dashboard/page.html holds each placeholder __NAME__ once; they are filled in one
+    # pass, so a value that spells a placeholder (an athlete id may) is never filled in again
+    values = {"__STAMP__": html.escape(stamp), "__UPLOT_CSS__": css,
+              "__APP_CSS__": _static("dashboard", "dashboard.css"), "__DATA__": _json_for_script(data),
+              "__UPLOT_JS__": js, "__APP_JS__": _static("dashboard", "dashboard.js")}
+    page = re.sub("|".join(values), lambda m: values[m.group(0)], _static("dashboard", "page.html"))
     return page
 
 
