@@ -248,7 +248,8 @@ def training_flags(con: duckdb.DuckDBPyConnection, *, athlete_ids: list[str] | N
     """Flags of marts.training_flags, newest first (then by athlete, alert before warning before
     info, then flag name): of ``athlete_ids`` (None: all), dated after ``after`` (None: any date),
     at most ``limit`` (None: all)."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if athlete_ids is not None:
         where.append("list_contains(?, athlete_id)")
         params.append(athlete_ids)
