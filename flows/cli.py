@@ -255,56 +255,49 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 def status(settings: Settings, working: bool) -> None:
     """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
     from runlift.connectors.redact import redact
-    from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
+    from runlift.warehouse import queries as q
     from runlift.warehouse.sport_types import unmapped_sport_types
 
     con, which = _open_for_reading(settings, working)
-    ops = "ops" if which == "published" else "raw"
+    published = which == "published"
     try:
-        path = settings.published_path if which == "published" else settings.db_path
+        path = settings.published_path if published else settings.db_path
         click.echo(f"warehouse ({which}): {path}")
-        if which == "published":
-            pub = con.execute("SELECT published_at, as_of_date FROM ops.published").fetchone()
-            click.echo(f"published at {pub[0]:%Y-%m-%d %H:%M} UTC, marts as of {pub[1]}")
-        rows = con.execute(f"""
-            SELECT athlete_id, status, count(*), sum(n_sessions), sum(n_records)
-            FROM {ops}.fit_files GROUP BY ALL ORDER BY 1, 2""").fetchall()
-        if not rows:
+        if published:
+            stamp = q.published_stamp(con)
+            if stamp:
+                click.echo(f"published at {stamp.published_at:%Y-%m-%d %H:%M} UTC, marts as of {stamp.as_of_date}")
+        counts = q.fit_file_counts(con, published=published)
+        if not counts:
             click.echo("no FIT files imported yet")
-        for aid, st, n, ses, rec in rows:
-            click.echo(f"  {aid}: {n} {st} FIT files, {ses} sessions, {rec} records")
-        strava_counts = ("SELECT * FROM ops.strava_activity_counts ORDER BY 1" if which == "published"
-                         else f"SELECT * FROM ({STRAVA_ACTIVITY_COUNTS}) ORDER BY 1")
-        for aid, n, km, deleted, streams in con.execute(strava_counts).fetchall():
-            click.echo(f"  {aid}: {n} Strava activities ({fmt.distance(km, settings.units)} of running, "
-                       f"{streams} with streams, {deleted} deleted at Strava)")
+        for c in counts:
+            click.echo(f"  {c.athlete_id}: {c.files} {c.status} FIT files, {c.sessions} sessions, {c.records} records")
+        for s in q.strava_activity_counts(con, published=published):
+            click.echo(f"  {s.athlete_id}: {s.activities} Strava activities ({fmt.distance(s.run_distance_m, settings.units)} "
+                       f"of running, {s.with_streams} with streams, {s.deleted} deleted at Strava)")
         for aid, source, sport, n in unmapped_sport_types(con):
             click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
                        "add it to warehouse/seeds/sport_types.csv)")
-        for aid, at, st, msg, calls in con.execute("""
-            SELECT athlete_id, finished_at, status, message, api_calls FROM ops.strava_sync_runs
-            QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall():
+        for run in q.last_strava_sync_runs(con):
             # stored messages quote server text: redacted again in case an older runlift stored them raw
-            click.echo(f"last Strava sync for {aid}: {st} at {at:%Y-%m-%d %H:%M} UTC ({calls} calls)"
-                       + (f": {redact(msg, known_secrets(settings))}" if msg else ""))
-        budget = con.execute("""SELECT app, observed_at, read_limit_15 - read_usage_15, read_limit_day - read_usage_day
-                                FROM ops.strava_rate_limit ORDER BY observed_at DESC LIMIT 1""").fetchone()
+            click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
+                       f"({run.api_calls} calls)"
+                       + (f": {redact(run.message, known_secrets(settings))}" if run.message else ""))
+        budget = q.strava_rate_budget(con)
         if budget:
-            click.echo(f"Strava rate budget at {budget[1]:%H:%M} UTC: {budget[2]} reads left in that 15-minute "
-                       f"window, {budget[3]} that day")
-        last = con.execute("""SELECT source, athlete_id, finished_at, files_new, files_seen FROM ops.import_runs
-                              ORDER BY finished_at DESC LIMIT 1""").fetchone()
+            click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "
+                       f"in that 15-minute window, {budget.reads_left_day} that day")
+        last = q.last_import_run(con)
         if last:
-            click.echo(f"last FIT import: {last[0]} for {last[1]} at {last[2]:%Y-%m-%d %H:%M} UTC "
-                       f"({last[3]} new of {last[4]} files)")
-        bad = con.execute(f"""SELECT status, first_path, error FROM {ops}.fit_files
-                             WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT 10""").fetchall()
+            click.echo(f"last FIT import: {last.source} for {last.athlete_id} at {last.finished_at:%Y-%m-%d %H:%M} UTC "
+                       f"({last.files_new} new of {last.files_seen} files)")
+        bad = q.fit_file_problems(con, published=published, limit=10)
         if bad:
             from runlift.flows.fit_pipeline import REASON_MAX, shown
 
             click.echo("FIT files with problems (latest 10):")
-            for st, path_, err in bad:
-                click.echo(f"  {st}: {shown(path_)}: {shown(err or '', REASON_MAX)}")
+            for p in bad:
+                click.echo(f"  {p.status}: {shown(p.first_path)}: {shown(p.error or '', REASON_MAX)}")
     finally:
         con.close()
 

@@ -142,27 +142,26 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
 
 
 def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> None:
+    from runlift.warehouse import queries
+
     con = duckdb.connect(str(published), read_only=True)
     try:
-        week = con.execute("""
-            SELECT week_start, run_distance_m, run_count, longest_run_m, strength_sessions, strength_volume_load_kg,
-                   strength_share_of_session_load, impact_load_kbw, hard_sets_lower, hard_sets_upper,
-                   posterior_anterior_ratio_4w
-            FROM marts.weekly_training_balance ORDER BY week_start DESC LIMIT 1""").fetchone()
-        flags = con.execute("""SELECT date, severity, explanation FROM marts.training_flags
-                               ORDER BY date DESC LIMIT 6""").fetchall()
+        weeks = queries.latest_weeks(con, [DEMO_ATHLETE])
+        flags = queries.training_flags(con, athlete_ids=[DEMO_ATHLETE], limit=6)
     finally:
         con.close()
-    if week:
-        (wk, dist, runs, longest, gym, vol, share, impact, lower, upper, pa) = week
-        echo(f"\nthis week (from {wk}): {runs} runs, {fmt.distance(dist, units)} (longest {fmt.distance(longest, units)}); "
-             f"{gym} gym sessions, {fmt.mass(vol, units)} volume load, hard sets {lower} lower / {upper} upper")
+    for w in weeks:
+        share, pa = w.strength_share_of_session_load, w.posterior_anterior_ratio_4w
+        echo(f"\nthis week (from {w.week_start}): {w.run_count} runs, {fmt.distance(w.run_distance_m, units)} "
+             f"(longest {fmt.distance(w.longest_run_m, units)}); {w.strength_sessions} gym sessions, "
+             f"{fmt.mass(w.strength_volume_load_kg, units)} volume load, "
+             f"hard sets {w.hard_sets_lower} lower / {w.hard_sets_upper} upper")
         share_txt = f"{share * 100:.0f} %" if share is not None else "-"
         pa_txt = f"{pa:.2f}" if pa is not None else "-"
-        echo(f"  strength share of session load {share_txt}; impact load {impact:.0f} kBW; "
+        echo(f"  strength share of session load {share_txt}; impact load {w.impact_load_kbw:.0f} kBW; "
              f"posterior:anterior (4 weeks) {pa_txt}")
     echo("latest flags:")
-    for date, severity, text in flags:
-        echo(f"  {date} {severity}: {text}")
+    for f in flags:
+        echo(f"  {f.date} {f.severity}: {f.explanation}")
     if not flags:
         echo("  none")

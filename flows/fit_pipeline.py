@@ -6,6 +6,7 @@ them directly too. Progress goes through a callback so this module never imports
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -32,6 +33,7 @@ from runlift.connectors.fit.decode import DecodedFit, FitDecoder, default_decode
 from runlift.connectors.fit.limits import too_many_messages
 from runlift.connectors.fit.sources import FitSource, UnpackError, iter_sources
 from runlift.warehouse import db as wdb
+from runlift.warehouse import queries
 from runlift.warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
                                   read_blob, save_fits, sha256_hex, store_blob, sweep_orphan_blobs)
 from runlift.warehouse.lock import write_lock
@@ -151,11 +153,10 @@ def reason_kind(reason: str) -> str:
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, athlete_id: str, source: str,
-                started: object, s: ImportSummary) -> None:
-    con.execute(
-        "INSERT INTO ops.import_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, athlete_id, source, started, wdb.utcnow(), s.files_seen, s.files_new, s.files_known,
-         s.ok, s.partial, s.rejected, s.skipped, s.sessions, s.sets, s.records, s.bytes_read])
+                started: dt.datetime, s: ImportSummary) -> None:
+    queries.record_import_run(con, run_id, athlete_id, source, started, queries.ImportRunCounts(
+        s.files_seen, s.files_new, s.files_known, s.ok, s.partial, s.rejected, s.skipped, s.sessions, s.sets,
+        s.records, s.bytes_read))
 
 
 def default_workers() -> int:
@@ -606,12 +607,9 @@ def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecod
     with _import_connection(db_path, workers, lock_timeout_s) as con:
         started = wdb.utcnow()
         t0 = time.perf_counter()
-        where, params = ("WHERE athlete_id = ?", [athlete_id]) if athlete_id else ("", [])
-        rows = con.execute(
-            f"SELECT athlete_id, file_sha256, first_path, blob_path, status, error "
-            f"FROM raw.fit_files {where} ORDER BY athlete_id, imported_at, file_sha256", params).fetchall()
-        for aid in dict.fromkeys(r[0] for r in rows):
-            mine = [r[1:] for r in rows if r[0] == aid]
+        rows = queries.kept_fit_files(con, athlete_id)
+        for aid in dict.fromkeys(r.athlete_id for r in rows):
+            mine = [(r.file_sha256, r.first_path, r.blob_path, r.status, r.error) for r in rows if r.athlete_id == aid]
             summary.add(import_sources(con, root, aid, _kept_sources(root, mine), decoder=decoder,
                                        progress=progress, workers=workers, replace=True))
         summary.seconds = time.perf_counter() - t0

@@ -29,6 +29,7 @@ from runlift.flows.fit_pipeline import ImportSummary, import_paths
 from runlift.flows.settings import Settings, known_secrets, load_settings
 from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
+from runlift.warehouse import queries
 from runlift.warehouse.models import BuildResult
 from runlift.warehouse.publish import PublishResult
 
@@ -123,26 +124,22 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
 
         con = duckdb.connect(str(report.published), read_only=True)
         try:
-            week = con.execute("""
-                SELECT athlete_id, week_start, run_distance_m, run_count, strength_sessions, strength_volume_load_kg,
-                       strength_share_of_session_load, impact_load_kbw, flags_count
-                FROM marts.weekly_training_balance WHERE list_contains(?, athlete_id)
-                QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY week_start DESC) = 1 ORDER BY 1""",
-                               [shown]).fetchall()
-            flags = con.execute("""
-                SELECT athlete_id, date, severity, explanation FROM marts.training_flags
-                WHERE date > ?::DATE - 7 AND list_contains(?, athlete_id) ORDER BY date DESC, athlete_id LIMIT 20""",
-                                [report.as_of, shown]).fetchall()
+            week = queries.latest_weeks(con, shown)
+            # no as-of date (the build did not run): no flags listed
+            flags = (queries.training_flags(con, athlete_ids=shown, after=report.as_of - dt.timedelta(days=7), limit=20)
+                     if report.as_of else [])
         finally:
             con.close()
         lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        for a, wk, dist, runs, gym, vol, share, impact, nflags in week:
+        for w in week:
+            share = w.strength_share_of_session_load
             share_txt = f"{share * 100:.0f} %" if share is not None else "-"
-            lines.append(f"| {a} | {wk} | {fmt.distance(dist, settings.units)} | {runs} | {gym} | "
-                         f"{fmt.mass(vol, settings.units)} | {share_txt} | {impact:.1f} kBW | {nflags} |")
+            lines.append(f"| {w.athlete_id} | {w.week_start} | {fmt.distance(w.run_distance_m, settings.units)} | "
+                         f"{w.run_count} | {w.strength_sessions} | {fmt.mass(w.strength_volume_load_kg, settings.units)} | "
+                         f"{share_txt} | {w.impact_load_kbw:.1f} kBW | {w.flags_count} |")
         lines += ["", "## Flags of the last 7 days", ""]
-        lines += [f"- {d} **{a}** {sev}: {text}" for a, d, sev, text in flags] or ["- none"]
+        lines += [f"- {f.date} **{f.athlete_id}** {f.severity}: {f.explanation}" for f in flags] or ["- none"]
         lines += ["", f"Published for dashboards: `{report.published}`"]
     if report.dashboard:
         lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")

@@ -167,6 +167,26 @@ def test_missing_published_file_is_a_clear_error(tmp_path):
         render_dashboard(tmp_path / "nope.duckdb", "furlongs")
 
 
+def test_placeholder_names_in_the_data_stay_data(tmp_path):
+    """Athlete ids are free text within their rule and may spell a placeholder of the page template:
+    every placeholder is filled once, from the template only, never inside the data."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    ids = ["a__UPLOT_JS__", "b__APP_JS__", "c__APP_CSS__", "d__DATA__"]
+    for n, aid in enumerate(ids):
+        w.fit(aid, dt.datetime(2025, 3, 3 + n, 7), distance_m=8000, strides=4000)
+    w.build(d("2025-03-16"), [athlete(aid) for aid in ids])
+    publish(w.con, tmp_path / "p.duckdb")
+    w.close()
+    page = render_dashboard(tmp_path / "p.duckdb", "metric")
+    data = page_data(page)
+    assert [a["id"] for a in data["athletes"]] == ids
+    assert [a["workouts"] for a in data["athletes"]] == [1, 1, 1, 1]
+    uplot = (ROOT / "flows" / "static" / "uplot" / "uPlot.iife.min.js").read_text(encoding="utf-8")
+    app_js = (ROOT / "flows" / "static" / "dashboard" / "dashboard.js").read_text(encoding="utf-8")
+    assert page.count(uplot) == 1 and page.count(app_js) == 1
+    assert f"<script>{uplot}</script>" in page and f"<script>\n{app_js}</script>" in page
+
+
 def test_athletes_without_strength_or_workouts(mixed):
     data = page_data(render_dashboard(mixed, "imperial", athlete="bob"))
     by_id = {a["id"]: a for a in data["athletes"]}
