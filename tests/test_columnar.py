@@ -717,7 +717,7 @@ def test_real_distance_seeds_the_accumulator():
 # --- representation and loading -------------------------------------------------------------------------
 
 def test_records_load_into_duckdb_through_arrow(generated):
-    """The loader's _arrow() with from_pandas=True (the one change warehouse/fit_loader.py needs)."""
+    """connectors/fit/arrow.py's table() with from_pandas=True (the one change the Arrow conversion needs)."""
     import duckdb
 
     from runlift.connectors.fit.arrow import SCHEMAS

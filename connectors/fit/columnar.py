@@ -1530,7 +1530,7 @@ class ColumnarDecoder:
     numpy arrays: ``record_index`` int32; ``timestamp_utc`` datetime64[us] (NaT = NULL); float
     columns float64 (NaN = NULL); ``heart_rate_bpm`` and ``power_w`` ``numpy.ma.MaskedArray`` of
     int64 (masked = NULL). ``pa.array(col, type=..., from_pandas=True)`` turns all of them into
-    Arrow columns with NULLs (warehouse/fit_loader.py needs ``from_pandas=True`` for the NaN).
+    Arrow columns with NULLs (connectors/fit/arrow.py uses ``from_pandas=True`` for the NaN).
 
     A file it does not support is decoded by the reference decoder (records converted to arrays);
     ``self.fallbacks`` and the module-level :data:`FALLBACKS` count the reasons.
