@@ -267,7 +267,7 @@ def child_import(archive: str, db: str, kind: str, workers: int) -> dict:
         from runlift.connectors.fit.columnar import ColumnarDecoder
         decoder = ColumnarDecoder()
     else:
-        from runlift.connectors.fit.decode import FitparseDecoder
+        from runlift.connectors.fit.reference import FitparseDecoder
         decoder = FitparseDecoder()
     kwargs = {"decoder": decoder}
     if "workers" in inspect.signature(import_paths).parameters:
@@ -325,7 +325,7 @@ def _decoder(kind: str):
         return label, decode, no_info
     if kind in ("runlift", "columnar"):
         if kind == "runlift":
-            from runlift.connectors.fit.decode import FitparseDecoder
+            from runlift.connectors.fit.reference import FitparseDecoder
             dec = FitparseDecoder()
             label = f"runlift FitparseDecoder ({dec.name})"
         else:

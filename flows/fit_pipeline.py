@@ -29,7 +29,9 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.connectors.fit.decode import DecodedFit, FitDecoder, default_decoder
+from runlift.connectors.fit.arrow import to_arrow
+from runlift.connectors.fit.contract import DecodedFit, FitDecoder
+from runlift.connectors.fit.decode import default_decoder
 from runlift.connectors.fit.limits import too_many_messages
 from runlift.connectors.fit.sources import FitSource, UnpackError, iter_sources
 from runlift.warehouse import db as wdb
@@ -256,7 +258,7 @@ def handle(decoder: FitDecoder, blob_root: Path, src: FitSource, known: set[str]
     # no fsync per blob: the importer syncs once per batch, before the batch's rows commit
     blob = store_blob(blob_root, sha, data, durable=False, gz=gz)
     try:
-        prepared = prepare(sha, decoded)
+        prepared = prepare(sha, to_arrow(decoded))
     except Exception as exc:
         prepared = failed(sha, decoded.decoder, crash_reason("building its rows", exc))
     if spill:

@@ -23,6 +23,7 @@ import httpx
 from runlift.connectors.redact import redact
 from runlift.connectors.strava.client import (FUTURE_SLACK_S, PER_PAGE, ListingStalled, NotFound, RateBudget, RateLimited,
                                       StravaClient, StravaError, next_cursor)
+from runlift.connectors.strava.rows import activity_rows, detail_row, stream_rows
 from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import Settings, SettingsError, StravaSettings
 from runlift.warehouse import db as wdb
@@ -151,7 +152,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
             if not last:
                 state.listing_cursor = next_cursor(page, cursor, horizon=int(time.time()) + FUTURE_SLACK_S)
                 stalled = state.listing_cursor <= cursor
-            new, updated, problems = sl.save_page(con, state, page, app=app, budget=budget(),
+            new, updated, problems = sl.save_page(con, state, activity_rows(page), app=app, budget=budget(),
                                                    full_listing=state.listing_mode == "full")
             result.new += new
             result.updated += updated
@@ -179,7 +180,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
                         detail = client.activity(aid)
                     except NotFound:
                         detail = None
-                    sl.save_detail(con, athlete_id, aid, detail, app=app, budget=budget())
+                    sl.save_detail(con, athlete_id, aid, detail_row(detail), app=app, budget=budget())
                     result.details += 1
                 with_wait(one_detail)
 
@@ -191,7 +192,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
                     streams = client.streams(aid, cfg.stream_keys)
                 except NotFound:
                     streams = None
-                sl.save_streams(con, athlete_id, aid, streams, app=app, budget=budget())
+                sl.save_streams(con, athlete_id, aid, stream_rows(streams), app=app, budget=budget())
                 result.streams += 1
             with_wait(one_stream)
             log(f"streams {result.streams} of {len(pending)}")

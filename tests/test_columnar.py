@@ -32,9 +32,12 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import CORPUS  # noqa: E402
-from runlift.connectors.fit import columnar, synth  # noqa: E402
+from runlift.connectors.fit import columnar, fields, rows, synth  # noqa: E402
 from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
-from runlift.connectors.fit.decode import RECORD_COLUMNS, DecodedFit, FitparseDecoder  # noqa: E402
+from runlift.connectors.fit.contract import (  # noqa: E402
+    FILE_COLUMNS, LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit,
+)
+from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402
 from golden_corpus import GOLDEN  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -428,6 +431,8 @@ def test_corpus_differential(name):
     got = ColumnarDecoder().decode(data)
     assert "fallback" not in got.decoder, got.decoder
     assert isinstance(got.records["timestamp_utc"], np.ndarray)
+    assert_declared_columns(got)
+    assert_declared_columns(ref.raw)
     # with fitparse's duplicate-name rule fixed, every value is fitparse's
     assert decoded_diffs(ref.fixed, got) == set()
     # against the reference as it is: equal except for the known, explained cells, where goldens decide
@@ -712,10 +717,10 @@ def test_real_distance_seeds_the_accumulator():
 # --- representation and loading -------------------------------------------------------------------------
 
 def test_records_load_into_duckdb_through_arrow(generated):
-    """The loader's _arrow() with from_pandas=True (the one change warehouse/fit_loader.py needs)."""
+    """connectors/fit/arrow.py's table() with from_pandas=True (the one change the Arrow conversion needs)."""
     import duckdb
 
-    from runlift.warehouse.fit_loader import SCHEMAS
+    from runlift.connectors.fit.arrow import SCHEMAS
 
     got = ColumnarDecoder().decode(_run(5, duration_s=120))
     got.records["heart_rate_bpm"][3] = np.ma.masked
@@ -884,34 +889,108 @@ def test_not_fit_and_empty():
         assert (a.status, a.error) == (b.status, b.error), data
 
 
-def test_columnar_reads_every_field_the_row_builders_read():
-    """columnar._FEW lists, per message type, the fields decode.py's row builders read."""
-    import inspect
-    import re
+# --- the FIT field mapping (connectors/fit/fields.py): declared once, checked on data ------------------
 
-    from runlift.connectors.fit import decode
+def assert_declared_columns(d: DecodedFit) -> None:
+    """Every row and the records carry exactly the declared columns, in their order."""
+    assert tuple(d.file) == FILE_COLUMNS
+    for table_rows, cols in ((d.sessions, SESSION_COLUMNS), (d.laps, LAP_COLUMNS), (d.sets, SET_COLUMNS)):
+        for row in table_rows:
+            assert tuple(row) == cols
+    assert tuple(d.records) == RECORD_COLUMNS
 
-    def keys(src: str) -> set[str]:
-        out = set(re.findall(r'v(?:\.get\(|\[)"(\w+)"', src))
-        for args in re.findall(r"_first\(v, ([^)]*)\)", src):
-            out |= set(re.findall(r'"(\w+)"', args))
-        return out
 
-    wanted = {
-        "session": keys(inspect.getsource(decode._session_row)),
-        "lap": keys(inspect.getsource(decode._lap_row)),
-        "set": keys(inspect.getsource(decode._set_row)) | keys(inspect.getsource(decode._title_for)),
-        "file_id": keys(inspect.getsource(decode._file_row)),
-        "activity": keys(inspect.getsource(decode._utc_offset)),
-        "exercise_title": keys(inspect.getsource(decode._add_title)),
-        "workout_step": keys(inspect.getsource(decode._add_step)),
-        "sport": keys(inspect.getsource(decode._sport_of)),
+class _Reads(dict):
+    """A message's values that remember which fields a row builder asked for."""
+
+    def __init__(self, values: dict) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+MAPPING_FILES = ["garmin-fenix6s/training_with_workout.fit", "garmin-fenix6s/running_with_3x1km_workout.fit",
+                 "garmin-fenix6s/training_4pull_up_3push_up_3curl_3bench_press_1deadlift_1sit_up_5unknown.fit",
+                 "fitparse-tests/Activity.fit", "fitparse-tests/2019-02-17-062644-ELEMNT-297E-195-0.fit"]
+
+
+def test_row_builders_read_only_declared_fields():
+    """The columnar decoder decodes only the FIT fields fields.py declares (columnar._FEW is derived
+    from it): the row builders, fed real messages of corpus files, ask for no other field. Every
+    message type the builders read occurs in these files, so no builder goes unchecked."""
+    read: dict[str, set[str]] = {}
+    steps: dict = {}
+    titles: dict = {}
+    records = {c: [] for c in RECORD_COLUMNS}
+    looked_up = []
+
+    def set_row(v):
+        looked_up.append(bool(titles and steps))
+        return rows.set_row(0, v, steps, titles)
+
+    builders = {
+        "file_id": lambda v: rows.file_row(v), "session": lambda v: rows.session_row(0, v, 3600),
+        "lap": lambda v: rows.lap_row(0, v), "set": set_row,
+        "record": lambda v: rows.record_into(records, 0, v), "activity": lambda v: rows.utc_offset(v),
+        "exercise_title": lambda v: rows.add_title(titles, v), "workout_step": lambda v: rows.add_step(steps, v),
+        "sport": lambda v: rows.sport_of(v),
     }
-    # both decoders read these messages through the same builders
-    ref_src = inspect.getsource(decode.FitparseDecoder.decode)
-    col_src = inspect.getsource(columnar.ColumnarDecoder)
-    for builder in ("_file_row", "_utc_offset", "_add_title", "_add_step", "_sport_of"):
-        assert builder in ref_src and builder in col_src, builder
-    for t, ks in wanted.items():
-        assert ks, t
-        assert ks <= columnar._FEW[t], (t, ks - columnar._FEW[t])
+    assert set(builders) == set(fields.COLUMNS) | set(fields.MESSAGE_FIELDS)
+    for name in MAPPING_FILES:
+        steps.clear()
+        titles.clear()
+        messages = [m for m in fitparse.FitFile(str(CORPUS / name)).get_messages() if m.name in builders]
+        first = ("exercise_title", "workout_step")  # so that sets look their titles up, wherever they are
+        for msg in [m for m in messages if m.name in first] + [m for m in messages if m.name not in first]:
+            values = _Reads(fixed_values(msg))
+            builders[msg.name](values)
+            read.setdefault(msg.name, set()).update(values.read)
+    assert set(read) == set(builders)
+    for message, keys in read.items():
+        assert keys <= fields.fields_read(message), (message, keys - fields.fields_read(message))
+        assert keys, message
+    assert any(looked_up)  # sets whose titles were looked up through workout steps
+
+
+def test_mapping_gives_the_columns_and_schemas():
+    """Column lists, quality bounds and Arrow schemas are the declarations of fields.py."""
+    from runlift.connectors.fit import arrow, contract
+
+    for table, message in fields.TABLES.items():
+        cols = fields.COLUMNS[message]
+        assert arrow.SCHEMAS[table].names == [c.name for c in cols]
+    assert contract.SESSION_COLUMNS == tuple(c.name for c in fields.SESSION)
+    assert list(contract.SET_BOUNDS) == ["repetitions", "weight_kg", "duration_s"]  # the reasons' order
+    assert contract.SESSION_BOUNDS["total_distance_m"] == (0.0, 2_000_000.0)
+    for cols in fields.COLUMNS.values():
+        for c in cols:
+            assert c.conv in ("num", "int", "name", "time", "semicircles", "derived"), c
+            assert c.type in {"int16", "int32", "int64", "float64", "bool", "string", "timestamp", "list<int32>",
+                              "list<string>"}, c
+            assert (c.conv == "derived") or c.fit, c  # a converted column reads at least one field
+
+
+def test_mapping_matches_the_raw_tables(tmp_path):
+    """Every declared column exists in its raw table (warehouse/migrations) with the declared type."""
+    from runlift.connectors.fit import arrow
+    from runlift.warehouse import db as wdb
+
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        for table, schema in {**arrow.SCHEMAS, "fit_files": arrow.FILE_SCHEMA}.items():
+            have = con.sql(f"SELECT * FROM raw.{table} LIMIT 0").to_arrow_table().schema
+            for f in schema:
+                assert f.name in have.names, (table, f.name)
+                typ = have.field(f.name).type
+                if pa.types.is_list(typ):  # DuckDB names the list's item "l"
+                    typ = pa.list_(typ.value_type)
+                assert typ == f.type, (table, f.name, typ, f.type)
+    finally:
+        con.close()

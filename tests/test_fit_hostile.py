@@ -17,7 +17,8 @@ from garmin_fit_sdk import Encoder, Profile
 
 import hostile_fit as h
 from runlift.connectors.fit.columnar import ColumnarDecoder
-from runlift.connectors.fit.decode import DecodedFit, FitparseDecoder
+from runlift.connectors.fit.contract import DecodedFit
+from runlift.connectors.fit.reference import FitparseDecoder
 from runlift.connectors.fit.sources import FitSource
 from runlift.flows import fit_pipeline
 from runlift.flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown

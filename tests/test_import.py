@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.connectors.fit.decode import FitparseDecoder
+from runlift.connectors.fit.reference import FitparseDecoder
 from runlift.connectors.fit.sources import iter_sources
 from runlift.flows.fit_pipeline import SCRATCH_PREFIX, import_paths, reprocess
 from helpers import q, snapshot
@@ -159,7 +159,7 @@ def test_blobs_keep_original_bytes_and_reprocess_rebuilds_the_same_warehouse(cor
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from runlift.connectors.fit.decode import FitparseDecoder
+from runlift.connectors.fit.reference import FitparseDecoder
 from runlift.flows.fit_pipeline import import_paths
 import_paths(Path(sys.argv[1]), "me", sys.argv[2:], decoder=FitparseDecoder(), workers=1,
              progress=lambda p, n: print(p, flush=True))

@@ -9,55 +9,38 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from runlift.connectors.fit.decode import LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit
 from runlift.warehouse.db import utcnow
 
-TS = pa.timestamp("us")
-F8 = pa.float64()
-I4 = pa.int32()
-STR = pa.string()
+#: the raw tables that hold a FIT file's rows, each keyed by (athlete_id, file_sha256)
+CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records")
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "fit_sessions": pa.schema([
-        ("session_index", I4), ("sport", STR), ("sub_sport", STR), ("sport_profile_name", STR),
-        ("start_time_utc", TS), ("start_time_local", TS), ("utc_offset_s", I4), ("end_time_utc", TS),
-        *[(c, F8) for c in SESSION_COLUMNS[8:20]], ("total_strides", pa.int64()),
-        *[(c, F8) for c in SESSION_COLUMNS[21:30]], ("num_laps", I4), ("is_summarised", pa.bool_()),
-        ("dq_reason", STR),
-    ]),
-    "fit_laps": pa.schema([
-        ("lap_index", I4), ("start_time_utc", TS), ("end_time_utc", TS),
-        *[(c, F8) for c in LAP_COLUMNS[3:12]], ("intensity", STR), ("lap_trigger", STR),
-    ]),
-    "fit_sets": pa.schema([
-        ("set_index", I4), ("message_index", I4), ("set_type", STR), ("start_time_utc", TS),
-        ("end_time_utc", TS), ("duration_s", F8), ("repetitions", I4), ("weight_kg", F8), ("category", STR),
-        ("category_ids", pa.list_(I4)), ("category_names", pa.list_(STR)),
-        ("subtype_ids", pa.list_(I4)), ("subtype_names", pa.list_(STR)),
-        ("wkt_step_index", I4), ("exercise_title", STR), ("dq_reason", STR),
-    ]),
-    "fit_records": pa.schema([
-        ("record_index", I4), ("timestamp_utc", TS), ("position_lat_deg", F8), ("position_long_deg", F8),
-        ("distance_m", F8), ("speed_mps", F8), ("heart_rate_bpm", pa.int16()), ("cadence_rpm", F8),
-        ("altitude_m", F8), ("power_w", I4), ("vertical_oscillation_m", F8), ("stance_time_s", F8),
-        ("step_length_m", F8),
-    ]),
-}
-for _name, _cols in (("fit_sessions", SESSION_COLUMNS), ("fit_laps", LAP_COLUMNS),
-                     ("fit_sets", SET_COLUMNS), ("fit_records", RECORD_COLUMNS)):
-    assert tuple(SCHEMAS[_name].names) == _cols, _name
-CHILD_TABLES = tuple(SCHEMAS)
+
+class FitTables(Protocol):
+    """What the loader takes from a decoder (connectors/fit/arrow.py's ArrowFit is one): the facts
+    of one file and its rows as Arrow tables named after the raw tables, columns named as there."""
+
+    status: str
+    error: str | None
+    decoder: str
+    file: dict[str, Any]  # columns of raw.fit_files about the file itself (file_type, manufacturer, ...)
+    utc_offset_s: int | None
+    n_sessions: int
+    n_laps: int
+    n_sets: int
+    n_records: int
+    active_sets: int
+    dq: list[str]
+    tables: dict[str, pa.Table]  # raw table (CHILD_TABLES) -> its rows, without athlete_id / file_sha256
 
 
 def sha256_hex(data: bytes) -> str:
@@ -137,130 +120,11 @@ def known_files(con: duckdb.DuckDBPyConnection, athlete_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-# --- values a column cannot hold --------------------------------------------------------------------
-# A crafted file can hold any number in any field (a heart rate as uint32 = 100000, num_laps = 4e9,
-# a float64 infinity). Such a value becomes NULL and the file's reason names it; it never stops
-# the import.
-
-_INT_RANGE = {pa.int16(): 2**15, pa.int32(): 2**31, pa.int64(): 2**63}
-
-
-def _bad_scalar(v: Any, typ: pa.DataType) -> bool:
-    """Would ``v`` not fit a column of ``typ``? (None always fits.)"""
-    if v is None or isinstance(v, bool):
-        return False
-    if typ in _INT_RANGE:
-        if isinstance(v, float):
-            return not math.isfinite(v) or not -_INT_RANGE[typ] <= v < _INT_RANGE[typ]
-        return isinstance(v, int) and not -_INT_RANGE[typ] <= v < _INT_RANGE[typ]
-    if typ == F8:
-        return isinstance(v, float) and not math.isfinite(v)
-    return False
-
-
-class _Bad:
-    """Collects the values set to NULL: column -> (count, first value)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, tuple[int, Any]] = {}
-
-    def add(self, column: str, count: int, example: Any) -> None:
-        n, first = self.seen.get(column, (0, example))
-        self.seen[column] = (n + count, first)
-
-    def reason(self) -> str | None:
-        if not self.seen:
-            return None
-        parts = [f"{col} = {_fmt(first)}" + (f" ({n} values)" if n > 1 else "") for col, (n, first) in self.seen.items()]
-        return "values out of range for their column, set to NULL: " + ", ".join(parts)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float) or (isinstance(v, int) and abs(v) >= 10**20):
-        return f"{float(v):g}"
-    return repr(v)[:40]
-
-
-def _clean_rows(table: str, rows: list[dict[str, Any]], bad: _Bad) -> list[dict[str, Any]]:
-    schema = SCHEMAS[table]
-    out = []
-    for row in rows:
-        fixed = None
-        for f in schema:
-            v = row.get(f.name)
-            if pa.types.is_list(f.type) and isinstance(v, list):
-                if any(_bad_scalar(x, f.type.value_type) for x in v):
-                    for x in v:
-                        if _bad_scalar(x, f.type.value_type):
-                            bad.add(f"{table}.{f.name}", 1, x)
-                    fixed = fixed or dict(row)
-                    fixed[f.name] = [None if _bad_scalar(x, f.type.value_type) else x for x in v]
-            elif _bad_scalar(v, f.type):
-                bad.add(f"{table}.{f.name}", 1, v)
-                fixed = fixed or dict(row)
-                fixed[f.name] = None
-        out.append(fixed or row)
-    return out
-
-
-def _clean_array(name: str, values: Any, typ: pa.DataType, bad: _Bad) -> Any:
-    """A record column with the values its column cannot hold masked (ints) or NaN (floats): numpy
-    arrays (the columnar decoder) or lists (the reference decoder, None = NULL)."""
-    if isinstance(values, list):
-        wrong = [x for x in values if _bad_scalar(x, typ)]
-        if not wrong:
-            return values
-        bad.add(name, len(wrong), wrong[0])
-        return [None if _bad_scalar(x, typ) else x for x in values]
-    if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
-        return values
-    data = np.ma.getdata(values)
-    mask = np.ma.getmaskarray(values) if isinstance(values, np.ma.MaskedArray) else np.zeros(len(data), bool)
-    if data.dtype.kind == "f":
-        mask = mask | np.isnan(data)
-        wrong = ~mask & ~np.isfinite(data)
-        if typ in _INT_RANGE:
-            with np.errstate(invalid="ignore"):
-                wrong |= ~mask & ~((data >= -_INT_RANGE[typ]) & (data < _INT_RANGE[typ]))
-    elif typ in _INT_RANGE:
-        wrong = ~mask & ((data < -_INT_RANGE[typ]) | (data >= _INT_RANGE[typ]))
-    else:
-        return values
-    if not wrong.any():
-        if data.dtype.kind == "f" and typ in _INT_RANGE:  # whole numbers in a float array (see columnar)
-            return np.ma.MaskedArray(np.where(mask, 0, data).astype(np.int64), mask=mask)
-        return values
-    idx = np.flatnonzero(wrong)
-    example = data[idx[0]].item()
-    bad.add(name, len(idx), example)
-    if typ in _INT_RANGE:
-        mask = mask | wrong
-        return np.ma.MaskedArray(np.where(mask, 0, data).astype(np.int64), mask=mask)
-    out = data.copy()
-    out[wrong] = np.nan
-    return out
-
-
-def _column(values: Any, typ: pa.DataType) -> pa.Array:
-    # numpy columns from the columnar decoder carry NULL as NaN / NaT: from_pandas turns them into nulls
-    if isinstance(values, np.ndarray):
-        return pa.array(values, type=typ, from_pandas=True)
-    return pa.array(values, type=typ)
-
-
-def _arrow(table: str, rows: list[dict[str, Any]] | dict[str, Any], bad: _Bad | None = None) -> pa.Table:
-    schema = SCHEMAS[table]
-    bad = bad or _Bad()
-    if isinstance(rows, dict):
-        cols = {n: _column(_clean_array(f"{table}.{n}", rows[n], schema.field(n).type, bad)
-                           if table == "fit_records" else rows[n], schema.field(n).type) for n in schema.names}
-        return pa.table(cols, schema=schema)
-    return pa.Table.from_pylist(_clean_rows(table, rows, bad), schema=schema)
-
-
+I4, STR, TS = pa.int32(), pa.string(), pa.timestamp("us")
+# The columns of raw.fit_files that the import itself fills; the file's own columns (file_type,
+# manufacturer, ...) come from the decoder, by name.
 FILES_SCHEMA = pa.schema([
-    ("file_sha256", STR), ("first_path", STR), ("size_bytes", pa.int64()), ("file_type", STR),
-    ("manufacturer", STR), ("product", STR), ("serial_number", pa.int64()), ("time_created_utc", TS),
+    ("file_sha256", STR), ("first_path", STR), ("size_bytes", pa.int64()),
     ("status", STR), ("error", STR), ("utc_offset_s", I4), ("n_sessions", I4), ("n_laps", I4), ("n_sets", I4),
     ("n_records", I4), ("decoder", STR), ("blob_path", STR), ("imported_at", TS),
 ])
@@ -339,43 +203,21 @@ def _sha_column(sha: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([sha], STR))
 
 
-def prepare(sha: str, decoded: DecodedFit) -> PreparedFit:
-    """Turn a decoded file into Arrow tables keyed by ``sha``.
-
-    A value its column cannot hold (out of the integer type's range, an infinity) becomes NULL and
-    is named in the file's reason; an ``ok`` file with such values becomes ``partial``.
-    """
-    tables: dict[str, pa.Table] = {}
-    bad = _Bad()
-    for name, rows in (("fit_sessions", decoded.sessions), ("fit_laps", decoded.laps),
-                       ("fit_sets", decoded.sets), ("fit_records", decoded.records)):
-        tbl = _arrow(name, rows, bad)
-        if tbl.num_rows:
-            tables[name] = tbl.add_column(0, "file_sha256", _sha_column(sha, tbl.num_rows))
-    file = dict(decoded.file)
-    for key, value in file.items():
-        if _bad_scalar(value, FILES_SCHEMA.field(key).type):
-            bad.add(f"fit_files.{key}", 1, value)
-            file[key] = None
-    status, error = decoded.status, decoded.error
-    why = bad.reason()
-    if why:
-        status = "partial" if status == "ok" else status
-        error = why if not error else f"{error}; {why}"
-    dq = [f"session {r['session_index']}: {r['dq_reason']}" for r in decoded.sessions if r.get("dq_reason")]
-    dq += [f"set {r['set_index']}: {r['dq_reason']}" for r in decoded.sets if r.get("dq_reason")]
+def prepare(sha: str, fit: FitTables) -> PreparedFit:
+    """A decoded file's tables keyed by ``sha`` (a ``file_sha256`` column in front)."""
+    tables = {name: tbl.add_column(0, "file_sha256", _sha_column(sha, tbl.num_rows))
+              for name, tbl in fit.tables.items() if tbl.num_rows}
     return PreparedFit(
-        sha=sha, status=status, error=error, decoder=decoded.decoder, file=file,
-        utc_offset_s=decoded.utc_offset_s, n_sessions=len(decoded.sessions), n_laps=len(decoded.laps),
-        n_sets=len(decoded.sets), n_records=decoded.n_records,
-        active_sets=sum(1 for s in decoded.sets if s["set_type"] == "active"), dq=dq, _tables=tables)
+        sha=sha, status=fit.status, error=fit.error, decoder=fit.decoder, file=dict(fit.file),
+        utc_offset_s=fit.utc_offset_s, n_sessions=fit.n_sessions, n_laps=fit.n_laps, n_sets=fit.n_sets,
+        n_records=fit.n_records, active_sets=fit.active_sets, dq=list(fit.dq), _tables=tables)
 
 
 def failed(sha: str, decoder: str, reason: str) -> PreparedFit:
     """A file that could not be turned into rows (a bug or a case nobody foresaw): recorded as
     ``rejected`` with ``reason``, without rows, so the rest of the import goes on."""
     return PreparedFit(sha=sha, status="rejected", error=reason, decoder=decoder,
-                       file=dict.fromkeys(FILES_SCHEMA.names[3:8]), utc_offset_s=None, n_sessions=0, n_laps=0, n_sets=0,
+                       file={}, utc_offset_s=None, n_sessions=0, n_laps=0, n_sets=0,
                        n_records=0, active_sets=0, _tables={})
 
 
@@ -407,10 +249,23 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, at
 
 def _file_row(it: FileToSave, now: Any) -> dict[str, Any]:
     p = it.prepared
-    return {"file_sha256": it.sha, "first_path": it.first_path, "size_bytes": it.size, **p.file,
+    return {"file_sha256": it.sha, "first_path": it.first_path, "size_bytes": it.size,
             "status": p.status, "error": p.error, "utc_offset_s": p.utc_offset_s, "n_sessions": p.n_sessions,
             "n_laps": p.n_laps, "n_sets": p.n_sets, "n_records": p.n_records, "decoder": p.decoder,
             "blob_path": it.blob_rel, "imported_at": now}
+
+
+def _files_table(items: list[FileToSave], now: Any) -> pa.Table:
+    """The raw.fit_files rows: the import's own columns, typed here, and the decoder's file columns
+    as they come (inserted by name; a file without them, e.g. a failed one, gets NULL)."""
+    tbl = pa.Table.from_pylist([_file_row(it, now) for it in items], schema=FILES_SCHEMA)
+    names = list(dict.fromkeys(k for it in items for k in it.prepared.file))
+    for name in names:
+        if name in FILES_SCHEMA.names:
+            raise ValueError(f"the decoder's file column {name!r} is one the import fills itself")
+        values = [it.prepared.file.get(name) for it in items]
+        tbl = tbl.append_column(name, pa.array(values))
+    return tbl
 
 
 def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileToSave], *,
@@ -423,7 +278,7 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
     if not items:
         return
     now = utcnow()
-    files = pa.Table.from_pylist([_file_row(it, now) for it in items], schema=FILES_SCHEMA)
+    files = _files_table(items, now)
     children: dict[str, list[pa.Table]] = {t: [] for t in CHILD_TABLES}
     for it in items:
         for name, tbl in it.prepared.tables.items():

@@ -18,7 +18,8 @@ How it works
 3. **Assembly**: ``record`` columns for the pipeline are numpy arrays (see :class:`ColumnarDecoder`);
    the few file_id / session / lap / set / activity / exercise_title / workout_step / sport rows are
    turned into dicts and finished by the same row builders as the reference decoder
-   (``decode._session_row`` etc.) and the shared ``classify()``.
+   (connectors/fit/rows.py, generated from the declarations in fields.py) and the shared
+   ``rows.classify()``.
 
 Profile
 -------
@@ -80,9 +81,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from runlift.connectors.fit.decode import (
-    RECORD_COLUMNS, SEMICIRCLE_DEG, DecodedFit, FitparseDecoder, _add_step, _add_title,
-    _file_row, _first, _int, _lap_row, _name, _session_row, _set_row, _sport_of, _ts, _utc_offset, classify,
+from runlift.connectors.fit import fields
+from runlift.connectors.fit.contract import RECORD_COLUMNS, DecodedFit
+from runlift.connectors.fit.rows import (
+    SEMICIRCLE_DEG, add_step, add_title, classify, file_row, lap_row, session_row,
+    set_row, sport_of, utc_offset,
 )
 
 __all__ = ["ColumnarDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
@@ -1150,31 +1153,10 @@ def _find_hazard(d: _Def, has_compressed: bool) -> str | None:
 
 # --- the decoder ------------------------------------------------------------------------------------
 
-# The fields decode.py's row builders read, per message type (tests/test_columnar.py checks this
-# against decode.py's source, so a key added there cannot be missed here).
-_FEW: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
-    "file_id": {"type", "manufacturer", "garmin_product", "favero_product", "product", "serial_number", "time_created"},
-    "activity": {"timestamp", "local_timestamp"},
-    "exercise_title": {"exercise_category", "exercise_name", "wkt_step_name"},
-    "workout_step": {"message_index", "exercise_category", "exercise_name"},
-    "sport": {"sport", "sub_sport"},
-    "lap": {"start_time", "timestamp", "total_elapsed_time", "total_timer_time", "total_distance", "total_ascent",
-            "total_descent", "enhanced_avg_speed", "avg_speed", "avg_heart_rate", "max_heart_rate",
-            "avg_running_cadence", "avg_cadence", "intensity", "lap_trigger"},
-    "session": {"start_time", "avg_running_cadence", "avg_cadence", "avg_fractional_cadence", "sport", "sub_sport",
-                "sport_profile_name", "timestamp", "total_elapsed_time", "total_timer_time", "total_moving_time",
-                "total_distance", "total_ascent", "total_descent", "enhanced_avg_speed", "avg_speed",
-                "enhanced_max_speed", "max_speed", "avg_heart_rate", "max_heart_rate", "max_running_cadence",
-                "max_cadence", "total_strides", "total_cycles", "total_calories", "avg_stance_time",
-                "avg_vertical_oscillation", "avg_step_length", "total_training_effect",
-                "total_anaerobic_training_effect", "training_load_peak", "workout_rpe", "workout_feel", "num_laps"},
-    "set": {"category", "category_subtype", "wkt_step_index", "message_index", "set_type", "start_time", "timestamp",
-            "duration", "repetitions", "weight"},
-}.items()}
-_RECORD_WANT = frozenset({"timestamp", "position_lat", "position_long", "distance", "speed", "enhanced_speed",
-                          "heart_rate",
-                "cadence", "fractional_cadence", "altitude", "enhanced_altitude", "power",
-                "vertical_oscillation", "stance_time", "step_length"})
+# The fields the row builders read, per message type (connectors/fit/fields.py), in this order
+_FEW: dict[str, frozenset[str]] = {t: fields.fields_read(t) for t in (
+    "file_id", "activity", "exercise_title", "workout_step", "sport", "lap", "session", "set")}
+_RECORD_WANT = fields.fields_read("record")
 
 
 def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]:
@@ -1360,7 +1342,7 @@ def _py_rows(ctx: "_Ctx", glob: int, want: frozenset[str]) -> list[dict[str, Any
 
 
 def _num_col(c: _Col | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """fitparse value -> decode._num(value): (float64 values with NaN, present)."""
+    """fitparse value -> rows._num(value): (float64 values with NaN, present)."""
     if c is None:
         return np.full(n, np.nan), np.zeros(n, bool)
     if c.kind in ("int", "num"):
@@ -1384,7 +1366,7 @@ def _num_col(c: _Col | None, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _first_num(n: int, *cols: _Col | None) -> np.ndarray:
-    """decode._num(decode._first(v, a, b, ...)): the first present value, as a number if it is one."""
+    """rows._num(rows._first(v, a, b, ...)): the first present value, as a number if it is one."""
     out = np.full(n, np.nan)
     done = np.zeros(n, bool)
     for c in cols:
@@ -1396,7 +1378,7 @@ def _first_num(n: int, *cols: _Col | None) -> np.ndarray:
 
 
 def _int_masked(vals: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
-    """decode._int(): int() of the number (truncation), NULL where there is none. Values no int64
+    """rows._int(): int() of the number (truncation), NULL where there is none. Values no int64
     holds (an infinity, 1e300 in a float field) stay floats (NaN = NULL): the loader names them as
     out of range for their column."""
     bad = np.isnan(vals)
@@ -1407,35 +1389,40 @@ def _int_masked(vals: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
     return np.ma.MaskedArray(data, mask=bad)
 
 
+def _record_column(col: fields.Col, c: dict[str, _Col], n: int) -> Any:
+    """One record column from the decoded FIT fields, by its declaration (fields.py), with the same
+    values as rows.converter() gives message by message."""
+    if col.conv == "time":
+        ts = c.get(col.fit[0])
+        t = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        if ts is not None:
+            if ts.kind == "dt":
+                ok = ts.p & (ts.v >= MIN_DATE_TIME)
+                t[ok] = ((ts.v[ok] + FIT_EPOCH_S) * 1_000_000).astype("datetime64[us]")
+            else:  # mixed kinds (odd files): go through Python values
+                for i, x in enumerate(ts.objects()):
+                    if isinstance(x, dt.datetime):
+                        t[i] = np.datetime64(x, "us")
+        return t
+    vals = _first_num(n, *(c.get(f) for f in col.fit))
+    if col.conv == "int":
+        return _int_masked(vals)
+    if col.conv == "semicircles":
+        return np.trunc(vals) * SEMICIRCLE_DEG
+    if col.conv != "num":
+        raise ValueError(f"record column {col.name}: no columnar conversion for {col.conv!r}")
+    if col.plus is not None:
+        extra = _num_col(c.get(col.plus), n)[0]
+        vals = np.where(np.isnan(extra), vals, vals + extra)
+    return vals * col.scale if col.scale is not None else vals
+
+
 def _record_columns(ctx: _Ctx) -> dict[str, Any]:
     n, c = ctx.decode_type(20, _RECORD_WANT)
-    out: dict[str, Any] = {"record_index": np.arange(n, dtype=np.int32)}
-    ts = c.get("timestamp")
-    t = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    if ts is not None:
-        if ts.kind == "dt":
-            ok = ts.p & (ts.v >= MIN_DATE_TIME)
-            t[ok] = ((ts.v[ok] + FIT_EPOCH_S) * 1_000_000).astype("datetime64[us]")
-        else:  # mixed kinds (odd files): go through Python values
-            for i, x in enumerate(ts.objects()):
-                if isinstance(x, dt.datetime):
-                    t[i] = np.datetime64(x, "us")
-    out["timestamp_utc"] = t
-    for col, name in (("position_lat_deg", "position_lat"), ("position_long_deg", "position_long")):
-        vals, _ = _num_col(c.get(name), n)
-        out[col] = np.trunc(vals) * SEMICIRCLE_DEG
-    out["distance_m"] = _num_col(c.get("distance"), n)[0]
-    out["speed_mps"] = _first_num(n, c.get("enhanced_speed"), c.get("speed"))
-    out["heart_rate_bpm"] = _int_masked(_num_col(c.get("heart_rate"), n)[0])
-    cad = _num_col(c.get("cadence"), n)[0]
-    frac = _num_col(c.get("fractional_cadence"), n)[0]
-    out["cadence_rpm"] = np.where(np.isnan(frac), cad, cad + frac)
-    out["altitude_m"] = _first_num(n, c.get("enhanced_altitude"), c.get("altitude"))
-    out["power_w"] = _int_masked(_num_col(c.get("power"), n)[0])
-    for col, name in (("vertical_oscillation_m", "vertical_oscillation"), ("stance_time_s", "stance_time"),
-                      ("step_length_m", "step_length")):
-        out[col] = _num_col(c.get(name), n)[0] * 1e-3
-    assert tuple(out) == RECORD_COLUMNS
+    out: dict[str, Any] = {}
+    for col in fields.RECORD:
+        out[col.name] = (np.arange(n, dtype=np.int32) if col.conv == "derived"  # record_index
+                         else _record_column(col, c, n))
     return out
 
 
@@ -1456,18 +1443,22 @@ def records_as_lists(records: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
+_RECORD_CONV = {c.name: c.conv for c in fields.RECORD}
+
+
 def records_as_arrays(records: dict[str, list[Any]]) -> dict[str, Any]:
     """numpy record columns (this decoder's representation) of the reference decoder's lists."""
     out: dict[str, Any] = {}
     for name, vals in records.items():
+        conv = _RECORD_CONV.get(name)
         if not isinstance(vals, list):
             out[name] = vals
-        elif name == "record_index":
+        elif conv == "derived":  # record_index
             out[name] = np.asarray(vals, dtype=np.int32)
-        elif name == "timestamp_utc":
+        elif conv == "time":
             out[name] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in vals],
                                  dtype="datetime64[us]")
-        elif name in ("heart_rate_bpm", "power_w"):
+        elif conv == "int":
             out[name] = np.ma.MaskedArray(np.array([0 if v is None else v for v in vals], dtype=np.int64),
                                           mask=np.array([v is None for v in vals], dtype=bool))
         else:
@@ -1534,12 +1525,12 @@ def _prepare(data: bytes) -> tuple[_Scan, _Ctx, str | None]:
 class ColumnarDecoder:
     """The columnar decoder, behind the FitDecoder interface (``name``, ``decode(bytes)``).
 
-    ``decode`` gives the same DecodedFit as :class:`~connectors.fit.decode.FitparseDecoder` (status,
+    ``decode`` gives the same DecodedFit as :class:`~connectors.fit.reference.FitparseDecoder` (status,
     reason, file fields, session / lap / set rows, record values), except that ``records`` holds
     numpy arrays: ``record_index`` int32; ``timestamp_utc`` datetime64[us] (NaT = NULL); float
     columns float64 (NaN = NULL); ``heart_rate_bpm`` and ``power_w`` ``numpy.ma.MaskedArray`` of
     int64 (masked = NULL). ``pa.array(col, type=..., from_pandas=True)`` turns all of them into
-    Arrow columns with NULLs (warehouse/fit_loader.py needs ``from_pandas=True`` for the NaN).
+    Arrow columns with NULLs (connectors/fit/arrow.py uses ``from_pandas=True`` for the NaN).
 
     A file it does not support is decoded by the reference decoder (records converted to arrays);
     ``self.fallbacks`` and the module-level :data:`FALLBACKS` count the reasons.
@@ -1553,6 +1544,8 @@ class ColumnarDecoder:
     @property
     def reference(self) -> Any:
         if self._reference is None:
+            from runlift.connectors.fit.reference import FitparseDecoder  # only for a file it hands over
+
             self._reference = FitparseDecoder()
         return self._reference
 
@@ -1592,18 +1585,18 @@ class ColumnarDecoder:
         out.records = _record_columns(ctx)
         for v in rows["file_id"]:
             if out.file["file_type"] is None:
-                out.file = _file_row(v)
-        out.utc_offset_s = next((o for o in map(_utc_offset, rows["activity"]) if o is not None), None)
+                out.file = file_row(v)
+        out.utc_offset_s = next((o for o in map(utc_offset, rows["activity"]) if o is not None), None)
         titles: dict[tuple[str, int | None], str] = {}
         for v in rows["exercise_title"]:
-            _add_title(titles, v)
+            add_title(titles, v)
         steps: dict[int, tuple[str, int | None] | None] = {}
         for v in rows["workout_step"]:
-            _add_step(steps, v)
-        sport_msg = next((sm for sm in map(_sport_of, rows["sport"]) if sm != (None, None)), (None, None))
-        out.laps = [_lap_row(i, v) for i, v in enumerate(rows["lap"])]
-        out.sessions = [_session_row(i, v, out.utc_offset_s) for i, v in enumerate(rows["session"])]
-        out.sets = [_set_row(i, v, steps, titles) for i, v in enumerate(rows["set"])]
+            add_step(steps, v)
+        sport_msg = next((sm for sm in map(sport_of, rows["sport"]) if sm != (None, None)), (None, None))
+        out.laps = [lap_row(i, v) for i, v in enumerate(rows["lap"])]
+        out.sessions = [session_row(i, v, out.utc_offset_s) for i, v in enumerate(rows["session"])]
+        out.sets = [set_row(i, v, steps, titles) for i, v in enumerate(rows["set"])]
         return _classify(out, saw, error, sport_msg)
 
 
@@ -1612,7 +1605,7 @@ def _empty_records() -> dict[str, Any]:
 
 
 def _classify(out: DecodedFit, saw: bool, error: str | None, sport_msg: tuple[str | None, str | None]) -> DecodedFit:
-    """decode.classify(), whose session summary reads records as Python lists."""
+    """rows.classify(), whose session summary reads records as Python lists."""
     arrays = out.records
     if not out.sessions and out.n_records:
         out.records = records_as_lists({k: arrays[k] for k in ("record_index", "timestamp_utc", "distance_m",
