@@ -69,7 +69,7 @@ CATEGORIES: dict[str, tuple[str, str, str]] = {
     "plank": (CO, "", "trunk (anti-extension / anti-rotation)"),
     "plyo": (Q, f"{GL};{CA}", "jumps: knee-dominant"),
     "pull_up": (PL, "", "vertical pull"),
-    "push_up": (PU, CO, "horizontal push"),
+    "push_up": (PU, "", "horizontal push"),
     "row": (PL, "", "horizontal pull"),
     "shoulder_press": (PU, "", "vertical push"),
     "shoulder_stability": (PL, "", "rotator cuff and scapular work (posterior shoulder): counted with pulling"),
@@ -201,6 +201,9 @@ OVERRIDES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("lunge", "low_lunge_with_isometric_adduction"): (Q, f"{GL};{HS}", "lunge with an adduction hold"),
     ("total_body", "squat_plank_push_up"): (Q, f"{GL};{PU};{CO}", "burpee-like"),
     ("total_body", "weighted_squat_plank_push_up"): (Q, f"{GL};{PU};{CO}", "burpee-like"),
+    ("calf_raise", "single_leg_decline_push_up"): (PU, "", "a push-up filed under Garmin's calf-raise category"),
+    ("calf_raise", "single_leg_hip_raise_with_knee_hold"): (GL, HH,
+                                                            "a hip raise filed under Garmin's calf-raise category"),
     ("sled", "push"): (Q, f"{GL};{CA}", "sled push: knee-dominant"),
     ("sled", "low_push"): (Q, f"{GL};{CA}", "sled push: knee-dominant"),
 }
@@ -233,7 +236,8 @@ RULES: list[tuple[str, str, str, str]] = [
     (r"sumo_squat_to_high_pull", Q, f"{GL};{PL}", "squat then high pull"),
     (r"(^|_)(jerk|push_jerk|split_jerk)(_|$)|clean_and_(jerk|press|push_press|strict_press)", GL, f"{Q};{HH};{PU}",
      "clean / snatch with an overhead press or jerk"),
-    (r"clean|snatch|high_pull|hang_pull|jump_shrug", GL, f"{Q};{HH}", "triple extension (hips, knees, ankles): rough mapping"),
+    (r"clean|snatch|high_pull|hang_pull|jump_shrug", GL, f"{Q};{HH}",
+     "triple extension (hips, knees, ankles): rough mapping"),
     # glutes: bridges, hip thrusts, hip extension
     (r"hip_thrust|hip_raise|bridge|hip_extension|donkey_kick|rear_leg_raise|rear_leg_extension|front_kick_tabletop"
      r"|glute", GL, HH, "hip extension: bridge / hip thrust / kickback"),
@@ -261,7 +265,8 @@ RULES: list[tuple[str, str, str, str]] = [
     (r"muscle_up", PL, PU, "pull-up then dip"),
     (r"pull_?ups?|chin_up|pulldown|pull_down|latpull|lat_pull|pullover|face_pull|(^|_)rows?(_|$)|_row$|inverted_row"
      r"|rear_.*(raise|fly|flye|delt)|reverse_flye|rear_flye|pull_apart|upright_row|shrug|external_rotation"
-     r"|internal_rotation|scapular|(^|_)[iytwl]_raise|wall_slide|hurdle", PL, "", "pulling muscles (back, rear shoulder)"),
+     r"|internal_rotation|scapular|(^|_)[iytwl]_raise|wall_slide|hurdle", PL, "",
+     "pulling muscles (back, rear shoulder)"),
     (r"biceps?_curl|hammer_curl|(^|_)curls?(_|$)|preacher|zottman|concentration|wrist_curl", PL, "",
      "elbow flexors (pulling muscles)"),
     # pushing
@@ -288,8 +293,6 @@ def mapping(category: str, name: str) -> tuple[str, str, str]:
         return OVERRIDES[(category, name)]
     for rx, prim, sec, note in _COMPILED:
         if rx.search(name):
-            if "single_leg_decline_push_up" == name and category == "calf_raise":
-                note = "a push-up filed under Garmin's calf-raise category"
             return prim, sec, note
     return CATEGORIES[category]
 
