@@ -8,8 +8,8 @@ one per exercise name of the category, with:
 - ``primary_muscle``: the muscle group the exercise mainly trains, one of :data:`MUSCLE_GROUPS`, or
   ``unmapped`` for what is not a resistance exercise or cannot be told (cardio, warm-up, running,
   yoga, Garmin's ``unknown``);
-- ``secondary_muscles``: further groups it trains, ``;``-separated (counted as a fraction of a set:
-  :data:`SECONDARY_FRACTION`, docs/metrics.md);
+- ``secondary_muscles``: further groups it trains, ``;``-separated (each counted as half a set by
+  ``marts.weekly_muscle_volume``, docs/metrics.md);
 - ``note``: why.
 
 Every build loads it into ``staging.exercise_muscles``; ``marts.weekly_muscle_volume`` reads it.
@@ -26,8 +26,6 @@ import duckdb
 MUSCLE_GROUPS = ("quadriceps", "hamstrings_knee_flexion", "hamstrings_hip_hinge", "glutes", "calves",
                  "hip_stability", "core", "upper_push", "upper_pull")
 UNMAPPED = "unmapped"
-# a set counts 1 for its primary muscle group and this much for each secondary one (docs/metrics.md)
-SECONDARY_FRACTION = 0.5
 COLUMNS = ("exercise_category", "exercise_name", "primary_muscle", "secondary_muscles", "note")
 _FILE = "warehouse/seeds/exercise_muscles.csv"
 

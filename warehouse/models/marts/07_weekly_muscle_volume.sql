@@ -2,7 +2,8 @@
 -- (as primary or secondary muscle); weeks without a set for a group have no row (no spine: read
 -- marts.weekly_training_balance for the weeks). Sets the seed does not map count under 'unmapped'.
 -- A set counts 1 for its primary muscle group and 0.5 for each secondary one (fractional set
--- counting, Pelland et al. 2024; docs/metrics.md); volume load and hold time are shared the same way.
+-- counting, Pelland et al. 2024; docs/metrics.md); volume load and hold time are shared the same way
+-- (in whole units: 2 x direct + indirect, halved once at the end).
 -- sums of measured values are exact and independent of the order rows arrive in (so a rebuild
 -- gives the same bits on any number of threads): each value is summed as an integer count of
 -- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
@@ -60,18 +61,18 @@ final AS (
         isoyear(week_start) AS iso_year,
         weekofyear(week_start) AS iso_week,
         muscle_group,
-        direct_sets + 0.5 * indirect_sets AS sets,
-        direct_hard_sets + 0.5 * indirect_hard_sets AS hard_sets,
+        (direct_sets + 0.5 * indirect_sets)::DOUBLE AS sets,
+        (direct_hard_sets + 0.5 * indirect_hard_sets)::DOUBLE AS hard_sets,
         direct_sets,
         direct_hard_sets,
         indirect_sets,
         indirect_hard_sets,
         CASE WHEN direct_volume_units IS NOT NULL OR indirect_volume_units IS NOT NULL
-             THEN (coalesce(direct_volume_units, 0) + 0.5 * coalesce(indirect_volume_units, 0)) / 1e12 END
+             THEN (2 * coalesce(direct_volume_units, 0) + coalesce(indirect_volume_units, 0))::DOUBLE / 2e12 END
             AS volume_load_kg,
         timed_holds,
         CASE WHEN direct_hold_units IS NOT NULL OR indirect_hold_units IS NOT NULL
-             THEN (coalesce(direct_hold_units, 0) + 0.5 * coalesce(indirect_hold_units, 0)) / 1e12 END AS hold_s
+             THEN (2 * coalesce(direct_hold_units, 0) + coalesce(indirect_hold_units, 0))::DOUBLE / 2e12 END AS hold_s
     FROM weeks
 )
 SELECT * FROM final ORDER BY athlete_id, week_start, muscle_group;
