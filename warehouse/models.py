@@ -5,7 +5,8 @@ intermediate → marts, files in name order; ``_macros.sql`` first). Each file h
 (a chain of CTEs ending in ``select * from final``) and its ``COMMENT ON`` statements. A build
 writes the athletes' parameters from the settings into ``raw.athletes`` /
 ``raw.athlete_body_mass``, loads the seeds (``warehouse/seeds/sport_types.csv`` into
-``staging.sport_types``) and rebuilds everything in one transaction: readers see the old marts
+``staging.sport_types``, ``warehouse/seeds/exercise_muscles.csv`` into
+``staging.exercise_muscles``) and rebuilds everything in one transaction: readers see the old marts
 or the new ones, never a mix; building twice gives the same tables.
 """
 
@@ -14,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Iterable
 
 import duckdb
-
-from runlift.warehouse import sport_types
 from runlift.warehouse import db as wdb
+from runlift.warehouse import exercise_muscles, sport_types
 from runlift.warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -104,6 +104,7 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
             if layer == "staging" and not seeded:
                 # seeds (warehouse/seeds/*.csv) after the macros, before the staging views that read them
                 sport_types.load_into(con)
+                exercise_muscles.load_into(con)
                 seeded = True
             try:
                 con.execute(sql)
@@ -127,6 +128,7 @@ UNIQUE_KEYS = {
     "marts.daily_training_load": ("athlete_id", "date"),
     "marts.weekly_training_balance": ("athlete_id", "week_start"),
     "marts.training_flags": ("athlete_id", "date", "flag", "activity_key"),
+    "marts.weekly_muscle_volume": ("athlete_id", "week_start", "muscle_group"),
     "intermediate.int_workouts": ("athlete_id", "activity_key"),
 }
 NOT_NULL = {
@@ -141,6 +143,7 @@ ACCEPTED = {
     ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
+    ("marts.weekly_muscle_volume", "muscle_group"): (*exercise_muscles.MUSCLE_GROUPS, exercise_muscles.UNMAPPED),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",
                                        "monotony_high", "posterior_anterior_low", "cadence_implausible",
                                        "return_after_break"),
