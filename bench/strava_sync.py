@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/strava_sync.py [--activities 2000] [--out bench/out]
 
-1. Builds a synthetic season of exactly N activities (connectors.strava.season.synthetic_season
+1. Builds a synthetic season of exactly N activities (runlift.standins.season.synthetic_season
    with enough weeks; the few oldest extra ones are dropped).
 2. Backfill: a StravaEmulator with Strava's real limits (overall 200 / 15 min and 2,000 / day;
    read 100 / 15 min and 1,000 / day). The emulator and the client share a fake clock. The sync
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
+from runlift.standins.season import synthetic_season
 from runlift.flows.settings import StravaSettings, load_settings
 from runlift.flows.strava_sync import SyncResult, make_client, sync_athlete
 from runlift.warehouse import db as wdb

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from garmin_fit_sdk import CrcCalculator
 
-from runlift.connectors.fit import synth
+from runlift.standins import fit_writer
 
 # FIT base type bytes
 UINT8, SINT8, UINT16, SINT16, UINT32, SINT32 = 0x02, 0x01, 0x84, 0x83, 0x86, 0x85
@@ -140,15 +140,15 @@ def set_field(data: bytes, glob: int, num: int, base_type: int, value: float | i
 
 @lru_cache(maxsize=None)
 def strength(seed: int = 1) -> bytes:
-    return synth.encode_strength(
+    return fit_writer.encode_strength(
         start_utc=dt.datetime(2024, 3, 4, 17, 0) + dt.timedelta(days=seed), utc_offset_s=3600,
-        sets=[synth.SynthSet("squat", 5, 100.0, 30, 20), synth.SynthSet("bench_press", 8, 60.0, 30, 20)],
+        sets=[fit_writer.SynthSet("squat", 5, 100.0, 30, 20), fit_writer.SynthSet("bench_press", 8, 60.0, 30, 20)],
         seed=seed, serial_number=3_900_000_000 + seed)
 
 
 @lru_cache(maxsize=None)
 def run(seed: int = 1, duration_s: int = 240) -> bytes:
-    return synth.encode_run(start_utc=dt.datetime(2024, 3, 1, 7, 0) + dt.timedelta(days=seed), utc_offset_s=3600,
+    return fit_writer.encode_run(start_utc=dt.datetime(2024, 3, 1, 7, 0) + dt.timedelta(days=seed), utc_offset_s=3600,
                             duration_s=duration_s, distance_m=duration_s * 3.0, seed=seed,
                             serial_number=3_800_000_000 + seed)
 
@@ -271,4 +271,4 @@ def seeds() -> list[bytes]:
 
 def vary_run(k: int) -> bytes:
     """A distinct copy of a short run (another serial number and creation time)."""
-    return synth.vary(run(1, 120), k)
+    return fit_writer.vary(run(1, 120), k)

@@ -5,7 +5,7 @@
   within the field's resolution), and message counts too. Where they disagree, the goldens
   (tests/golden_corpus.py) and Garmin's own decoder (garmin-fit-sdk) decide; every such cell is
   listed in KNOWN_DISAGREEMENTS with the byte-level reason.
-* Differential, generated files: synth.encode_run / encode_strength with several seeds and with
+* Differential, generated files: fit_writer.encode_run / encode_strength with several seeds and with
   random arguments (hypothesis), and byte transforms that Garmin's encoder never writes: big-endian
   definitions, compressed-timestamp headers, chained files (a small test-only FIT reader/writer).
 * Columns of any message type (decode_columns): equal to fitparse's values message by message.
@@ -32,7 +32,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import CORPUS  # noqa: E402
-from runlift.connectors.fit import columnar, synth  # noqa: E402
+from runlift.connectors.fit import columnar  # noqa: E402
+from runlift.standins import fit_writer  # noqa: E402
 from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
 from runlift.connectors.fit.decode import RECORD_COLUMNS, DecodedFit, FitparseDecoder  # noqa: E402
 from golden_corpus import GOLDEN  # noqa: E402
@@ -512,12 +513,12 @@ def _run(seed: int, **kw) -> bytes:
     args = dict(start_utc=START + dt.timedelta(days=seed), utc_offset_s=3600 * (seed % 5 - 2),
                 duration_s=300 + 97 * seed, distance_m=900.0 + 310.0 * seed, seed=seed)
     args.update(kw)
-    return synth.encode_run(**args)
+    return fit_writer.encode_run(**args)
 
 
 def _strength(seed: int) -> bytes:
-    sets = synth.demo_strength_sets(seed, seed, 0.5)
-    return synth.encode_strength(start_utc=START + dt.timedelta(days=seed, hours=11), utc_offset_s=-7 * 3600,
+    sets = fit_writer.demo_strength_sets(seed, seed, 0.5)
+    return fit_writer.encode_strength(start_utc=START + dt.timedelta(days=seed, hours=11), utc_offset_s=-7 * 3600,
                                  sets=sets, seed=seed)
 
 
@@ -565,7 +566,7 @@ def test_transforms_decode_like_the_reference_and_like_the_original(generated, n
     assert not decoder.fallbacks
 
 
-_SETS = st.lists(st.builds(synth.SynthSet,
+_SETS = st.lists(st.builds(fit_writer.SynthSet,
                            st.sampled_from(["squat", "deadlift", "bench_press", "row", "plank", "unknown"]),
                            st.integers(1, 20), st.floats(0, 200).map(lambda w: round(w * 16) / 16),
                            st.floats(5, 90), st.floats(10, 200)), min_size=1, max_size=6)
@@ -584,8 +585,8 @@ _SETS = st.lists(st.builds(synth.SynthSet,
 def test_random_encoded_files_decode_like_the_reference(args, transform):
     """Random valid files from Garmin's encoder (and byte transforms of them): identical to the reference."""
     start = dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=args["seed"] % 10**8)
-    data = (synth.encode_strength(start_utc=start, **args) if "sets" in args
-            else synth.encode_run(start_utc=start, **args))
+    data = (fit_writer.encode_strength(start_utc=start, **args) if "sets" in args
+            else fit_writer.encode_run(start_utc=start, **args))
     data = {"as written": lambda d: d, "big-endian": lambda d: to_endian(d, True),
             "compressed timestamps": compress_timestamps,
             "chained x2": lambda d: d + to_endian(d, True)}[transform](data)

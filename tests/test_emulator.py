@@ -17,8 +17,8 @@ import pydantic
 import pytest
 from stravalib import model, strava_model
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
+from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
 
 END = date(2026, 11, 22)  # a Sunday; DST in Denver ends on 2026-11-01
 ROOT = Path(__file__).resolve().parents[1]
@@ -446,7 +446,7 @@ def test_http_control_surface(emu, http, season):
 
 
 def test_command_line_serves_until_interrupted(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "runlift.connectors.strava.emulator", "--port", "0", "--weeks", "4",
+    proc = subprocess.Popen([sys.executable, "-m", "runlift.standins.strava_emulator", "--port", "0", "--weeks", "4",
                              "--end-date", "2026-11-22"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

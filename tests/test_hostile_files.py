@@ -303,7 +303,7 @@ def small_disk(tmp_path):
 
 def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small_disk, tmp_path):
     from runlift.connectors.fit.sources import FitSource
-    from runlift.connectors.fit.synth import vary
+    from runlift.standins.fit_writer import vary
     from runlift.flows.fit_pipeline import import_sources
     from runlift.warehouse import db as wdb
 
@@ -324,7 +324,7 @@ def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small
 
 
 def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path):
-    from runlift.connectors.fit.synth import vary
+    from runlift.standins.fit_writer import vary
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

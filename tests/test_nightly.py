@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from runlift.connectors.fit.synth import season_fit_files
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import synthetic_season
+from runlift.standins.fit_writer import season_fit_files
+from runlift.standins.strava_emulator import StravaEmulator
+from runlift.standins.season import synthetic_season
 from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)

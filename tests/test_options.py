@@ -23,7 +23,7 @@ import click
 import duckdb
 import pytest
 
-from runlift.connectors.fit.synth import SynthSet, encode_run, encode_strength
+from runlift.standins.fit_writer import SynthSet, encode_run, encode_strength
 from runlift.flows.cli import main as cli_main
 from helpers import q
 

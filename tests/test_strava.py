@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
+from runlift.standins.season import summary_of, synthetic_season
 from runlift.flows.settings import load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete
 from helpers import q, write_strava_config
