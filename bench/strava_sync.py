@@ -38,6 +38,8 @@ from pathlib import Path
 
 import duckdb
 
+from runlift.standins.clock import FakeClock
+from runlift.standins.config import write_settings
 from runlift.standins.strava_emulator import StravaEmulator
 from runlift.standins.season import synthetic_season
 from runlift.flows.settings import StravaSettings, load_settings
@@ -50,20 +52,6 @@ UNLIMITED = (10**9,) * 4
 WINDOW_S, DAY_S = 900, 86400
 ATHLETE = "me"
 MAX_RUNS = 500
-
-
-class Clock:
-    """A fake clock shared by the emulator and the client; jumps instead of waiting."""
-
-    def __init__(self, start: float) -> None:
-        self.now = float(start)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def jump_to(self, epoch: float) -> None:
-        assert epoch > self.now
-        self.now = float(epoch)
 
 
 def day_start_today() -> float:
@@ -95,22 +83,11 @@ def stream_runs(season: list[dict], sport_types: tuple[str, ...]) -> int:
 
 
 def write_config(folder: Path, base_url: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg = folder / "runlift.toml"
-    cfg.write_text(f"""[warehouse]
-path = "warehouse.duckdb"
-[athletes.{ATHLETE}]
-timezone = "America/Denver"
-strava_token_file = "tokens/{ATHLETE}.json"
-[strava]
-client_id = "12345"
-client_secret = "emulator-secret"
-base_url = "{base_url}"
-""")
-    return cfg
+    return write_settings(folder, athlete=ATHLETE, timezone="America/Denver", warehouse="warehouse.duckdb",
+                          strava={"client_id": "12345", "client_secret": "emulator-secret", "base_url": base_url})
 
 
-def one_run(cfg: Path, clock: Clock) -> tuple[SyncResult, float]:
+def one_run(cfg: Path, clock: FakeClock) -> tuple[SyncResult, float]:
     """One sync as a cron job would do it: open the warehouse, a fresh client, sync, checkpoint, close."""
     t0 = time.perf_counter()
     settings = load_settings(cfg, env={})
@@ -178,7 +155,7 @@ def main() -> int:
     print(f"minimum calls: {pages_min} list pages + {runs} streams = {minimum}")
 
     # --- the interrupted backfill ------------------------------------------------------------
-    clock = Clock(start)
+    clock = FakeClock(start)
     emu = StravaEmulator([dict(a) for a in season], clock=clock, limits=STRAVA_LIMITS)
     emu.start()
     results: list[tuple[float, SyncResult, float]] = []  # (clock at start, result, measured wall s)
@@ -212,7 +189,7 @@ def main() -> int:
     db = work / "backfill" / "warehouse.duckdb"
 
     # --- the uninterrupted baseline ----------------------------------------------------------
-    base_clock = Clock(start)
+    base_clock = FakeClock(start)
     base_emu = StravaEmulator([dict(a) for a in season], clock=base_clock, limits=UNLIMITED)
     base_emu.start()
     try:

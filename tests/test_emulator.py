@@ -17,6 +17,7 @@ import pydantic
 import pytest
 from stravalib import model, strava_model
 
+from runlift.standins.clock import FakeClock
 from runlift.standins.strava_emulator import StravaEmulator
 from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
 
@@ -27,14 +28,6 @@ DETAIL_ONLY = ("device_name", "calories", "perceived_exertion", "description", "
 RUNS = ("Run", "TrailRun")
 
 
-class FakeClock:
-    def __init__(self, t: float = 1_800_000_000.0) -> None:  # a multiple of 900
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture(scope="module")
 def season() -> list[dict]:
     return synthetic_season(END)
@@ -42,7 +35,7 @@ def season() -> list[dict]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_800_000_000.0)  # a multiple of 900
 
 
 @pytest.fixture
@@ -259,9 +252,9 @@ def test_refresh_without_rotation_keeps_the_token(season):
 def test_access_token_expires_by_the_emulator_clock(emu, http, clock):
     headers = auth(emu, http)
     assert http.get("/api/v3/athlete", headers=headers).status_code == 200
-    clock.t += 21599
+    clock.advance(21599)
     assert http.get("/api/v3/athlete", headers=headers).status_code == 200
-    clock.t += 1
+    clock.advance(1)
     r = http.get("/api/v3/athlete", headers=headers)
     assert r.status_code == 401
     assert r.json() == {"message": "Authorization Error", "errors": [
@@ -373,13 +366,13 @@ def test_rate_limit_headers_429_and_window_reset(season, clock):
             {"resource": "Application", "field": "rate limit", "code": "exceeded"}]}
         assert r.headers["X-ReadRateLimit-Usage"] == "4,4"  # a 429 counts
         assert e.usage() == {"short": 4, "daily": 4, "read_short": 4, "read_daily": 4}
-        clock.t += 899
+        clock.advance(899)
         assert c.get("/api/v3/athlete", headers=h).status_code == 429
-        clock.t += 1  # the next :00/:15/:30/:45
+        clock.advance(1)  # the next :00/:15/:30/:45
         r = c.get("/api/v3/athlete", headers=h)
         assert r.status_code == 200 and r.headers["X-RateLimit-Usage"] == "1,6"
         assert c.get("/api/v3/athlete", headers=h).status_code == 429  # daily read limit 6 hit
-        clock.t += 86400 - (clock.t % 86400)  # midnight UTC
+        clock.advance(86400 - clock.now % 86400)  # midnight UTC
         assert c.get("/api/v3/athlete", headers=h).headers["X-RateLimit-Usage"] == "1,1"
         e.reset_usage()
         assert e.usage()["daily"] == 0
