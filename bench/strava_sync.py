@@ -38,12 +38,12 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.standins.clock import FakeClock
-from runlift.standins.config import write_settings
-from runlift.standins.strava_emulator import StravaEmulator
-from runlift.standins.season import synthetic_season
 from runlift.flows.settings import StravaSettings, load_settings
 from runlift.flows.strava_sync import SyncResult, make_client, sync_athlete
+from runlift.standins.clock import FakeClock
+from runlift.standins.config import write_settings
+from runlift.standins.season import synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 from runlift.warehouse import db as wdb
 
 ROOT = Path(__file__).resolve().parent.parent

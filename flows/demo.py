@@ -64,12 +64,12 @@ def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before
 def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
              end_date: dt.date | None = None) -> Path:
     """Run the demo end to end; returns the working warehouse path."""
-    from runlift.standins.config import write_settings
-    from runlift.standins.fit_writer import season_fit_files
-    from runlift.standins.strava_emulator import StravaEmulator
-    from runlift.standins.season import synthetic_season
     from runlift.flows.nightly import nightly_sync, run_flow_for_cli
     from runlift.flows.settings import load_settings
+    from runlift.standins.config import write_settings
+    from runlift.standins.fit_writer import season_fit_files
+    from runlift.standins.season import synthetic_season
+    from runlift.standins.strava_emulator import StravaEmulator
 
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ import pytest
 from stravalib import model, strava_model
 
 from runlift.standins.clock import FakeClock
-from runlift.standins.strava_emulator import StravaEmulator
 from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 
 END = date(2026, 11, 22)  # a Sunday; DST in Denver ends on 2026-11-01
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ import pytest
 
 from runlift.standins.config import write_settings
 from runlift.standins.fit_writer import season_fit_files
-from runlift.standins.strava_emulator import StravaEmulator
 from runlift.standins.season import synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)

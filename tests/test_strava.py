@@ -16,12 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runlift.standins.clock import FakeClock
-from runlift.standins.config import write_settings
-from runlift.standins.strava_emulator import StravaEmulator
-from runlift.standins.season import summary_of, synthetic_season
 from runlift.flows.settings import load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete
+from runlift.standins.clock import FakeClock
+from runlift.standins.config import write_settings
+from runlift.standins.season import summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 from helpers import q
 from runlift.warehouse import db as wdb
 
