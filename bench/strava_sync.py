@@ -48,7 +48,7 @@ from runlift.warehouse import db as wdb
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAVA_LIMITS = (200, 2000, 100, 1000)  # overall 15 min, overall day, read 15 min, read day
-UNLIMITED = (10**9,) * 4
+UNLIMITED = (1_000_000,) * 4  # the client ignores rate-limit values above MAX_RATE_VALUE (10 million) as not Strava's
 WINDOW_S, DAY_S = 900, 86400
 ATHLETE = "me"
 MAX_RUNS = 500
