@@ -194,8 +194,8 @@ def set_field(data: bytes, glob: int, num: int, base_type: int, value: float | i
                 off, old = layouts[id(e.definition)]
                 d = e.definition
                 new_size = next(f[1] for f in d.fields if f[0] == num)
-                if raw_default is not None:
-                    raw = raw_default
+                if isinstance(value, bytes):
+                    raw = value
                 else:
                     one = pack(base_type, value, d.big)
                     raw = (one * (new_size // len(one) + 1))[:new_size]
@@ -238,6 +238,21 @@ def to_endian(data: bytes, big: bool) -> bytes:
     return write_fit(files)
 
 
+def _load(slots: dict[int, tuple[Definition, Definition]], out: list[Event], d: Definition) -> Definition:
+    """``d``'s copy on one of the locals 4..15: the one it was loaded on, else a free one (or the
+    oldest, re-defined), defined in ``out``."""
+    for original, loaded in slots.values():
+        if original is d:
+            return loaded
+    k = next((k for k in range(4, 16) if k not in slots), None)
+    if k is None:
+        k = next(iter(slots))
+        del slots[k]
+    slots[k] = (d, d.on_local(k))
+    out.append(slots[k][1])
+    return slots[k][1]
+
+
 def compress_timestamps(data: bytes, every: int = 7) -> bytes:
     """Records within 31 s of the last timestamp get a compressed-timestamp header (local 0, a
     definition without field 253); every ``every``-th keeps its full timestamp. The other local
@@ -247,19 +262,6 @@ def compress_timestamps(data: bytes, every: int = 7) -> bytes:
         out: list[Event] = []
         last, n, current = None, 0, None
         slots: dict[int, tuple[Definition, Definition]] = {}  # new local (4..15) -> (original, loaded copy)
-
-        def load(d: Definition) -> Definition:
-            for _k, (original, loaded) in slots.items():
-                if original is d:
-                    return loaded
-            k = next((k for k in range(4, 16) if k not in slots), None)
-            if k is None:
-                k = next(iter(slots))
-                del slots[k]
-            slots[k] = (d, d.on_local(k))
-            out.append(slots[k][1])
-            return slots[k][1]
-
         for e in events:
             if isinstance(e, Definition):
                 continue
@@ -273,15 +275,15 @@ def compress_timestamps(data: bytes, every: int = 7) -> bytes:
             if ts_at is not None:
                 ts = struct.unpack_from(">I" if d.big else "<I", payload, ts_at)[0]
                 ts = None if ts == 0xFFFFFFFF else ts
-            if d.glob == RECORD and ts is not None and last is not None and 0 <= ts - last < 32 and n % every:
+            if (d.glob == RECORD and ts is not None and ts_at is not None and last is not None
+                    and 0 <= ts - last < 32 and n % every):
                 short = Definition.new(0, d.big, RECORD, [f for f in d.fields if f[0] != TIMESTAMP], d.devs)
                 if current != short:
                     out.append(short)
                     current = short
                 out.append(Message.new(current, payload[:ts_at] + payload[ts_at + 4:], ts & 0x1F))
             else:
-                loaded = load(d)
-                out.append(Message.new(loaded, payload))
+                out.append(Message.new(_load(slots, out, d), payload))
             if ts is not None:
                 last = ts
             n += d.glob == RECORD

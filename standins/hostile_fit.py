@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import struct
-from functools import lru_cache
+from functools import cache
 
 from runlift.standins import fit_writer
 from runlift.standins.fit_bytes import (
@@ -44,7 +44,7 @@ from runlift.standins.fit_bytes import (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def strength(seed: int = 1) -> bytes:
     return fit_writer.encode_strength(
         start_utc=dt.datetime(2024, 3, 4, 17, 0) + dt.timedelta(days=seed), utc_offset_s=3600,
@@ -52,7 +52,7 @@ def strength(seed: int = 1) -> bytes:
         seed=seed, serial_number=3_900_000_000 + seed)
 
 
-@lru_cache(maxsize=None)
+@cache
 def run(seed: int = 1, duration_s: int = 240) -> bytes:
     return fit_writer.encode_run(start_utc=dt.datetime(2024, 3, 1, 7, 0) + dt.timedelta(days=seed),
                                  utc_offset_s=3600, duration_s=duration_s, distance_m=duration_s * 3.0, seed=seed,
