@@ -17,6 +17,7 @@ import pydantic
 import pytest
 from stravalib import model, strava_model
 
+from helpers import runlift
 from runlift.standins.clock import FakeClock
 from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
 from runlift.standins.strava_emulator import StravaEmulator
@@ -436,6 +437,21 @@ def test_http_control_surface(emu, http, season):
     assert http.post("/_emulator/inactive", params={"on": "0"}).status_code == 200
     assert http.get("/api/v3/athlete", headers=h).status_code == 200
     assert http.get("/_emulator/usage").json()["read_short"] == 4  # control calls are not counted
+
+
+def test_help_and_errors_name_the_command_as_it_was_run():
+    """Through the command line it is `runlift strava emulator` (same options); as a module, the module."""
+    via_cli = runlift("strava", "emulator", "--help")
+    assert via_cli.stdout.startswith("usage: runlift strava emulator [-h] ")
+    assert "--limits LIMITS" in via_cli.stdout and "--end-date END_DATE" in via_cli.stdout
+    bad = runlift("strava", "emulator", "--limits", "1,2", check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == \
+        "runlift strava emulator: error: --limits takes four integers, e.g. 200,2000,100,1000"
+    as_module = subprocess.run([sys.executable, "-m", "runlift.standins.strava_emulator", "--help"],
+                               capture_output=True, text=True, timeout=60, check=True)
+    assert as_module.stdout.startswith("usage: python -m runlift.standins.strava_emulator [-h] ")
+    assert as_module.stdout.split("\n\n", 1)[1] == via_cli.stdout.split("\n\n", 1)[1]
 
 
 def test_command_line_serves_until_interrupted(tmp_path):
