@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 from garmin_fit_sdk import Profile
 
-from runlift.connectors.fit.synth import STRENGTH_PLAN
+from runlift.standins.fit_writer import STRENGTH_PLAN
 from runlift.warehouse import db as wdb
 from runlift.warehouse import models as wmodels
 from runlift.warehouse.models import MARTS, AthleteParams, build, model_files, run_model_tests

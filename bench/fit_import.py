@@ -5,8 +5,8 @@
 
 1. Generates (once per N, cached in OUT) a zip of zips like Garmin's "Export your data":
    ~70% one-hour runs (3600 records at 1 Hz, running dynamics, GPS) and ~30% strength
-   sessions, written with connectors.fit.synth (a handful of distinct encodings, the rest made
-   distinct with synth.vary). Also cached: a sub-archive of R of those files (same mix).
+   sessions, written with runlift.standins.fit_writer (a handful of distinct encodings, the rest made
+   distinct with fit_writer.vary). Also cached: a sub-archive of R of those files (same mix).
 2. Decoders alone: a sample of K files of the archive (same run/strength mix, picked evenly)
    plus two real record-heavy files of ../shared/fit-corpus, decoded by fitparse 1.2.0 (the
    original package, in its own venv .venv-fitparse12, created if missing), python-fitparse
@@ -67,20 +67,20 @@ def _archive_paths(out: Path, n: int) -> tuple[Path, Path]:
     return out / f"garmin-export-N{n}.zip", out / f"garmin-export-N{n}.json"
 
 
-def _strength_sets(rng, synth, profile) -> list:
-    """4-6 exercises x 3 sets from synth.STRENGTH_PLAN, like a real gym session."""
-    keys = list(synth.STRENGTH_PLAN)
+def _strength_sets(rng, fit_writer, profile) -> list:
+    """4-6 exercises x 3 sets from fit_writer.STRENGTH_PLAN, like a real gym session."""
+    keys = list(fit_writer.STRENGTH_PLAN)
     chosen = rng.sample(keys, rng.randint(4, 6))
     sets = []
     for key in chosen:
-        cat, ex, (lo, hi), (r_lo, r_hi), (d_lo, d_hi) = synth.STRENGTH_PLAN[key]
+        cat, ex, (lo, hi), (r_lo, r_hi), (d_lo, d_hi) = fit_writer.STRENGTH_PLAN[key]
         names = profile["types"].get(f"{cat}_exercise_name", {})
         subtype = next((num for num, name in names.items() if name == ex), None) if ex else None
         base = lo + (hi - lo) * rng.uniform(0.3, 0.8)
         reps = rng.randint(r_lo, r_hi)
         for s in range(3):
             w = 0.0 if hi == 0 else round(base * (1.0 + 0.04 * s) / 2.5) * 2.5
-            sets.append(synth.SynthSet(category=cat, reps=reps, weight_kg=w,
+            sets.append(fit_writer.SynthSet(category=cat, reps=reps, weight_kg=w,
                                        duration_s=round(rng.uniform(d_lo, d_hi), 1),
                                        rest_s=float(round(rng.uniform(75.0, 150.0))), subtype=subtype))
     return sets
@@ -93,7 +93,7 @@ def generate(out: Path, n: int) -> dict:
 
     from garmin_fit_sdk import Profile
 
-    from runlift.connectors.fit import synth
+    from runlift.standins import fit_writer
 
     rng = random.Random(20260315)
     n_runs = max(1, round(n * RUN_SHARE)) if n > 1 else 1
@@ -105,7 +105,7 @@ def generate(out: Path, n: int) -> dict:
     base_runs: list[bytes] = []
     for i in range(min(N_BASE_RUNS, n_runs)):
         start = dt.datetime(2026, 3, 1 + i, 13, 30, rng.randrange(60))  # 06:30 local
-        base_runs.append(synth.encode_run(
+        base_runs.append(fit_writer.encode_run(
             start_utc=start, utc_offset_s=denver, duration_s=3600,
             distance_m=round(rng.uniform(9500.0, 13500.0), 1), avg_hr=rng.randint(140, 162),
             cadence_spm=round(rng.uniform(164.0, 180.0), 1), ascent_m=round(rng.uniform(25.0, 140.0)),
@@ -113,8 +113,8 @@ def generate(out: Path, n: int) -> dict:
     base_str: list[bytes] = []
     for i in range(min(N_BASE_STRENGTH, n_str)):
         start = dt.datetime(2026, 3, 1 + i, 1, 0, rng.randrange(60))  # 18:00 local the day before
-        base_str.append(synth.encode_strength(
-            start_utc=start, utc_offset_s=denver, sets=_strength_sets(rng, synth, Profile),
+        base_str.append(fit_writer.encode_strength(
+            start_utc=start, utc_offset_s=denver, sets=_strength_sets(rng, fit_writer, Profile),
             avg_hr=rng.randint(100, 122), seed=2000 + i, serial_number=serial))
     t_encode = time.perf_counter() - t0
 
@@ -130,7 +130,7 @@ def generate(out: Path, n: int) -> dict:
         bases = base_runs if kind == "run" else base_str
         b = seen[kind] % len(bases)
         seen[kind] += 1
-        data = synth.vary(bases[b], i + 1)  # k = i + 1: every file distinct
+        data = fit_writer.vary(bases[b], i + 1)  # k = i + 1: every file distinct
         name = f"{17_000_000_000 + 7919 * i}_ACTIVITY.fit"
         part = i // per_part
         parts[part][name] = data

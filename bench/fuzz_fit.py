@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/fuzz_fit.py [--seconds S] [--seed N] [--workers W] [--corpus] [--out DIR]
 
-Each case is one mutated file (tests/hostile_fit.py: bit flips, truncation, field size / type
+Each case is one mutated file (standins/hostile_fit.py: bit flips, truncation, field size / type
 changes, absurd values, duplicated or dropped messages, definitions of up to 255 fields of 255
 bytes) of a synthetic run or strength session (and, with --corpus, of the small files of
 ../shared/fit-corpus), imported with a distinct good file beside it by
@@ -29,13 +29,12 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from runlift.connectors.fit.sources import FitSource
+from runlift.flows.fit_pipeline import import_sources
+from runlift.standins import hostile_fit as h
+from runlift.warehouse import db as wdb
 
-import hostile_fit as h  # noqa: E402
-from runlift.connectors.fit.sources import FitSource  # noqa: E402
-from runlift.flows.fit_pipeline import import_sources  # noqa: E402
-from runlift.warehouse import db as wdb  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = ROOT.parent / "shared" / "fit-corpus"
 

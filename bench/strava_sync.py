@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/strava_sync.py [--activities 2000] [--out bench/out]
 
-1. Builds a synthetic season of exactly N activities (connectors.strava.season.synthetic_season
+1. Builds a synthetic season of exactly N activities (runlift.standins.season.synthetic_season
    with enough weeks; the few oldest extra ones are dropped).
 2. Backfill: a StravaEmulator with Strava's real limits (overall 200 / 15 min and 2,000 / day;
    read 100 / 15 min and 1,000 / day). The emulator and the client share a fake clock. The sync
@@ -38,32 +38,20 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import synthetic_season
 from runlift.flows.settings import StravaSettings, load_settings
 from runlift.flows.strava_sync import SyncResult, make_client, sync_athlete
+from runlift.standins.clock import FakeClock
+from runlift.standins.config import write_settings
+from runlift.standins.season import synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 from runlift.warehouse import db as wdb
 
 ROOT = Path(__file__).resolve().parent.parent
 STRAVA_LIMITS = (200, 2000, 100, 1000)  # overall 15 min, overall day, read 15 min, read day
-UNLIMITED = (10**9,) * 4
+UNLIMITED = (1_000_000,) * 4  # the client ignores rate-limit values above MAX_RATE_VALUE (10 million) as not Strava's
 WINDOW_S, DAY_S = 900, 86400
 ATHLETE = "me"
 MAX_RUNS = 500
-
-
-class Clock:
-    """A fake clock shared by the emulator and the client; jumps instead of waiting."""
-
-    def __init__(self, start: float) -> None:
-        self.now = float(start)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def jump_to(self, epoch: float) -> None:
-        assert epoch > self.now
-        self.now = float(epoch)
 
 
 def day_start_today() -> float:
@@ -95,22 +83,11 @@ def stream_runs(season: list[dict], sport_types: tuple[str, ...]) -> int:
 
 
 def write_config(folder: Path, base_url: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg = folder / "runlift.toml"
-    cfg.write_text(f"""[warehouse]
-path = "warehouse.duckdb"
-[athletes.{ATHLETE}]
-timezone = "America/Denver"
-strava_token_file = "tokens/{ATHLETE}.json"
-[strava]
-client_id = "12345"
-client_secret = "emulator-secret"
-base_url = "{base_url}"
-""")
-    return cfg
+    return write_settings(folder, athlete=ATHLETE, timezone="America/Denver", warehouse="warehouse.duckdb",
+                          strava={"client_id": "12345", "client_secret": "emulator-secret", "base_url": base_url})
 
 
-def one_run(cfg: Path, clock: Clock) -> tuple[SyncResult, float]:
+def one_run(cfg: Path, clock: FakeClock) -> tuple[SyncResult, float]:
     """One sync as a cron job would do it: open the warehouse, a fresh client, sync, checkpoint, close."""
     t0 = time.perf_counter()
     settings = load_settings(cfg, env={})
@@ -178,7 +155,7 @@ def main() -> int:
     print(f"minimum calls: {pages_min} list pages + {runs} streams = {minimum}")
 
     # --- the interrupted backfill ------------------------------------------------------------
-    clock = Clock(start)
+    clock = FakeClock(start)
     emu = StravaEmulator([dict(a) for a in season], clock=clock, limits=STRAVA_LIMITS)
     emu.start()
     results: list[tuple[float, SyncResult, float]] = []  # (clock at start, result, measured wall s)
@@ -212,7 +189,7 @@ def main() -> int:
     db = work / "backfill" / "warehouse.duckdb"
 
     # --- the uninterrupted baseline ----------------------------------------------------------
-    base_clock = Clock(start)
+    base_clock = FakeClock(start)
     base_emu = StravaEmulator([dict(a) for a in season], clock=base_clock, limits=UNLIMITED)
     base_emu.start()
     try:

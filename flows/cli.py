@@ -561,9 +561,9 @@ def strava_forget(settings: Settings, yes: bool) -> None:
 @click.pass_context
 def strava_emulator(ctx: click.Context) -> None:
     """Serve a local Strava API on 127.0.0.1 seeded with a synthetic season (options: --help)."""
-    from runlift.connectors.strava.emulator import main as emulator_main
+    from runlift.standins.strava_emulator import main as emulator_main
 
-    emulator_main(list(ctx.args))
+    emulator_main(list(ctx.args), prog="runlift strava emulator")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def render() -> str:
     for path, cmd in _walk(cli_main, ["runlift"]):
         if cmd.name == "emulator":
             text = ("Usage: runlift strava emulator [OPTIONS]\n\n  " + (cmd.help or "") +
-                    "\n\n  Options are those of `python -m runlift.connectors.strava.emulator --help`.")
+                    "\n\n  Options are those of `python -m runlift.standins.strava_emulator --help`.")
         else:
             text = help_text(path, cmd)
         parts.append(f"## {' '.join(path)}\n\n```\n{text}\n```\n")

@@ -29,28 +29,6 @@ DEMO_TZ = "America/Denver"
 DEMO_CLIENT_ID = "12345"
 DEMO_CLIENT_SECRET = "emulator-secret"  # the local emulator's, not a real secret
 
-SETTINGS = '''\
-# Settings written by `runlift demo` (see `runlift init` for every setting).
-units = "{units}"
-
-[warehouse]
-path = "runlift.duckdb"
-
-[athletes.{athlete}]
-timezone = "{tz}"
-body_mass_kg = 68.0
-sex = "female"
-max_hr_bpm = 188
-resting_hr_bpm = 48
-fit_inbox = ["inbox"]
-strava_token_file = "tokens/strava-{athlete}.json"
-
-[strava]
-client_id = "{client_id}"
-# the demo's local Strava API emulator (stopped when the demo ends)
-base_url = "{base_url}"
-'''
-
 QUERIES = [
     ("Weeks by how much of the session load was lifting",
      "SELECT week_start, round(run_session_load_au) AS run_load, round(strength_session_load_au) AS lift_load, "
@@ -86,11 +64,12 @@ def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before
 def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
              end_date: dt.date | None = None) -> Path:
     """Run the demo end to end; returns the working warehouse path."""
-    from runlift.connectors.fit.synth import season_fit_files
-    from runlift.connectors.strava.emulator import StravaEmulator
-    from runlift.connectors.strava.season import synthetic_season
     from runlift.flows.nightly import nightly_sync, run_flow_for_cli
     from runlift.flows.settings import load_settings
+    from runlift.standins.config import write_settings
+    from runlift.standins.fit_writer import season_fit_files
+    from runlift.standins.season import synthetic_season
+    from runlift.standins.strava_emulator import StravaEmulator
 
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -110,9 +89,13 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     saved_env = {k: os.environ.get(k) for k in ("STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "STRAVA_CLIENT_ID",
                                                 "RUNLIFT_STRAVA_BASE_URL")}
     try:
-        config = folder / "runlift.toml"
-        config.write_text(SETTINGS.format(units=units, athlete=DEMO_ATHLETE, tz=DEMO_TZ, client_id=DEMO_CLIENT_ID,
-                                          base_url=base_url), encoding="utf-8")
+        config = write_settings(
+            folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
+                            "[strava] base_url: the demo's local Strava API emulator (stopped when the demo ends).",
+            top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
+            athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
+                              "fit_inbox": ["inbox"]},
+            token_file=f"tokens/strava-{DEMO_ATHLETE}.json", strava={"client_id": DEMO_CLIENT_ID, "base_url": base_url})
         os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
                           STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url)
         echo(f"local Strava API emulator on {base_url}; running the nightly_sync Prefect flow")

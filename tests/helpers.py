@@ -60,20 +60,3 @@ def duckdb_cli() -> str:
         pytest.fail("the DuckDB CLI (PyPI duckdb-cli, a dev dependency) is not installed beside Python")
     return found
 
-
-def write_strava_config(folder: Path, *, timezone: str = "UTC", **strava: object) -> Path:
-    """A runlift.toml in ``folder``: warehouse w.duckdb, athlete `me` (token file tokens/me.json) and
-    the ``[strava]`` settings given (client_id, client_secret, base_url, retries, ...)."""
-    import json
-
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in strava.items())
-    cfg = folder / "runlift.toml"
-    cfg.write_text(f"""
-[warehouse]
-path = "w.duckdb"
-[athletes.me]
-timezone = "{timezone}"
-strava_token_file = "tokens/me.json"
-[strava]
-{extra}""")
-    return cfg

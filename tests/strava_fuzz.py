@@ -20,7 +20,7 @@ from typing import Any
 
 from runlift.flows.settings import load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete
-from helpers import write_strava_config
+from runlift.standins.config import write_settings
 from hostile_http import FakeStrava, HostileServer, Reply, Request, activity, json_reply
 from runlift.warehouse import db as wdb
 
@@ -135,8 +135,9 @@ class StravaFuzzer:
         self.case: dict[str, Any] = {}
         self.server = HostileServer(self.answer)
         workdir.mkdir(parents=True, exist_ok=True)
-        cfg = write_strava_config(workdir, client_id="12345", client_secret=SECRET, base_url=self.server.base_url,
-                                  retries=0, timeout_s=1.0, fetch_details=True)
+        cfg = write_settings(workdir, strava={"client_id": "12345", "client_secret": SECRET,
+                                              "base_url": self.server.base_url, "retries": 0, "timeout_s": 1.0,
+                                              "fetch_details": True})
         self.settings = load_settings(cfg, env={})
         self.token_file = self.settings.token_file("me")
 

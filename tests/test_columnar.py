@@ -5,9 +5,9 @@
   within the field's resolution), and message counts too. Where they disagree, the goldens
   (tests/golden_corpus.py) and Garmin's own decoder (garmin-fit-sdk) decide; every such cell is
   listed in KNOWN_DISAGREEMENTS with the byte-level reason.
-* Differential, generated files: synth.encode_run / encode_strength with several seeds and with
+* Differential, generated files: fit_writer.encode_run / encode_strength with several seeds and with
   random arguments (hypothesis), and byte transforms that Garmin's encoder never writes: big-endian
-  definitions, compressed-timestamp headers, chained files (a small test-only FIT reader/writer).
+  definitions, compressed-timestamp headers, chained files (runlift.standins.fit_bytes).
 * Columns of any message type (decode_columns): equal to fitparse's values message by message.
 * The deliberate differences (see connectors/fit/columnar.py): each shown on a constructed file.
 * Fuzz (hypothesis): truncated, bit-flipped and random inputs never raise, finish fast, bounded
@@ -32,7 +32,19 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conftest import CORPUS  # noqa: E402
-from runlift.connectors.fit import columnar, fields, rows, synth  # noqa: E402
+from runlift.connectors.fit import columnar, fields, rows  # noqa: E402
+from runlift.standins import fit_writer  # noqa: E402
+from runlift.standins.fit_bytes import (  # noqa: E402
+    RECORD,
+    Definition,
+    Message,
+    compress_timestamps,
+    crc,
+    read_fit,
+    redefine,
+    to_endian,
+    write_fit,
+)
 from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
 from runlift.connectors.fit.contract import (  # noqa: E402
     FILE_COLUMNS, LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit,
@@ -75,171 +87,6 @@ KNOWN_DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
 # garmin-fit-sdk's fields for the columns above (the columnar decoder's rule: first present one)
 SDK_FIELDS = {"avg_speed_mps": ("enhanced_avg_speed", "avg_speed"),
               "max_speed_mps": ("enhanced_max_speed", "max_speed"), "distance_m": ("distance",)}
-
-
-# --- a test-only FIT reader / writer (byte transforms the Garmin encoder cannot produce) --------------
-
-BSIZE = {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 1, 8: 4, 9: 8, 10: 1, 11: 2, 12: 4, 13: 1, 14: 8, 15: 8, 16: 8}
-
-
-def crc(data: bytes) -> int:
-    return garmin_fit_sdk.CrcCalculator.calculate_crc(data, 0, len(data))
-
-
-def read_fit(data: bytes) -> list[list[tuple]]:
-    """Chained files -> events: ('def', local, big, glob, fields, devs) / ('data', local, body, time_offset)."""
-    files, pos = [], 0
-    while pos < len(data):
-        hsize = data[pos]
-        size = struct.unpack_from("<I", data, pos + 4)[0]
-        p, end, local_defs, events = pos + hsize, pos + hsize + size, {}, []
-        while p < end:
-            h = data[p]
-            if h & 0x80:
-                local, off = (h >> 5) & 3, h & 0x1F
-            elif h & 0x40:
-                big = data[p + 2] == 1
-                glob = struct.unpack_from(">H" if big else "<H", data, p + 3)[0]
-                nf = data[p + 5]
-                fields = [tuple(data[p + 6 + 3 * i:p + 9 + 3 * i]) for i in range(nf)]
-                q = p + 6 + 3 * nf
-                devs = []
-                if h & 0x20:
-                    devs = [tuple(data[q + 1 + 3 * i:q + 4 + 3 * i]) for i in range(data[q])]
-                    q += 1 + 3 * len(devs)
-                local_defs[h & 0xF] = ("def", h & 0xF, big, glob, fields, devs)
-                events.append(local_defs[h & 0xF])
-                p = q
-                continue
-            else:
-                local, off = h & 0xF, None
-            d = local_defs[local]
-            n = sum(f[1] for f in d[4]) + sum(x[1] for x in d[5])
-            events.append(("data", local, data[p + 1:p + 1 + n], off))
-            p += 1 + n
-        files.append(events)
-        pos = end + 2
-    return files
-
-
-def write_fit(files: list[list[tuple]]) -> bytes:
-    out = b""
-    for events in files:
-        body = bytearray()
-        for e in events:
-            if e[0] == "def":
-                _, local, big, glob, fields, devs = e
-                body.append(0x40 | (0x20 if devs else 0) | local)
-                body += bytes([0, 1 if big else 0]) + struct.pack(">H" if big else "<H", glob) + bytes([len(fields)])
-                for f in fields:
-                    body += bytes(f)
-                if devs:
-                    body.append(len(devs))
-                    for x in devs:
-                        body += bytes(x)
-            else:
-                _, local, payload, off = e
-                body.append(0x80 | local << 5 | off if off is not None else local)
-                body += payload
-        head = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
-        head += struct.pack("<H", crc(head))
-        out += head + bytes(body) + struct.pack("<H", crc(head + bytes(body)))
-    return out
-
-
-def _swap(d: tuple, payload: bytes, big: bool) -> bytes:
-    if d[2] == big:
-        return payload
-    out, o = bytearray(payload), 0
-    for num, size, bt in d[4]:
-        k = BSIZE.get(bt & 0x1F, 1)
-        if k > 1 and size % k == 0 and bt & 0x1F not in (7, 13):
-            for j in range(o, o + size, k):
-                out[j:j + k] = out[j:j + k][::-1]
-        o += size
-    return bytes(out)
-
-
-def to_endian(data: bytes, big: bool) -> bytes:
-    """Every definition in the given byte order, every multi-byte field value swapped accordingly."""
-    files = []
-    for events in read_fit(data):
-        defs, out = {}, []
-        for e in events:
-            if e[0] == "def":
-                defs[e[1]] = e
-                out.append(("def", e[1], big, *e[3:]))
-            else:
-                out.append(("data", e[1], _swap(defs[e[1]], e[2], big), e[3]))
-        files.append(out)
-    return write_fit(files)
-
-
-def compress_timestamps(data: bytes, every: int = 7) -> bytes:
-    """Records within 31 s of the last timestamp get a compressed-timestamp header (local 0, a
-    definition without field 253); every ``every``-th keeps its full timestamp. The other local
-    messages move to locals 4..15 (re-defined there when more than 12 are in use)."""
-    files = []
-    for events in read_fit(data):
-        defs, out, last, n, current = {}, [], None, 0, None
-        slots: dict[int, tuple] = {}  # new local (4..15) -> definition loaded there
-
-        def load(d):
-            for k, loaded in slots.items():
-                if loaded is d:
-                    return k
-            k = next((k for k in range(4, 16) if k not in slots), None)
-            if k is None:
-                k = next(iter(slots))
-                del slots[k]
-            slots[k] = d
-            out.append(("def", k, *d[2:]))
-            return k
-
-        for e in events:
-            if e[0] == "def":
-                defs[e[1]] = e
-                continue
-            d, payload = defs[e[1]], e[2]
-            o, ts_at = 0, None
-            for num, size, bt in d[4]:
-                if num == 253 and size == 4:
-                    ts_at = o
-                o += size
-            ts = None
-            if ts_at is not None:
-                ts = struct.unpack_from(">I" if d[2] else "<I", payload, ts_at)[0]
-                ts = None if ts == 0xFFFFFFFF else ts
-            if d[3] == 20 and ts is not None and last is not None and 0 <= ts - last < 32 and n % every:
-                short = ("def", 0, d[2], 20, [f for f in d[4] if f[0] != 253], d[5])
-                if current != short:
-                    out.append(short)
-                    current = short
-                out.append(("data", 0, payload[:ts_at] + payload[ts_at + 4:], ts & 0x1F))
-            else:
-                out.append(("data", load(d), payload, None))
-            if ts is not None:
-                last = ts
-            n += d[3] == 20
-        files.append(out)
-    return write_fit(files)
-
-
-def redefine(data: bytes, glob: int, every: int) -> bytes:
-    """Write the definition of ``glob`` messages again before every ``every``-th one (same layout)."""
-    files = []
-    for events in read_fit(data):
-        defs, out, n = {}, [], 0
-        for e in events:
-            if e[0] == "def":
-                defs[e[1]] = e
-            elif defs[e[1]][3] == glob:
-                n += 1
-                if n % every == 0:
-                    out.append(defs[e[1]])
-            out.append(e)
-        files.append(out)
-    return write_fit(files)
 
 
 # --- the reference, once per file ---------------------------------------------------------------------
@@ -517,12 +364,12 @@ def _run(seed: int, **kw) -> bytes:
     args = dict(start_utc=START + dt.timedelta(days=seed), utc_offset_s=3600 * (seed % 5 - 2),
                 duration_s=300 + 97 * seed, distance_m=900.0 + 310.0 * seed, seed=seed)
     args.update(kw)
-    return synth.encode_run(**args)
+    return fit_writer.encode_run(**args)
 
 
 def _strength(seed: int) -> bytes:
-    sets = synth.demo_strength_sets(seed, seed, 0.5)
-    return synth.encode_strength(start_utc=START + dt.timedelta(days=seed, hours=11), utc_offset_s=-7 * 3600,
+    sets = fit_writer.demo_strength_sets(seed, seed, 0.5)
+    return fit_writer.encode_strength(start_utc=START + dt.timedelta(days=seed, hours=11), utc_offset_s=-7 * 3600,
                                  sets=sets, seed=seed)
 
 
@@ -570,7 +417,7 @@ def test_transforms_decode_like_the_reference_and_like_the_original(generated, n
     assert not decoder.fallbacks
 
 
-_SETS = st.lists(st.builds(synth.SynthSet,
+_SETS = st.lists(st.builds(fit_writer.SynthSet,
                            st.sampled_from(["squat", "deadlift", "bench_press", "row", "plank", "unknown"]),
                            st.integers(1, 20), st.floats(0, 200).map(lambda w: round(w * 16) / 16),
                            st.floats(5, 90), st.floats(10, 200)), min_size=1, max_size=6)
@@ -589,8 +436,8 @@ _SETS = st.lists(st.builds(synth.SynthSet,
 def test_random_encoded_files_decode_like_the_reference(args, transform):
     """Random valid files from Garmin's encoder (and byte transforms of them): identical to the reference."""
     start = dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=args["seed"] % 10**8)
-    data = (synth.encode_strength(start_utc=start, **args) if "sets" in args
-            else synth.encode_run(start_utc=start, **args))
+    data = (fit_writer.encode_strength(start_utc=start, **args) if "sets" in args
+            else fit_writer.encode_run(start_utc=start, **args))
     data = {"as written": lambda d: d, "big-endian": lambda d: to_endian(d, True),
             "compressed timestamps": compress_timestamps,
             "chained x2": lambda d: d + to_endian(d, True)}[transform](data)
@@ -601,7 +448,7 @@ def test_random_encoded_files_decode_like_the_reference(args, transform):
 
 def test_compressed_timestamps_are_really_written(generated):
     data = compress_timestamps(generated["run-1"])
-    headers = [e[3] for f in read_fit(data) for e in f if e[0] == "data"]
+    headers = [e.time_offset for f in read_fit(data) for e in f if isinstance(e, Message)]
     assert sum(h is not None for h in headers) > 200
     assert ColumnarDecoder().decode(data).records["timestamp_utc"].astype("int64").tolist() == \
         ColumnarDecoder().decode(generated["run-1"]).records["timestamp_utc"].astype("int64").tolist()
@@ -676,18 +523,16 @@ def seed_distance(data: bytes, at: int, add_m: float) -> bytes:
     dist = ColumnarDecoder().decode(data).records["distance_m"]
     files, k = [], 0
     for events in read_fit(data):
-        used = {e[1] for e in events}
+        used = {e.local for e in events}
         free = next(x for x in range(15, 3, -1) if x not in used)
-        defs, out = {}, []
+        out = []
         for e in events:
-            if e[0] == "def":
-                defs[e[1]] = e
-            elif defs[e[1]][3] == 20:
+            if isinstance(e, Message) and e.definition.glob == RECORD:
                 if k == at:
-                    d = defs[e[1]]
-                    out.append(("def", free, d[2], 20, d[4] + [(5, 4, 0x86)], d[5]))
+                    d = e.definition
+                    seeded = Definition.new(free, d.big, RECORD, d.fields + [[5, 4, 0x86]], d.devs)
                     value = int(round((dist[k] + add_m) * 100))
-                    out.append(("data", free, e[2] + struct.pack(">I" if d[2] else "<I", value), None))
+                    out += [seeded, Message.new(seeded, e.payload + struct.pack(">I" if d.big else "<I", value))]
                     k += 1
                     continue
                 k += 1

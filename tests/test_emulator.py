@@ -17,22 +17,16 @@ import pydantic
 import pytest
 from stravalib import model, strava_model
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
+from helpers import runlift
+from runlift.standins.clock import FakeClock
+from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 
 END = date(2026, 11, 22)  # a Sunday; DST in Denver ends on 2026-11-01
 ROOT = Path(__file__).resolve().parents[1]
 DETAIL_ONLY = ("device_name", "calories", "perceived_exertion", "description", "segment_efforts",
                "splits_metric", "splits_standard", "laps", "best_efforts", "photos", "gear", "embed_token")
 RUNS = ("Run", "TrailRun")
-
-
-class FakeClock:
-    def __init__(self, t: float = 1_800_000_000.0) -> None:  # a multiple of 900
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +36,7 @@ def season() -> list[dict]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_800_000_000.0)  # a multiple of 900
 
 
 @pytest.fixture
@@ -259,9 +253,9 @@ def test_refresh_without_rotation_keeps_the_token(season):
 def test_access_token_expires_by_the_emulator_clock(emu, http, clock):
     headers = auth(emu, http)
     assert http.get("/api/v3/athlete", headers=headers).status_code == 200
-    clock.t += 21599
+    clock.advance(21599)
     assert http.get("/api/v3/athlete", headers=headers).status_code == 200
-    clock.t += 1
+    clock.advance(1)
     r = http.get("/api/v3/athlete", headers=headers)
     assert r.status_code == 401
     assert r.json() == {"message": "Authorization Error", "errors": [
@@ -373,13 +367,13 @@ def test_rate_limit_headers_429_and_window_reset(season, clock):
             {"resource": "Application", "field": "rate limit", "code": "exceeded"}]}
         assert r.headers["X-ReadRateLimit-Usage"] == "4,4"  # a 429 counts
         assert e.usage() == {"short": 4, "daily": 4, "read_short": 4, "read_daily": 4}
-        clock.t += 899
+        clock.advance(899)
         assert c.get("/api/v3/athlete", headers=h).status_code == 429
-        clock.t += 1  # the next :00/:15/:30/:45
+        clock.advance(1)  # the next :00/:15/:30/:45
         r = c.get("/api/v3/athlete", headers=h)
         assert r.status_code == 200 and r.headers["X-RateLimit-Usage"] == "1,6"
         assert c.get("/api/v3/athlete", headers=h).status_code == 429  # daily read limit 6 hit
-        clock.t += 86400 - (clock.t % 86400)  # midnight UTC
+        clock.advance(86400 - clock.now % 86400)  # midnight UTC
         assert c.get("/api/v3/athlete", headers=h).headers["X-RateLimit-Usage"] == "1,1"
         e.reset_usage()
         assert e.usage()["daily"] == 0
@@ -445,8 +439,23 @@ def test_http_control_surface(emu, http, season):
     assert http.get("/_emulator/usage").json()["read_short"] == 4  # control calls are not counted
 
 
+def test_help_and_errors_name_the_command_as_it_was_run():
+    """Through the command line it is `runlift strava emulator` (same options); as a module, the module."""
+    via_cli = runlift("strava", "emulator", "--help")
+    assert via_cli.stdout.startswith("usage: runlift strava emulator [-h] ")
+    assert "--limits LIMITS" in via_cli.stdout and "--end-date END_DATE" in via_cli.stdout
+    bad = runlift("strava", "emulator", "--limits", "1,2", check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == \
+        "runlift strava emulator: error: --limits takes four integers, e.g. 200,2000,100,1000"
+    as_module = subprocess.run([sys.executable, "-m", "runlift.standins.strava_emulator", "--help"],
+                               capture_output=True, text=True, timeout=60, check=True)
+    assert as_module.stdout.startswith("usage: python -m runlift.standins.strava_emulator [-h] ")
+    assert as_module.stdout.split("\n\n", 1)[1] == via_cli.stdout.split("\n\n", 1)[1]
+
+
 def test_command_line_serves_until_interrupted(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "runlift.connectors.strava.emulator", "--port", "0", "--weeks", "4",
+    proc = subprocess.Popen([sys.executable, "-m", "runlift.standins.strava_emulator", "--port", "0", "--weeks", "4",
                              "--end-date", "2026-11-22"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

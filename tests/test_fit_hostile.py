@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from garmin_fit_sdk import Encoder, Profile
 
-import hostile_fit as h
 from runlift.connectors.fit.columnar import ColumnarDecoder
 from runlift.connectors.fit.contract import DecodedFit
 from runlift.connectors.fit.reference import FitparseDecoder
 from runlift.connectors.fit.sources import FitSource
 from runlift.flows import fit_pipeline
 from runlift.flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown
+from runlift.standins import hostile_fit as h
 from helpers import q, runlift
 from runlift.warehouse import db as wdb
 
@@ -283,8 +283,8 @@ def test_many_junk_files_are_summarised_by_reason(tmp_path):
 def test_a_definition_of_255_fields_of_255_bytes_decodes(tmp_path):
     files = h.read_fit(h.strength(1))
     for glob in (h.SESSION, h.SET, h.RECORD, 0xFF00):
-        d = ["def", 0x40 | 15, False, glob, [[k, 255, h.BYTE] for k in range(255)], []]
-        files[0][3:3] = [d, ["data", 15, bytearray(range(255)) * 255, d]]
+        d = h.Definition.new(15, False, glob, [[k, 255, h.BYTE] for k in range(255)])
+        files[0][3:3] = [d, h.Message.new(d, bytearray(range(255)) * 255)]
     data = h.write_fit(files)
     out = ColumnarDecoder().decode(data)
     assert (out.status, out.error) == ("ok", None)
@@ -319,7 +319,8 @@ def single_category_strength() -> bytes:
 @pytest.mark.parametrize("decoder", [ColumnarDecoder, FitparseDecoder])
 def test_a_single_exercise_category_is_read_like_the_first_of_three(decoder):
     data = single_category_strength()
-    sizes = [f[1] for e in h.read_fit(data)[0] if e[0] == "def" and e[3] == h.SET for f in e[4] if f[0] in (7, 8)]
+    sizes = [f[1] for e in h.read_fit(data)[0] if isinstance(e, h.Definition) and e.glob == h.SET
+             for f in e.fields if f[0] in (7, 8)]
     assert sizes == [2, 2]  # the encoder wrote one uint16 each, not arrays of three
     out = decoder().decode(data)
     got = [(s["category"], s["category_ids"], s["subtype_names"]) for s in out.sets]

@@ -21,6 +21,7 @@ import pytest
 from runlift.connectors.fit.columnar import crc16
 from runlift.connectors.fit.limits import MAX_MESSAGES, count_messages
 from runlift.connectors.fit.sources import MAX_FIT_BYTES
+from runlift.standins.fit_bytes import wrap
 from helpers import q
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,11 +32,7 @@ GiB = 1024 ** 3
 def hostile_fit(n_records: int) -> bytes:
     """A valid FIT file of ``n_records`` 2-byte record messages (a header byte and a heart rate)."""
     definition = bytes([0x40, 0, 0]) + struct.pack("<H", 20) + bytes([1, 3, 1, 2])
-    data = definition + b"\x00\x64" * n_records
-    header = bytes([14, 0x20]) + struct.pack("<H", 2132) + struct.pack("<I", len(data)) + b".FIT"
-    header += struct.pack("<H", crc16(header))
-    out = header + data
-    return out + struct.pack("<H", crc16(out))
+    return wrap(definition + b"\x00\x64" * n_records, crc16=crc16)
 
 
 def _tree(pid: int) -> list[int]:
@@ -303,8 +300,8 @@ def small_disk(tmp_path):
 
 def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small_disk, tmp_path):
     from runlift.connectors.fit.sources import FitSource
-    from runlift.connectors.fit.synth import vary
     from runlift.flows.fit_pipeline import import_sources
+    from runlift.standins.fit_writer import vary
     from runlift.warehouse import db as wdb
 
     con = wdb.connect(small_disk / "w.duckdb")
@@ -324,7 +321,7 @@ def test_disk_full_reports_the_real_error_and_leaves_no_blobs_without_rows(small
 
 
 def test_disk_full_through_the_command_says_so_in_one_line(small_disk, tmp_path):
-    from runlift.connectors.fit.synth import vary
+    from runlift.standins.fit_writer import vary
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

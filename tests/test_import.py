@@ -209,7 +209,7 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     Same rows as the same files loose in a folder; a duplicate under another name, a stored
     (uncompressed) member and a member whose bytes were damaged inside the archive are handled.
     """
-    from runlift.connectors.fit.synth import demo_fit_files, vary
+    from runlift.standins.fit_writer import demo_fit_files, vary
 
     files = {f"{i:02d}_{name}": data for i, (name, data) in enumerate(demo_fit_files(
         dt.date(2026, 3, 1), weeks=2)[:10])}
@@ -288,7 +288,7 @@ print("\\n".join(s.lines()))
 
 def test_a_script_without_the_main_guard_finishes_in_one_process(tmp_path):
     """Spawned decoding processes re-run a caller's unguarded script: they stop at once, the import goes on."""
-    from runlift.connectors.fit.synth import demo_fit_files
+    from runlift.standins.fit_writer import demo_fit_files
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -341,7 +341,7 @@ if __name__ == "__main__":
 
 def test_kill_9_of_a_parallel_import_then_rerun_equals_clean_import(tmp_path):
     """The pool path (decoding processes, tables handed over in /dev/shm) survives kill -9 too."""
-    from runlift.connectors.fit.synth import demo_fit_files, vary
+    from runlift.standins.fit_writer import demo_fit_files, vary
 
     files = demo_fit_files(dt.date(2026, 3, 1), weeks=4)
     strength = [(name, data) for name, data in files if "strength" in name]

@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from runlift.connectors.fit.synth import season_fit_files
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import synthetic_season
+from runlift.standins.config import write_settings
+from runlift.standins.fit_writer import season_fit_files
+from runlift.standins.season import synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
 from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)
@@ -57,21 +58,10 @@ def setup_world(tmp_path: Path, base_url: str, webhook: str | None = None) -> Pa
     inbox.mkdir(exist_ok=True)
     for name, data in FIT_FILES:
         (inbox / name).write_bytes(data)
-    cfg = tmp_path / "runlift.toml"
-    cfg.write_text(f"""
-[warehouse]
-path = "w.duckdb"
-[athletes.ana]
-timezone = "America/Denver"
-fit_inbox = ["inbox"]
-strava_token_file = "tokens/ana.json"
-[strava]
-client_id = "12345"
-base_url = "{base_url}"
-retries = 1
-timeout_s = 5.0
-""" + (f'[notify]\nwebhook_url = "{webhook}"\n' if webhook else ""))
-    return cfg
+    return write_settings(tmp_path, athlete="ana", timezone="America/Denver",
+                          athlete_settings={"fit_inbox": ["inbox"]},
+                          strava={"client_id": "12345", "base_url": base_url, "retries": 1, "timeout_s": 5.0},
+                          tables={"notify": {"webhook_url": webhook}} if webhook else None)
 
 
 @pytest.fixture

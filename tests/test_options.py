@@ -23,8 +23,8 @@ import click
 import duckdb
 import pytest
 
-from runlift.connectors.fit.synth import SynthSet, encode_run, encode_strength
 from runlift.flows.cli import main as cli_main
+from runlift.standins.fit_writer import SynthSet, encode_run, encode_strength
 from helpers import q
 
 AS_OF = dt.date(2026, 11, 6)

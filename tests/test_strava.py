@@ -16,39 +16,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runlift.connectors.strava.emulator import StravaEmulator
-from runlift.connectors.strava.season import summary_of, synthetic_season
 from runlift.flows.settings import load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete
-from helpers import q, write_strava_config
+from runlift.standins.clock import FakeClock
+from runlift.standins.config import write_settings
+from runlift.standins.season import summary_of, synthetic_season
+from runlift.standins.strava_emulator import StravaEmulator
+from helpers import q
 from runlift.warehouse import db as wdb
 
 END = dt.date(2026, 11, 20)
 SEASON = synthetic_season(END, weeks=16)
 
 
-class Clock:
-    """A clock the emulator and the client share, so windows and expiry can be jumped over."""
-
-    def __init__(self) -> None:
-        self.now = 1_790_000_000.0 - 300  # a few minutes before a quarter hour
-
-    def __call__(self) -> float:
-        return self.now
-
-    def jump_to_next_window(self, window_s: int) -> None:
-        self.now = (int(self.now // window_s) + 1) * window_s + 1
-
-
 def write_config(tmp_path: Path, base_url: str, **strava: object) -> Path:
-    return write_strava_config(tmp_path, timezone="America/Denver", client_id="12345",
-                               client_secret="emulator-secret", base_url=base_url, retries=2, timeout_s=5.0,
-                               **strava)
+    return write_settings(tmp_path, timezone="America/Denver",
+                          strava={"client_id": "12345", "client_secret": "emulator-secret", "base_url": base_url,
+                                  "retries": 2, "timeout_s": 5.0, **strava})
 
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(1_790_000_000.0 - 300)  # a few minutes before a quarter hour
 
 
 @pytest.fixture
@@ -60,7 +49,7 @@ def emu(clock, monkeypatch):
     e.stop()
 
 
-def run_sync(tmp_path: Path, emu: StravaEmulator, clock: Clock | None = None, *, db: Path | None = None,
+def run_sync(tmp_path: Path, emu: StravaEmulator, clock: FakeClock | None = None, *, db: Path | None = None,
              full: bool = False, **strava: object):
     cfg = write_config(tmp_path, emu.base_url, **strava)
     settings = load_settings(cfg, env={})
@@ -172,7 +161,7 @@ def test_rotated_refresh_token_is_persisted_and_used(tmp_path, emu, clock, monke
     saved = json.loads(token_file.read_text())
     assert saved["refresh_token"] != bootstrap  # Strava rotated it, and runlift saved it
     monkeypatch.delenv("STRAVA_REFRESH_TOKEN")
-    clock.now += 7 * 3600  # the access token has expired: the next run refreshes with the saved token
+    clock.advance(7 * 3600)  # the access token has expired: the next run refreshes with the saved token
     r = run_sync(tmp_path, emu, clock)
     assert r.status == "complete", r.message
     assert json.loads(token_file.read_text())["refresh_token"] not in (bootstrap, saved["refresh_token"])

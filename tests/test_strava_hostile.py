@@ -17,7 +17,8 @@ from runlift.connectors.strava.client import AuthError, StravaClient
 from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import SettingsError, load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete, sync_paths
-from helpers import q, write_strava_config
+from runlift.standins.config import write_settings
+from helpers import q
 from hostile_http import FakeStrava, HostileServer, Reply, activity, json_reply
 from runlift.warehouse import db as wdb
 
@@ -29,7 +30,7 @@ DAY = 86400
 def write_config(tmp_path: Path, base_url: str, **strava: object) -> Path:
     values = {"client_id": "12345", "client_secret": SECRET, "base_url": base_url, "retries": 0, "timeout_s": 5.0,
               "stream_sport_types": [], **strava}
-    return write_strava_config(tmp_path, **values)
+    return write_settings(tmp_path, strava=values)
 
 
 def sync(tmp_path: Path, server: HostileServer, *, full: bool = False, **strava: object):

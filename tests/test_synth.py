@@ -1,4 +1,4 @@
-"""connectors.fit.synth: real FIT files from Garmin's encoder, read back by two decoders."""
+"""runlift.standins.fit_writer: real FIT files from Garmin's encoder, read back by two decoders."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 
 from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402
 
-from runlift.connectors.fit import synth  # noqa: E402
-from runlift.connectors.fit.synth import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
+from runlift.standins import fit_writer  # noqa: E402
+from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
 
 UTC = dt.timezone.utc
 FIT_EPOCH_S = 631065600
@@ -166,7 +166,7 @@ def test_definition_cache_gives_identical_bytes(monkeypatch, run_args):
     short = {**run_args, "duration_s": 400, "distance_m": 1300.0}
     fast_run = encode_run(**short)
     fast_strength = encode_strength(start_utc=START, utc_offset_s=OFFSET, sets=SETS[:4])
-    monkeypatch.setattr(synth, "USE_DEFINITION_CACHE", False)
+    monkeypatch.setattr(fit_writer, "USE_DEFINITION_CACHE", False)
     assert encode_run(**short) == fast_run
     assert encode_strength(start_utc=START, utc_offset_s=OFFSET, sets=SETS[:4]) == fast_strength
 

@@ -675,7 +675,7 @@ def demo_strength_sets(seed: int, index: int, progress: float) -> list[SynthSet]
 
 
 def season_fit_files(season: list[dict], *, run_every: int = 3, serial_number: int = 3_900_004_242) -> list[tuple[str, bytes]]:
-    """FIT files for a Strava-shaped season (connectors.strava.season): every strength session and
+    """FIT files for a Strava-shaped season (runlift.standins.season): every strength session and
     every ``run_every``-th recorded run, with the same start time, duration and distance, as a
     watch would have recorded them before Garmin Connect uploaded them to Strava."""
     out: list[tuple[str, bytes]] = []

@@ -17,7 +17,7 @@ What it does like the live API (see ``shared/strava/README.md``):
 It binds 127.0.0.1 only (unless told otherwise), never reaches the network, and never logs a token
 or a secret (``request_log`` keeps paths with secret-looking query values redacted).
 
-Run it by hand: ``python -m runlift.connectors.strava.emulator --port 8765`` (or ``runlift strava emulator``).
+Run it by hand: ``python -m runlift.standins.strava_emulator --port 8765`` (or ``runlift strava emulator``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from runlift.connectors.strava.season import (
+from runlift.standins.season import (
     _legacy_type,
     default_athlete,
     streams_for,
@@ -601,9 +601,10 @@ class _Handler(BaseHTTPRequestHandler):
 # --- command line ------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.strava_emulator") -> int:
+    """The command line; ``runlift strava emulator`` calls it with its own name as ``prog``."""
     parser = argparse.ArgumentParser(
-        prog="python -m runlift.connectors.strava.emulator",
+        prog=prog,
         description="Serve a local Strava API v3 seeded with a synthetic half-marathon season.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free one; default 8765)")
