@@ -14,7 +14,7 @@
    around the session's average; generated and loaded in chunks), the input of the heart-rate TRIMP.
 2. Loads them into a fresh warehouse in OUT (timed: "load raw" = bulk inserts from Arrow, commit
    and a CHECKPOINT).
-3. Runs `warehouse.models.build` three times with as_of = the last generated day (a rebuild
+3. Runs `warehouse.build.build` three times with as_of = the last generated day (a rebuild
    replaces everything, so the runs are alike) and reports the median, every run, the model tests'
    own time, BuildResult.failures and the target (full rebuild under 5 s on a 2-core machine).
 4. With --profile, or when the target is missed, times every model file on its own (the same
@@ -40,9 +40,9 @@ import pyarrow as pa
 from garmin_fit_sdk import Profile
 
 from runlift.standins.fit_writer import STRENGTH_PLAN
+from runlift.warehouse import build as wmodels
 from runlift.warehouse import db as wdb
-from runlift.warehouse import models as wmodels
-from runlift.warehouse.models import MARTS, AthleteParams, build, model_files, run_model_tests
+from runlift.warehouse.build import MARTS, AthleteParams, build, model_files, run_model_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 5.0

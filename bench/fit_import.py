@@ -366,7 +366,7 @@ def child_decode(kind: str, files: list[str]) -> dict:
                 t0 = time.perf_counter()
                 msgs, recs, status = decode(data)
                 times.append(time.perf_counter() - t0)
-        except Exception as exc:  # noqa: BLE001 - one file's failure is a result, not a crash
+        except Exception as exc:
             err = f"{type(exc).__name__}: {exc}"[:160]
         rows.append({"name": name, "bytes": len(data), "seconds": statistics.median(times) if times and not err else None,
                      "repeats": len(times), "messages": msgs, "records": recs, "status": status, "error": err})
@@ -705,7 +705,7 @@ def main() -> int:
     fallback_files = sum(c for d, c in col["decoders_used"] if "fallback" in d)
 
     # 4. the same import with the reference decoder (python-fitparse), on the sub-archive
-    log(f"\n[4/4] end-to-end import with the reference decoder FitparseDecoder, "
+    log("\n[4/4] end-to-end import with the reference decoder FitparseDecoder, "
         + ("all files" if full_ref else f"sub-archive of {sub_m['n']} files"))
     ref, err = run_import("reference", sub, out / (f"warehouse-N{n}-reference" + ("" if full_ref else f"-sub{sub_m['n']}")), W)
     if ref is None:

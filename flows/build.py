@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from runlift.flows.settings import Settings
 from runlift.warehouse import db as wdb
+from runlift.warehouse.build import AthleteParams, BuildResult, build
 from runlift.warehouse.lock import write_lock
-from runlift.warehouse.models import AthleteParams, BuildResult, build
 from runlift.warehouse.publish import PublishResult, publish
 
 

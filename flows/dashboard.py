@@ -217,12 +217,12 @@ def write_dashboard_file(settings: Settings) -> Path:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "runlift-dashboard"
     sys_version = ""
-    server: "DashboardServer"
+    server: DashboardServer
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._respond(send_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
     def _host_ok(self) -> bool:
@@ -266,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.quiet:
             return
         sys.stderr.write(f"{self.address_string()} {format % args}\n")

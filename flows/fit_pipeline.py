@@ -19,10 +19,10 @@ import time
 import uuid
 import zlib
 from collections import deque
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -36,8 +36,19 @@ from runlift.connectors.fit.limits import too_many_messages
 from runlift.connectors.fit.sources import FitSource, UnpackError, iter_sources
 from runlift.warehouse import db as wdb
 from runlift.warehouse import queries
-from runlift.warehouse.fit_loader import (FileToSave, PreparedFit, blob_relpath, failed, known_files, prepare,
-                                  read_blob, save_fits, sha256_hex, store_blob, sweep_orphan_blobs)
+from runlift.warehouse.fit_loader import (
+    FileToSave,
+    PreparedFit,
+    blob_relpath,
+    failed,
+    known_files,
+    prepare,
+    read_blob,
+    save_fits,
+    sha256_hex,
+    store_blob,
+    sweep_orphan_blobs,
+)
 from runlift.warehouse.lock import write_lock
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
@@ -69,7 +80,7 @@ class ImportSummary:
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (path, data-quality reasons)
     notes: list[str] = field(default_factory=list)  # how the run went, when it matters
 
-    def add(self, other: "ImportSummary") -> None:
+    def add(self, other: ImportSummary) -> None:
         for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
                      "sessions", "sets", "records", "bytes_read", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -516,7 +527,7 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
 
 
 def _remove_unsaved_blobs(root: Path, unsaved: set[str], saved: set[str],
-                          pending: Iterable[tuple[FitSource, "Future[Outcome] | Outcome"]]) -> None:
+                          pending: Iterable[tuple[FitSource, Future[Outcome] | Outcome]]) -> None:
     """After a failed import: remove the blobs this run wrote for files whose rows never committed."""
     for _, job in pending:
         out = job if isinstance(job, Outcome) else (

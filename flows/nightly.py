@@ -30,7 +30,7 @@ from runlift.flows.settings import Settings, known_secrets, load_settings
 from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
 from runlift.warehouse import queries
-from runlift.warehouse.models import BuildResult
+from runlift.warehouse.build import BuildResult
 from runlift.warehouse.publish import PublishResult
 
 

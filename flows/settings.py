@@ -13,9 +13,9 @@ import os
 import re
 import tomllib
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -624,7 +624,7 @@ callback_port = 8723
 '''
 
 
-def known_secrets(settings: "Settings | None" = None) -> list[str]:
+def known_secrets(settings: Settings | None = None) -> list[str]:
     """The secrets runlift knows (client secret, bootstrap refresh token), for redact() on text that may
     quote them."""
     known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]

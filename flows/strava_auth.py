@@ -8,8 +8,8 @@ import threading
 import urllib.parse
 import webbrowser
 from collections.abc import Callable
-from typing import Final
 from pathlib import Path
+from typing import Final
 
 from runlift.flows.settings import Settings, SettingsError
 from runlift.flows.strava_sync import make_client
@@ -45,7 +45,7 @@ def authorize(settings: Settings, athlete_id: str, *, port: int | None = None, t
     done = threading.Event()
 
     class Callback(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
             ok = query.get("state") == state and "code" in query
             if ok:

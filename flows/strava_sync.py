@@ -21,8 +21,17 @@ import duckdb
 import httpx
 
 from runlift.connectors.redact import redact
-from runlift.connectors.strava.client import (FUTURE_SLACK_S, PER_PAGE, ListingStalled, NotFound, RateBudget, RateLimited,
-                                      StravaClient, StravaError, next_cursor)
+from runlift.connectors.strava.client import (
+    FUTURE_SLACK_S,
+    PER_PAGE,
+    ListingStalled,
+    NotFound,
+    RateBudget,
+    RateLimited,
+    StravaClient,
+    StravaError,
+    next_cursor,
+)
 from runlift.connectors.strava.rows import activity_rows, detail_row, stream_rows
 from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import Settings, SettingsError, StravaSettings

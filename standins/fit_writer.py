@@ -30,7 +30,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -123,7 +123,7 @@ def _new_encoder() -> Encoder:
 def _fit_ts(value: dt.datetime) -> int:
     """FIT timestamp (s since 1989-12-31 UTC); a naive datetime is taken as UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return int(value.timestamp()) - FIT_EPOCH_S
 
 
@@ -568,7 +568,7 @@ def vary(data: bytes, k: int) -> bytes:
 
 # --- a few weeks of demo files --------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _subtype(category: str, exercise: str) -> int | None:
     names = Profile["types"].get(f"{category}_exercise_name", {})
     return next((k for k, v in names.items() if v == exercise), None)
@@ -645,7 +645,7 @@ def demo_fit_files(end_date: dt.date, tz: str = "America/Denver", weeks: int = 4
             hour, minute = (8, rng.choice((0, 15, 30))) if day.weekday() >= 5 else (rng.choice((6, 6, 7)), rng.choice((0, 15, 30, 45)))
             local = dt.datetime(day.year, day.month, day.day, hour, minute, rng.randrange(60), tzinfo=zone)
             dist = round(km * 1000.0, 1)
-            data = encode_run(start_utc=local.astimezone(dt.timezone.utc),
+            data = encode_run(start_utc=local.astimezone(dt.UTC),
                               utc_offset_s=int(local.utcoffset().total_seconds()),
                               duration_s=int(round(km * pace)), distance_m=dist,
                               avg_hr=rng.randint(138, 146) if i == long_day else rng.randint(142, 160),
@@ -657,7 +657,7 @@ def demo_fit_files(end_date: dt.date, tz: str = "America/Denver", weeks: int = 4
             local = dt.datetime(day.year, day.month, day.day, rng.choice((17, 18)), rng.choice((0, 15, 30, 45)),
                                 rng.randrange(60), tzinfo=zone)
             sets = _demo_strength_sets(rng, _SESSIONS[(w + j) % len(_SESSIONS)], progress)
-            data = encode_strength(start_utc=local.astimezone(dt.timezone.utc),
+            data = encode_strength(start_utc=local.astimezone(dt.UTC),
                                    utc_offset_s=int(local.utcoffset().total_seconds()), sets=sets,
                                    avg_hr=rng.randint(100, 120), seed=rng.randrange(2**31), serial_number=serial)
             out.append((f"{local:%Y-%m-%d-%H-%M-%S}-strength.fit", data))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -676,7 +676,7 @@ def synthetic_season(end_date: date, *, weeks: int = 16, seed: int = 7, athlete_
     for p in plans:
         local = datetime.combine(p["day"], time(p["minute"] // 60, p["minute"] % 60, p["second"]), tzinfo=zone)
         p["local"] = local
-        p["utc"] = local.astimezone(timezone.utc)
+        p["utc"] = local.astimezone(UTC)
     plans.sort(key=lambda p: p["utc"])
 
     id_rng = np.random.default_rng([seed, 17])

@@ -184,7 +184,7 @@ class StravaEmulator:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> "StravaEmulator":
+    def __enter__(self) -> StravaEmulator:
         self.start()
         return self
 

@@ -71,7 +71,7 @@ class HostileServer:
         self.base_url = f"http://{host}:{self._sock.getsockname()[1]}"
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         self.start()
         return self
 

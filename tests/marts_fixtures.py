@@ -13,13 +13,14 @@ import hashlib
 import json
 import math
 import statistics
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import duckdb
 
 from runlift.warehouse import db as wdb
-from runlift.warehouse.models import AthleteParams, BuildResult, build
+from runlift.warehouse.build import AthleteParams, BuildResult, build
 
 _SAME_AS_UTC = object()
 NOW = dt.datetime(2025, 1, 1, 12, 0, 0)

@@ -21,8 +21,9 @@ from typing import Any
 from runlift.flows.settings import load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete
 from runlift.standins.config import write_settings
-from hostile_http import FakeStrava, HostileServer, Reply, Request, activity, json_reply
 from runlift.warehouse import db as wdb
+
+from hostile_http import FakeStrava, HostileServer, Reply, Request, activity, json_reply
 
 SECRET = "fuzz-client-secret-5f2e1c0d9b8a7"
 CASE_SECONDS = 15.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -141,7 +142,7 @@ class StravaFuzzer:
         self.settings = load_settings(cfg, env={})
         self.token_file = self.settings.token_file("me")
 
-    def __enter__(self) -> "StravaFuzzer":
+    def __enter__(self) -> StravaFuzzer:
         self._env = os.environ.get("STRAVA_REFRESH_TOKEN")
         os.environ["STRAVA_REFRESH_TOKEN"] = self.fake.refresh_token  # restored on exit
         self.server.start()

@@ -31,8 +31,17 @@ garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conftest import CORPUS  # noqa: E402
 from runlift.connectors.fit import columnar, fields, rows  # noqa: E402
+from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
+from runlift.connectors.fit.contract import (  # noqa: E402
+    FILE_COLUMNS,
+    LAP_COLUMNS,
+    RECORD_COLUMNS,
+    SESSION_COLUMNS,
+    SET_COLUMNS,
+    DecodedFit,
+)
+from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402
 from runlift.standins import fit_writer  # noqa: E402
 from runlift.standins.fit_bytes import (  # noqa: E402
     RECORD,
@@ -45,14 +54,11 @@ from runlift.standins.fit_bytes import (  # noqa: E402
     to_endian,
     write_fit,
 )
-from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
-from runlift.connectors.fit.contract import (  # noqa: E402
-    FILE_COLUMNS, LAP_COLUMNS, RECORD_COLUMNS, SESSION_COLUMNS, SET_COLUMNS, DecodedFit,
-)
-from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402
+
+from conftest import CORPUS  # noqa: E402
 from golden_corpus import GOLDEN  # noqa: E402
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CORPUS_FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.suffix.lower() == ".fit")
 STATUSES = {"ok", "partial", "rejected", "skipped"}
 
@@ -811,7 +817,7 @@ def test_mapping_gives_the_columns_and_schemas():
     for table, message in fields.TABLES.items():
         cols = fields.COLUMNS[message]
         assert arrow.SCHEMAS[table].names == [c.name for c in cols]
-    assert contract.SESSION_COLUMNS == tuple(c.name for c in fields.SESSION)
+    assert tuple(c.name for c in fields.SESSION) == contract.SESSION_COLUMNS
     assert list(contract.SET_BOUNDS) == ["repetitions", "weight_kg", "duration_s"]  # the reasons' order
     assert contract.SESSION_BOUNDS["total_distance_m"] == (0.0, 2_000_000.0)
     for cols in fields.COLUMNS.values():

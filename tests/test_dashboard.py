@@ -24,9 +24,10 @@ import pytest
 from runlift.flows import units as fmt
 from runlift.flows.dashboard import DashboardError, render_dashboard, serve, write_dashboard_file
 from runlift.flows.settings import load_settings
+from runlift.warehouse.publish import publish
+
 from helpers import q
 from marts_fixtures import Warehouse, athlete, d
-from runlift.warehouse.publish import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

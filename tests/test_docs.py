@@ -1,9 +1,10 @@
 """Documentation that cannot drift: the CLI reference, the README's commands, the example settings."""
 
-from conftest import ROOT
-from runlift.flows.clidoc import _walk, render
 from runlift.flows.cli import main as cli_main
+from runlift.flows.clidoc import _walk, render
 from runlift.flows.settings import EXAMPLE_TOML, StravaSettings
+
+from conftest import ROOT
 
 
 def test_cli_reference_is_current():

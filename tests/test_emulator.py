@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,10 +17,11 @@ import pydantic
 import pytest
 from stravalib import model, strava_model
 
-from helpers import runlift
 from runlift.standins.clock import FakeClock
 from runlift.standins.season import SUMMARY_FIELDS, default_athlete, streams_for, summary_of, synthetic_season
 from runlift.standins.strava_emulator import StravaEmulator
+
+from helpers import runlift
 
 END = date(2026, 11, 22)  # a Sunday; DST in Denver ends on 2026-11-01
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def test_season_fields_look_like_strava(season):
         assert a["start_date_local"].endswith("Z")  # local wall clock, with Strava's Z
         assert local - start == timedelta(seconds=a["utc_offset"])
         assert isinstance(a["utc_offset"], float)
-        expected = "(GMT-06:00) America/Denver" if start < datetime(2026, 11, 1, 8, tzinfo=timezone.utc) \
+        expected = "(GMT-06:00) America/Denver" if start < datetime(2026, 11, 1, 8, tzinfo=UTC) \
             else "(GMT-07:00) America/Denver"
         assert a["timezone"] == expected
         assert isinstance(a["moving_time"], int) and a["elapsed_time"] >= a["moving_time"]
@@ -308,7 +309,7 @@ def test_per_page_is_clamped_to_200(season):
     for i in range(230):
         a = copy.deepcopy(base)
         a["id"] = base["id"] + i
-        a["start_date"] = (datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        a["start_date"] = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
         many.append(a)
     with StravaEmulator(many) as e, httpx.Client(base_url=e.base_url) as c:
         h = auth(e, c)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from runlift.flows.fit_pipeline import import_paths
+
 from golden_corpus import GOLDEN
 
 

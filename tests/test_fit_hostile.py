@@ -22,8 +22,9 @@ from runlift.connectors.fit.sources import FitSource
 from runlift.flows import fit_pipeline
 from runlift.flows.fit_pipeline import ImportSummary, import_paths, import_sources, reprocess, shown
 from runlift.standins import hostile_fit as h
-from helpers import q, runlift
 from runlift.warehouse import db as wdb
+
+from helpers import q, runlift
 
 CRAFTED = {
     "heart rate uint32 = 100000": (h.RECORD, 3, h.UINT32, 100_000, "fit_records.heart_rate_bpm = 100000"),

@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 
 from runlift.flows.import_fit import import_fit, plan_batches
+
 from helpers import q, runlift, snapshot
 
 FILES = ["fitparse-tests/Activity.fit", "garmin-fenix6s/training.fit", "fitparse-tests/garmin-fenix-5-run.fit"]
@@ -144,8 +145,8 @@ def test_import_fit_inbox_reads_the_settings(prefect_server, corpus, tmp_path):
     inbox.mkdir()
     (inbox / "a.fit").write_bytes((corpus / FILES[0]).read_bytes())
     cfg = tmp_path / "runlift.toml"
-    cfg.write_text(f'[warehouse]\npath = "w.duckdb"\n[athletes.ana]\nfit_inbox = ["inbox"]\n'
-                   f'[athletes.bo]\ntimezone = "UTC"\n')
+    cfg.write_text('[warehouse]\npath = "w.duckdb"\n[athletes.ana]\nfit_inbox = ["inbox"]\n'
+                   '[athletes.bo]\ntimezone = "UTC"\n')
     results = import_fit_inbox(str(cfg))
     assert list(results) == ["ana"] and results["ana"].files_new == 1
     assert q(tmp_path / "w.duckdb", "SELECT athlete_id, count(*) FROM raw.fit_files GROUP BY 1") == [("ana", 1)]

@@ -22,6 +22,7 @@ from runlift.connectors.fit.columnar import crc16
 from runlift.connectors.fit.limits import MAX_MESSAGES, count_messages
 from runlift.connectors.fit.sources import MAX_FIT_BYTES
 from runlift.standins.fit_bytes import wrap
+
 from helpers import q
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,6 +16,7 @@ import duckdb
 from runlift.connectors.fit.reference import FitparseDecoder
 from runlift.connectors.fit.sources import iter_sources
 from runlift.flows.fit_pipeline import SCRATCH_PREFIX, import_paths, reprocess
+
 from helpers import q, snapshot
 
 SMALL = [

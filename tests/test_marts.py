@@ -14,10 +14,30 @@ import statistics
 
 import pytest
 
-from marts_fixtures import (ACUTE_L, CHRONIC_L, FATIGUE_L, FITNESS_L, Warehouse, acwr, approx_list, athlete, d,
-                            days, downhill_factor, ewma, form, impact_kbw, iso_week_start, knee_load_kbw, monotony,
-                            monotony_7d, peak_force_bw, t)
-from runlift.warehouse.models import MARTS, run_model_tests
+from runlift.warehouse.build import MARTS, run_model_tests
+
+from marts_fixtures import (
+    ACUTE_L,
+    CHRONIC_L,
+    FATIGUE_L,
+    FITNESS_L,
+    Warehouse,
+    acwr,
+    approx_list,
+    athlete,
+    d,
+    days,
+    downhill_factor,
+    ewma,
+    form,
+    impact_kbw,
+    iso_week_start,
+    knee_load_kbw,
+    monotony,
+    monotony_7d,
+    peak_force_bw,
+    t,
+)
 
 approx = pytest.approx
 

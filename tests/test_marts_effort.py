@@ -13,8 +13,9 @@ import math
 
 import pytest
 
-from marts_fixtures import NOW, Warehouse, athlete, d, t
-from runlift.warehouse.models import AthleteParams
+from runlift.warehouse.build import AthleteParams
+
+from marts_fixtures import NOW, Warehouse, d, t
 
 approx = pytest.approx
 

@@ -18,8 +18,9 @@ import pytest
 
 from runlift.flows.build import athlete_params
 from runlift.flows.settings import EXAMPLE_TOML, SettingsError, load_settings
+from runlift.warehouse.build import run_model_tests
+
 from marts_fixtures import Warehouse, athlete, d, t
-from runlift.warehouse.models import run_model_tests
 
 approx = pytest.approx
 DAY = dt.timedelta(days=1)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from garmin_fit_sdk import Profile
-from marts_fixtures import Warehouse, athlete, d, t
+
 from runlift.warehouse import exercise_muscles as em
-from runlift.warehouse.models import MARTS
+from runlift.warehouse.build import MARTS
+
+from marts_fixtures import Warehouse, athlete, d, t
 
 ROOT = Path(__file__).resolve().parents[1]
 approx = pytest.approx

@@ -20,6 +20,7 @@ from runlift.standins.config import write_settings
 from runlift.standins.fit_writer import season_fit_files
 from runlift.standins.season import synthetic_season
 from runlift.standins.strava_emulator import StravaEmulator
+
 from helpers import q, snapshot
 
 END = dt.date(2026, 10, 30)
@@ -35,7 +36,7 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 outer.bodies.append(json.loads(self.rfile.read(length)))
                 self.send_response(204)

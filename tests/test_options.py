@@ -25,6 +25,7 @@ import pytest
 
 from runlift.flows.cli import main as cli_main
 from runlift.standins.fit_writer import SynthSet, encode_run, encode_strength
+
 from helpers import q
 
 AS_OF = dt.date(2026, 11, 6)

@@ -18,13 +18,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import CORPUS, ROOT
-from helpers import duckdb_cli, q, runlift
 from runlift.warehouse import db as wdb
+from runlift.warehouse.build import MARTS
 from runlift.warehouse.docgen import EXAMPLE_QUERIES
 from runlift.warehouse.lock import write_lock
-from runlift.warehouse.models import MARTS
 from runlift.warehouse.publish import LOCATION_TABLE, PUBLISHED_STAGING, publish
+
+from conftest import CORPUS, ROOT
+from helpers import duckdb_cli, q, runlift
 
 DEMO_END = dt.date(2025, 6, 15)
 PUBLISHED_OPS = {"fit_files", "import_runs", "strava_sync_runs", "strava_rate_limit", "strava_activity_counts",

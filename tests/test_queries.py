@@ -8,10 +8,11 @@ import datetime as dt
 import duckdb
 import pytest
 
-from marts_fixtures import NOW, Warehouse, athlete, d, t
 from runlift.warehouse import db as wdb
 from runlift.warehouse import queries
 from runlift.warehouse.publish import publish
+
+from marts_fixtures import NOW, Warehouse, athlete, d, t
 
 AS_OF = d("2025-03-16")  # a Sunday: the week of 2025-03-10 is complete
 

@@ -10,8 +10,9 @@ import duckdb
 import pytest
 
 from runlift.flows.fit_pipeline import import_paths
-from helpers import q, runlift
 from runlift.warehouse.lock import write_lock
+
+from helpers import q, runlift
 
 
 def _digest(path: Path) -> str:

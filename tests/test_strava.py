@@ -22,8 +22,9 @@ from runlift.standins.clock import FakeClock
 from runlift.standins.config import write_settings
 from runlift.standins.season import summary_of, synthetic_season
 from runlift.standins.strava_emulator import StravaEmulator
-from helpers import q
 from runlift.warehouse import db as wdb
+
+from helpers import q
 
 END = dt.date(2026, 11, 20)
 SEASON = synthetic_season(END, weeks=16)

@@ -18,9 +18,10 @@ from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import SettingsError, load_settings
 from runlift.flows.strava_sync import make_client, sync_athlete, sync_paths
 from runlift.standins.config import write_settings
+from runlift.warehouse import db as wdb
+
 from helpers import q
 from hostile_http import FakeStrava, HostileServer, Reply, activity, json_reply
-from runlift.warehouse import db as wdb
 
 SECRET = "hostile-client-secret-0123456789"
 NOW = int(time.time())
@@ -169,9 +170,8 @@ def test_a_bad_token_answer_is_one_clear_failure_with_a_recorded_run(tmp_path, s
 def test_a_bad_token_answer_at_auth_raises_an_auth_error(tmp_path, strava):
     strava.fake.token = lambda req: Reply(200, b"<html>oops</html>", content_type="text/html")
     with StravaClient(base_url=strava.base_url, client_id="1", client_secret=SECRET,
-                      tokens=TokenStore(tmp_path / "t.json")) as client:
-        with pytest.raises(AuthError, match="token answer"):
-            client.exchange_code("abc")
+                      tokens=TokenStore(tmp_path / "t.json")) as client, pytest.raises(AuthError, match="token answer"):
+        client.exchange_code("abc")
     assert not (tmp_path / "t.json").exists()
 
 

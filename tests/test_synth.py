@@ -17,7 +17,7 @@ from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402
 from runlift.standins import fit_writer  # noqa: E402
 from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIT_EPOCH_S = 631065600
 START = dt.datetime(2026, 11, 24, 13, 30, 0, tzinfo=UTC)
 OFFSET = -7 * 3600

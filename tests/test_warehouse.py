@@ -4,8 +4,9 @@ import sys
 import duckdb
 import pytest
 
-from helpers import duckdb_cli
 from runlift.warehouse import db as wdb
+
+from helpers import duckdb_cli
 
 
 def test_new_warehouse_has_schemas_and_latest_version(tmp_path):
@@ -87,8 +88,9 @@ def test_locked_warehouse_gives_a_clear_error(tmp_path):
 
 
 def test_sql_reference_is_not_stale(tmp_path):
-    from conftest import ROOT
     from runlift.warehouse.docgen import render
+
+    from conftest import ROOT
 
     committed = (ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
     assert committed == render(tmp_path / "doc.duckdb"), (

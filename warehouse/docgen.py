@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from runlift.warehouse import db as wdb
-from runlift.warehouse.models import build, model_files
+from runlift.warehouse.build import build, model_files
 from runlift.warehouse.publish import publish
 
 # Any date works: the models are built without data; it only has to be fixed so the output is stable.

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 
 from runlift.warehouse import db as wdb
+from runlift.warehouse.build import MARTS
 from runlift.warehouse.db import STORAGE_VERSION, sql_string, utcnow
-from runlift.warehouse.models import MARTS
 from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
 
 # Staging models published as tables; none holds a position.

@@ -75,17 +75,26 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Iterable
+from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 
 from runlift.connectors.fit import fields
 from runlift.connectors.fit.contract import RECORD_COLUMNS, DecodedFit
 from runlift.connectors.fit.rows import (
-    SEMICIRCLE_DEG, add_step, add_title, classify, file_row, lap_row, session_row,
-    set_row, sport_of, utc_offset,
+    SEMICIRCLE_DEG,
+    add_step,
+    add_title,
+    classify,
+    file_row,
+    lap_row,
+    session_row,
+    set_row,
+    sport_of,
+    utc_offset,
 )
 
 __all__ = ["ColumnarDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
@@ -124,7 +133,7 @@ class _FieldP:
     units: str
     values: dict[int, str] | None   # names of a named type (enum), None for plain numbers / dates
     comps: tuple[_Comp, ...]
-    subs: tuple["_FieldP", ...] = ()
+    subs: tuple[_FieldP, ...] = ()
     refs: tuple[tuple[int, int], ...] = ()   # sub-fields only: (field number, raw value) that select it
     accumulated: bool = False
 
@@ -254,7 +263,7 @@ class _Def:
         self._checks: tuple[_Spec | None, list[_Spec]] | None = None
 
     @property
-    def checks(self) -> tuple["_Spec | None", list["_Spec"]]:
+    def checks(self) -> tuple[_Spec | None, list[_Spec]]:
         """(first field of size 0, scalar local_date_time fields): what fitparse trips over."""
         if self._checks is None:
             zero = next((s for s in self.specs if s.size == 0), None)
@@ -267,7 +276,7 @@ class _Def:
             self._checks = (zero, ldt)
         return self._checks
 
-    def relevant(self, want: frozenset[str] | None, fields: dict[int, "_FieldP"]) -> list[_Spec]:
+    def relevant(self, want: frozenset[str] | None, fields: dict[int, _FieldP]) -> list[_Spec]:
         """The fields that give (directly, as a sub-field or through a component) a wanted name."""
         if want is None:
             return self.specs
@@ -354,7 +363,7 @@ def _apply_linear(cols: tuple[int, ...], v: int) -> int:
     return r
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zero_shift(nbytes: int) -> tuple[int, ...]:
     """The CRC state map of appending ``nbytes`` zero bytes, as its 16 columns (it is linear)."""
     if nbytes == 1:
@@ -367,7 +376,7 @@ def _zero_shift(nbytes: int) -> tuple[int, ...]:
     return cols
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zero_shift_tables(nbytes: int) -> tuple[np.ndarray, np.ndarray]:
     cols = np.array(_zero_shift(nbytes), dtype=np.uint16)
     bits = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(bool)
@@ -597,7 +606,7 @@ class _Col:
     def __init__(self, kind: str, v: np.ndarray, p: np.ndarray) -> None:
         self.kind, self.v, self.p = kind, v, p
 
-    def as_kind(self, kind: str) -> "_Col":
+    def as_kind(self, kind: str) -> _Col:
         if kind == self.kind:
             return self
         if kind == "num" and self.kind == "int":
@@ -1290,7 +1299,7 @@ def _py_sub(f: _FieldP, raws: dict[int, list[Any]]) -> _FieldP:
     return f
 
 
-def _py_rows(ctx: "_Ctx", glob: int, want: frozenset[str]) -> list[dict[str, Any]] | None:
+def _py_rows(ctx: _Ctx, glob: int, want: frozenset[str]) -> list[dict[str, Any]] | None:
     """decode_type() + _rows_of() for a few messages, or None where only the numpy path applies."""
     msgs = ctx.messages(glob)
     mp = profile().messages.get(glob)
@@ -1351,9 +1360,7 @@ def _num_col(c: _Col | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     if c.kind in ("name", "obj"):
         for i in np.flatnonzero(c.p):
             x = c.v[i]
-            if isinstance(x, (int, float)) and not isinstance(x, bool):
-                vals[i] = float(x)
-            elif isinstance(x, bool):
+            if isinstance(x, (int, float)) and not isinstance(x, bool) or isinstance(x, bool):
                 vals[i] = float(x)
     elif c.kind in ("tod", "ldt"):
         pass  # time / datetime: not a number

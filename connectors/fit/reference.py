@@ -14,7 +14,16 @@ from typing import Any
 
 from runlift.connectors.fit.contract import DecodedFit
 from runlift.connectors.fit.rows import (
-    add_step, add_title, classify, file_row, lap_row, record_into, session_row, set_row, sport_of, utc_offset,
+    add_step,
+    add_title,
+    classify,
+    file_row,
+    lap_row,
+    record_into,
+    session_row,
+    set_row,
+    sport_of,
+    utc_offset,
 )
 
 

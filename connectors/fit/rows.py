@@ -17,7 +17,11 @@ from typing import Any
 
 from runlift.connectors.fit import fields
 from runlift.connectors.fit.contract import (
-    MAX_IMPLIED_SPEED_MPS, SESSION_BOUNDS, SESSION_COLUMNS, SET_BOUNDS, DecodedFit,
+    MAX_IMPLIED_SPEED_MPS,
+    SESSION_BOUNDS,
+    SESSION_COLUMNS,
+    SET_BOUNDS,
+    DecodedFit,
 )
 
 SEMICIRCLE_DEG = 180.0 / 2**31

@@ -31,7 +31,7 @@ import httpcore
 import httpx
 
 from runlift.connectors.redact import redact
-from runlift.connectors.strava.tokens import TokenError, TokenStore, Tokens
+from runlift.connectors.strava.tokens import TokenError, Tokens, TokenStore
 
 DEFAULT_BASE_URL = "https://www.strava.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -300,7 +300,7 @@ class StravaClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "StravaClient":
+    def __enter__(self) -> StravaClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-
 MAX_EPOCH = 10**11  # year ~5138: beyond that an expiry is nonsense
 MAX_ID = 2**63 - 1
 
@@ -63,7 +62,7 @@ class Tokens:
         return f"Tokens(expires_at={self.expires_at}, strava_athlete_id={self.strava_athlete_id})"
 
     @classmethod
-    def from_response(cls, body: Any, previous: "Tokens | None" = None) -> "Tokens":
+    def from_response(cls, body: Any, previous: Tokens | None = None) -> Tokens:
         """Tokens from Strava's token answer; raises :class:`TokenError` when it is not usable."""
         if not isinstance(body, dict):
             raise TokenError("Strava's token answer was not a JSON object")
@@ -90,7 +89,7 @@ class Tokens:
         )
 
     @classmethod
-    def from_file(cls, data: Any) -> "Tokens":
+    def from_file(cls, data: Any) -> Tokens:
         """Tokens from the token file's JSON; raises ValueError (saying what is wrong) when it is not that."""
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")

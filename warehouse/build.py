@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
+
 from runlift.warehouse import db as wdb
 from runlift.warehouse import exercise_muscles, sport_types
 from runlift.warehouse.db import utcnow
