@@ -101,6 +101,9 @@ def main() -> None:
     variable. Storage is SI; display units are a setting.
     """
     os.umask(os.umask(0o077) | 0o077)  # every file runlift writes is owner-only (docs/security.md)
+    # a Prefect server this process starts (the temporary one of --prefect without a configured
+    # server, the demo's) sends no analytics: a personal-health tool phones nobody
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
 
 @main.command()
@@ -145,6 +148,43 @@ class _Bar:
             click.echo("\r" + " " * 100 + "\r", nl=False, err=True)
 
 
+PREFECT_OPTION = click.option(
+    "--prefect/--no-prefect", "use_prefect", default=None,
+    help="Run as a Prefect flow run (shows in the server's UI). Default: only when a Prefect server is "
+         "configured (PREFECT_API_URL, or the active Prefect profile); else the same steps run directly.")
+
+
+def prefect_configured(env: Any = None) -> bool:
+    """A Prefect server to report to: PREFECT_API_URL in the environment or in the active profile
+    ($PREFECT_HOME/profiles.toml). Read without importing Prefect (which costs a second or more)."""
+    import tomllib
+
+    env = os.environ if env is None else env
+    if env.get("PREFECT_API_URL"):
+        return True
+    home = Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    try:
+        with open(home / "profiles.toml", "rb") as fh:
+            profiles = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = env.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+    return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+
+
+def _direct_logging() -> None:
+    """Without Prefect, the steps' warnings go to stderr as one line each (no Prefect log lines)."""
+    import logging
+
+    logger = logging.getLogger("runlift")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("runlift: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+
 def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_prefect: bool) -> Any:
     from runlift.flows import fit_pipeline
 
@@ -169,26 +209,49 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--reprocess", is_flag=True,
               help="Decode every kept FIT file again from the warehouse's own copy and replace its rows.")
-@click.option("--prefect/--no-prefect", "use_prefect", default=True, show_default=True,
-              help="Run as the Prefect flow import_fit (a temporary local server starts when none is configured).")
+@click.option("--build/--no-build", "rebuild", default=True, show_default=True,
+              help="After an import that changed something, rebuild the marts and publish them for dashboards "
+                   "and `runlift sql`.")
+@PREFECT_OPTION
 @common_options
-def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, use_prefect: bool) -> None:
+def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, rebuild: bool,
+                   use_prefect: bool | None) -> None:
     """Import Garmin FIT files: .fit, .fit.gz, folders and .zip exports (zips in zips too).
 
     With no PATH, imports the athlete's fit_inbox folders from the settings. Importing the same
-    files again adds nothing.
+    files again adds nothing. Then, when anything changed, the marts are rebuilt and published
+    (--no-build skips it) and the summary says what to look at next.
     """
     targets = list(paths) or [str(p) for p in settings.athlete.fit_inbox]
     if not targets and not reprocess:
         raise Failure(f"no PATH given and athletes.{settings.athlete_id}.fit_inbox is not set; "
                       "name files or folders to import, or set fit_inbox in the settings file")
     click.echo(f"importing for athlete {settings.athlete_id} into {settings.db_path}", err=True)
-    summary = _run_import(settings, targets, reprocess, use_prefect)
+    summary = _run_import(settings, targets, reprocess, prefect_configured() if use_prefect is None else use_prefect)
     for line in summary.lines():
         click.echo(line)
     missing = [p for p, reason in summary.unreadable if reason == "no such file or folder"]
+    if rebuild and (summary.files_new or reprocess):
+        _build_and_point(settings)
+    elif rebuild:
+        click.echo("nothing new: the marts are as they were")
     if missing:
         raise Failure(f"{len(missing)} path(s) do not exist: {', '.join(missing)}")
+
+
+def _build_and_point(settings: Settings) -> None:
+    """Rebuild and publish after a change to raw data, then say where to look."""
+    from runlift.flows.build import build_warehouse, publish_warehouse
+
+    click.echo("building the marts...", err=True)
+    result = build_warehouse(settings)
+    published = publish_warehouse(settings)
+    rows = result.rows.get("fct_activities", 0)
+    click.echo(f"built the marts as of {result.as_of} ({rows} workouts) and published {published.path}")
+    if result.failures:
+        click.echo("model tests failed: " + "; ".join(result.failures))
+    click.echo("next: `runlift dashboard` (charts), `runlift status`, or "
+               "`runlift sql \"SELECT * FROM marts.weekly_training_balance ORDER BY week_start DESC LIMIT 4\"`")
 
 
 @main.command("remove-fit")
@@ -373,21 +436,34 @@ def demo(folder: str, weeks: int, units: str) -> None:
         raise Failure(_explain(exc)) from None
 
 
-def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
-    from runlift.flows import nightly
-
+def _run_night(settings: Settings, flow_name: str, use_prefect: bool | None, **kwargs: Any) -> None:
+    """The night as a Prefect flow run (a server is configured, or --prefect) or directly."""
     config = str(settings.config_path) if settings.config_path else None
-    # the flow gets the settings as resolved here (options and RUNLIFT_* included), not only the file
+    # the night gets the settings as resolved here (options and RUNLIFT_* included), not only the file
     athlete = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
-    flow_fn = nightly.nightly_sync if flow_name == "nightly_sync" else nightly.backfill
-    click.echo(f"{flow_name} for {'athlete ' + athlete if athlete else 'every athlete'} into {settings.db_path}",
-               err=True)
-    report, failure = nightly.run_flow_for_cli(flow_fn, config=config, db=str(settings.db_path), athlete=athlete,
-                                               units=settings.units, **kwargs)
+    orchestrated = prefect_configured() if use_prefect is None else use_prefect
+    click.echo(f"{flow_name} for {'athlete ' + athlete if athlete else 'every athlete'} into {settings.db_path}"
+               + (" (as a Prefect flow run)" if orchestrated else ""), err=True)
+    if orchestrated:
+        from runlift.flows import nightly
+
+        flow_fn = nightly.nightly_sync if flow_name == "nightly_sync" else nightly.backfill
+        report, failure = nightly.run_flow_for_cli(flow_fn, config=config, db=str(settings.db_path),
+                                                   athlete=athlete, units=settings.units, **kwargs)
+    else:
+        from runlift.flows.night import run_night
+
+        _direct_logging()
+        report = run_night(config, full=kwargs.get("full", flow_name == "backfill"), wait=kwargs.get("wait", False),
+                           as_of=kwargs.get("as_of"), db=str(settings.db_path), athlete=athlete, units=settings.units)
+        failure = None if report.ok else "; ".join(report.failures)
+        if failure:
+            click.echo(report.markdown)  # what did run, then the one line saying what failed
     if failure:
         from runlift.connectors.redact import redact
 
-        click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, known_secrets(settings), 2000)}", err=True)
+        click.echo(f"runlift: error: the {flow_name} run failed: {redact(failure, known_secrets(settings), 2000)}",
+                   err=True)
         raise SystemExit(1)
     assert report is not None
     click.echo(report.markdown)
@@ -397,30 +473,33 @@ def _run_night(settings: Settings, flow_name: str, **kwargs: Any) -> None:
 @click.option("--full", is_flag=True, help="Full Strava listing (finds deletions and old edits).")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the marts (default: today in the athlete's time zone).")
+@PREFECT_OPTION
 @common_options(athlete_help=EVERY_ATHLETE_HELP, every_athlete=True)
-def sync(settings: Settings, full: bool, as_of: Any) -> None:
+def sync(settings: Settings, full: bool, as_of: Any, use_prefect: bool | None) -> None:
     """The nightly job, without a Prefect server: Strava and FIT inbox for every athlete, build, publish.
 
     --athlete limits it to one athlete (the marts are rebuilt for all). The report names the
     warehouse it wrote.
 
-    Runs the Prefect flow nightly_sync (a temporary local Prefect server starts when none is
-    configured). Exit status 1 when any source failed; the other sources still ran.
+    With a Prefect server configured (or --prefect) it runs as the flow nightly_sync, visible in the
+    server's UI; else the same steps run directly, with no server. Exit status 1 when any source
+    failed; the other sources still ran.
     """
-    _run_night(settings, "nightly_sync", full=full, as_of=as_of.date() if as_of else None)
+    _run_night(settings, "nightly_sync", use_prefect, full=full, as_of=as_of.date() if as_of else None)
 
 
 @main.command()
 @click.option("--wait", is_flag=True, help="Sleep through Strava rate-limit windows instead of stopping.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the marts (default: today in the athlete's time zone).")
+@PREFECT_OPTION
 @common_options(athlete_help=EVERY_ATHLETE_HELP, every_athlete=True)
-def backfill(settings: Settings, wait: bool, as_of: Any) -> None:
+def backfill(settings: Settings, wait: bool, as_of: Any, use_prefect: bool | None) -> None:
     """A first import: full Strava listing (resumes across runs) and every FIT inbox, then build and publish.
 
     --athlete limits it to one athlete, as for `runlift sync`.
     """
-    _run_night(settings, "backfill", wait=wait, as_of=as_of.date() if as_of else None)
+    _run_night(settings, "backfill", use_prefect, wait=wait, as_of=as_of.date() if as_of else None)
 
 
 @main.command("build")

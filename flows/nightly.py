@@ -1,227 +1,47 @@
-"""Prefect flows ``nightly_sync`` and ``backfill``: the whole pipeline, every configured athlete.
+"""Prefect flows ``nightly_sync`` and ``backfill``: the night of :mod:`runlift.flows.night` on Prefect.
 
-For every athlete: Strava sync and FIT inbox import (one failing does not stop the other) →
-build the marts → publish for dashboards → a markdown artifact summarising the night. The run's
-final state is Failed, with the reasons, when any source failed; a webhook (setting
-``notify.webhook_url``) hears about it. Besides the settings file (``config``) the flows take the
-overrides the command line has (``db``, ``athlete``, ``units``), so `runlift sync --db ...` and a
-deployment's parameters reach every task; ``athlete`` limits the night to that athlete. Flows only orchestrate; each task does one thing; every
-write to the warehouse happens under its lock file, so two nights never overlap, whether started
-by cron or by Prefect.
+The steps are the same plain functions `runlift sync` runs without a server, wrapped here in
+Prefect tasks (each step one task, visible in the UI), with the night's summary as a markdown
+artifact. The run's final state is Failed, with the reasons, when any source failed. Besides the
+settings file (``config``) the flows take the overrides the command line has (``db``,
+``athlete``, ``units``), so `runlift sync --prefect --db ...` and a deployment's parameters
+reach every task; ``athlete`` limits the night to that athlete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from runlift.connectors.redact import redact
-from runlift.flows import units as fmt
-from runlift.flows.build import build_warehouse, publish_warehouse
-from runlift.flows.fit_pipeline import ImportSummary, import_paths
-from runlift.flows.settings import Settings, known_secrets, load_settings
-from runlift.flows.strava_sync import SyncResult, sync_paths
-from runlift.warehouse import db as wdb
-from runlift.warehouse import queries
-from runlift.warehouse.build import BuildResult
-from runlift.warehouse.publish import PublishResult
+from runlift.flows import night
+from runlift.flows.night import NightReport, Steps, _summary_markdown, notify, run_night
 
+# the night's report, summary and webhook live in runlift.flows.night; kept reachable from here
+__all__ = ["NightFailed", "NightReport", "Steps", "_summary_markdown", "backfill", "build_marts", "import_fit_inbox",
+           "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_strava",
+           "write_dashboard"]
 
-@dataclass
-class NightReport:
-    started_at: dt.datetime
-    as_of: dt.date | None = None
-    strava: dict[str, SyncResult] = field(default_factory=dict)
-    fit: dict[str, ImportSummary] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    athletes: list[str] = field(default_factory=list)  # the night's athletes (all configured, or --athlete)
-    warehouse: Path | None = None  # the warehouse the night wrote
-    skipped: list[str] = field(default_factory=list)
-    build: BuildResult | None = None
-    published: Path | None = None
-    dashboard: Path | None = None
-    markdown: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
-def strava_enabled(settings: Settings, athlete_id: str) -> bool:
-    cfg = settings.strava
-    return bool(cfg.client_id and cfg.client_secret
-                and (settings.token_file(athlete_id).exists() or os.environ.get("STRAVA_REFRESH_TOKEN")))
-
-
-def night_settings(config: str | None, db: str | None = None, athlete: str | None = None,
-                   units: str | None = None) -> Settings:
-    """The settings file (``config``) with the overrides: option > environment > file > default."""
-    return load_settings(config, db=db, athlete=athlete, units=units, require_athlete=False)
-
-
-@task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)
-def sync_strava(config: str | None, athlete_id: str, full: bool = False, wait: bool = False,
-                db: str | None = None, units: str | None = None) -> SyncResult:
-    """One athlete's Strava sync (the client retries network errors itself; no task retries on top)."""
-    settings = load_settings(config, db=db, athlete=athlete_id, units=units)
-    logger = get_run_logger()
-    return sync_paths(settings, athlete_id, full=full, wait=wait, log=logger.info)
-
-
-@task(name="import-fit-inbox", task_run_name="fit inbox {athlete_id}")
-def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None) -> ImportSummary:
-    settings = load_settings(config, db=db, athlete=athlete_id)
-    folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
-    return import_paths(settings.db_path, athlete_id, folders)
-
-
-@task(name="build-marts")
-def build_marts(config: str | None, as_of: dt.date | None, db: str | None = None, athlete: str | None = None,
-                units: str | None = None) -> BuildResult:
-    """Every configured athlete's marts (as_of default: today in the night's athlete's time zone)."""
-    return build_warehouse(night_settings(config, db, athlete, units), as_of)
-
-
-@task(name="publish")
-def publish_for_dashboards(config: str | None, db: str | None = None) -> PublishResult:
-    return publish_warehouse(night_settings(config, db))
-
-
-@task(name="write-dashboard")
-def write_dashboard(config: str | None, db: str | None = None, athlete: str | None = None,
-                    units: str | None = None) -> Path:
-    from runlift.flows.dashboard import write_dashboard_file
-
-    return write_dashboard_file(night_settings(config, db, athlete, units))
-
-
-def _summary_markdown(settings: Settings, report: NightReport) -> str:
-    lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
-    lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
-    if report.warehouse:
-        lines.append(f"Warehouse: `{report.warehouse}`")
-    for failure in report.failures:
-        lines.append(f"- failed: {redact(failure, known_secrets(settings), limit=2000)}")
-    for skip in report.skipped:
-        lines.append(f"- skipped: {skip}")
-    lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
-              "|---|---|---|---|---|"]
-    shown = report.athletes or list(settings.athletes)
-    for athlete_id in shown:
-        s, f = report.strava.get(athlete_id), report.fit.get(athlete_id)
-        strava = f"{s.new} / {s.updated} / {s.deleted} ({s.status})" if s else "-"
-        fit = (f.files_new, f.sessions, f.sets) if f else ("-", "-", "-")
-        lines.append(f"| {athlete_id} | {strava} | {fit[0]} | {fit[1]} | {fit[2]} |")
-    if report.published and report.published.exists():
-        import duckdb
-
-        con = duckdb.connect(str(report.published), read_only=True)
-        try:
-            week = queries.latest_weeks(con, shown)
-            # no as-of date (the build did not run): no flags listed
-            flags = (queries.training_flags(con, athlete_ids=shown, after=report.as_of - dt.timedelta(days=7), limit=20)
-                     if report.as_of else [])
-        finally:
-            con.close()
-        lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for w in week:
-            share = w.strength_share_of_session_load
-            share_txt = f"{share * 100:.0f} %" if share is not None else "-"
-            lines.append(f"| {w.athlete_id} | {w.week_start} | {fmt.distance(w.run_distance_m, settings.units)} | "
-                         f"{w.run_count} | {w.strength_sessions} | {fmt.mass(w.strength_volume_load_kg, settings.units)} | "
-                         f"{share_txt} | {w.impact_load_kbw:.1f} kBW | {w.flags_count} |")
-        lines += ["", "## Flags of the last 7 days", ""]
-        lines += [f"- {f.date} **{f.athlete_id}** {f.severity}: {f.explanation}" for f in flags] or ["- none"]
-        lines += ["", f"Published for dashboards: `{report.published}`"]
-    if report.dashboard:
-        lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")
-    return "\n".join(lines) + "\n"
-
-
-def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:
-    """POST a short JSON message about a failed night; a notification failure is logged, not raised.
-
-    Every failure text goes through redact() (it may quote what a server said)."""
-    if not url or report.ok:
-        return
-    failures = [redact(f, known_secrets(settings), limit=2000) for f in report.failures]
-    body = {"text": redact("runlift: the night failed: " + "; ".join(failures), limit=2000), "failures": failures,
-            "started_at": report.started_at.isoformat() + "Z"}
-    try:
-        httpx.post(url, json=body, timeout=10.0)
-    except httpx.HTTPError as exc:
-        get_run_logger().warning("could not notify %s: %s", url.split("?")[0], type(exc).__name__)
+sync_strava = task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)(night.sync_strava)
+import_fit_inbox = task(name="import-fit-inbox", task_run_name="fit inbox {athlete_id}")(night.import_fit_inbox)
+build_marts = task(name="build-marts")(night.build_marts)
+publish_for_dashboards = task(name="publish")(night.publish_for_dashboards)
+write_dashboard = task(name="write-dashboard")(night.write_dashboard)
 
 
 class NightFailed(RuntimeError):
     pass
 
 
-def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | None, db: str | None = None,
-              athlete: str | None = None, units: str | None = None) -> NightReport:
-    logger = get_run_logger()
-    settings = night_settings(config, db, athlete, units)
-    # --athlete (or RUNLIFT_ATHLETE) limits the night to that athlete; else every configured one
-    only = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
-    db, units = str(settings.db_path), settings.units  # every task writes the warehouse resolved here
-    report = NightReport(started_at=wdb.utcnow(), as_of=as_of, athletes=[only] if only else list(settings.athletes),
-                         warehouse=settings.db_path)
-    logger.info("night for %s into %s", ", ".join(report.athletes), settings.db_path)
+def _prefect_steps() -> Steps:
+    def artifact(markdown: str) -> None:
+        create_markdown_artifact(key="runlift-night", markdown=markdown, description="What the night did")
 
-    def fail(text: str) -> None:  # every failure is redacted on its way in (exception texts may quote servers)
-        report.failures.append(redact(text, known_secrets(settings), limit=2000))
-
-    for athlete_id in report.athletes:
-        if strava_enabled(settings, athlete_id):
-            try:
-                result = sync_strava(config, athlete_id, full=full, wait=wait, db=db, units=units)
-                report.strava[athlete_id] = result
-                if not result.ok:
-                    fail(f"Strava for {athlete_id}: {result.message}")
-            except Exception as exc:  # one source failing must not stop the other
-                fail(f"Strava for {athlete_id}: {exc}")
-        else:
-            report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
-        if settings.athletes[athlete_id].fit_inbox:
-            try:
-                summary = import_fit_inbox(config, athlete_id, db=db)
-                report.fit[athlete_id] = summary
-                for line in summary.problem_lines():  # escaped, shortened, summarised past 20 files
-                    logger.warning("%s", line)
-                missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
-                if missing:
-                    fail(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
-            except Exception as exc:
-                fail(f"FIT import for {athlete_id}: {exc}")
-        else:
-            report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
-    try:
-        report.build = build_marts(config, as_of, db=db, athlete=only, units=units)
-        report.as_of = report.build.as_of
-        if report.build.failures:
-            fail("model tests: " + "; ".join(report.build.failures))
-        report.published = publish_for_dashboards(config, db=db).path
-        report.dashboard = write_dashboard(config, db=db, athlete=only, units=units)
-    except Exception as exc:
-        fail(f"build/publish: {exc}")
-    report.markdown = _summary_markdown(settings, report)
-    try:
-        create_markdown_artifact(key="runlift-night", markdown=report.markdown, description="What the night did")
-    except Exception as exc:  # an artifact is a nicety; never fail the night for it
-        logger.warning("could not write the Prefect artifact: %s", exc)
-    logger.info("summary of the night:\n%s", report.markdown)
-    for failure in report.failures:
-        logger.error("failed: %s", failure)
-    notify(settings.webhook_url, report, settings)
-    return report
+    return Steps(sync_strava=sync_strava, import_fit_inbox=import_fit_inbox, build_marts=build_marts,
+                 publish=publish_for_dashboards, write_dashboard=write_dashboard, logger=get_run_logger(),
+                 artifact=artifact)
 
 
 @flow(name="nightly_sync")
@@ -232,7 +52,8 @@ def nightly_sync(config: str | None = None, full: bool = False, as_of: dt.date |
     ``db``, ``athlete`` and ``units`` override the settings file (as --db, --athlete, --units do);
     ``athlete`` limits the night to that athlete.
     """
-    report = run_night(config, full=full, wait=False, as_of=as_of, db=db, athlete=athlete, units=units)
+    report = run_night(config, full=full, wait=False, as_of=as_of, db=db, athlete=athlete, units=units,
+                       steps=_prefect_steps())
     if not report.ok:
         raise NightFailed("; ".join(report.failures))
     return report
@@ -245,7 +66,8 @@ def backfill(config: str | None = None, wait: bool = False, as_of: dt.date | Non
 
     ``db``, ``athlete`` and ``units`` as for nightly_sync.
     """
-    report = run_night(config, full=True, wait=wait, as_of=as_of, db=db, athlete=athlete, units=units)
+    report = run_night(config, full=True, wait=wait, as_of=as_of, db=db, athlete=athlete, units=units,
+                       steps=_prefect_steps())
     if not report.ok:
         raise NightFailed("; ".join(report.failures))
     return report

@@ -4,21 +4,11 @@ from pathlib import Path
 
 import duckdb
 
-from runlift.flows.import_fit import import_fit, plan_batches
+from runlift.flows.import_fit import import_fit
 
 from helpers import q, runlift, snapshot
 
 FILES = ["fitparse-tests/Activity.fit", "garmin-fenix6s/training.fit", "fitparse-tests/garmin-fenix-5-run.fit"]
-
-
-def test_plan_batches_groups_files_and_isolates_archives(tmp_path):
-    for i in range(5):
-        (tmp_path / f"{i}.fit").write_bytes(b"x")
-    (tmp_path / "a.zip").write_bytes(b"x")
-    (tmp_path / "notes.txt").write_bytes(b"x")
-    batches = list(plan_batches([str(tmp_path)], batch_files=2))
-    names = [[Path(p).name for p in b] for b in batches]
-    assert names == [["0.fit", "1.fit"], ["2.fit", "3.fit"], ["a.zip"], ["4.fit"]]
 
 
 def test_import_fit_flow_runs_on_prefect_and_second_run_adds_nothing(prefect_server, corpus, tmp_path):
@@ -56,15 +46,20 @@ def test_cli_init_import_status_sql(corpus, tmp_path):
                    str(corpus / FILES[1]), str(corpus / "fitparse-tests/activity-filecrc.fit"))
     assert "2 new" in proc.stdout and "1 ok, 1 partial" in proc.stdout
     assert "partial: " in proc.stdout and "CRC" in proc.stdout
+    # the import built and published the marts, and says what to look at next
+    assert f"published {tmp_path / 'x.published.duckdb'}" in proc.stdout and "next: `runlift dashboard`" in proc.stdout
     status = runlift("status", "--config", str(cfg), "--db", str(db), "--units", "imperial").stdout
-    assert "warehouse (working)" in status  # nothing published yet: it says so and reads the working file
+    assert "warehouse (published)" in status
     assert "1 ok FIT files" in status and "1 partial FIT files" in status
-    out = runlift("sql", "--db", str(db), "SELECT count(*) AS n FROM raw.fit_sets WHERE set_type = 'active'").stdout
+    assert runlift("sql", "--db", str(db), "--format", "csv",
+                   "SELECT count(*) AS n FROM marts.fct_strength_sets").stdout == "n\n8\n"
+    out = runlift("sql", "--db", str(db), "--working",
+                  "SELECT count(*) AS n FROM raw.fit_sets WHERE set_type = 'active'").stdout
     assert " 8 " in out
     bad = runlift("sql", "--db", str(db), "SELEC nonsense", check=False)
     assert bad.returncode == 2 and "runlift: error: query failed" in bad.stderr
     # read-only: a write is refused
-    ro = runlift("sql", "--db", str(db), "DELETE FROM raw.fit_files", check=False)
+    ro = runlift("sql", "--db", str(db), "--working", "DELETE FROM raw.fit_files", check=False)
     assert ro.returncode == 2 and "read-only" in ro.stderr.lower()
     assert q(db, "SELECT count(*) FROM raw.fit_files")[0][0] == 2
 

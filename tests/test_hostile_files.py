@@ -389,18 +389,17 @@ def test_a_failed_publish_leaves_no_temp_files_behind(built):
     assert [f.name for f in base.glob(".w.published.duckdb.*")] == [alive.name]
 
 
-def test_the_prefect_flow_plan_reports_what_a_folder_holds_but_is_not_read(corpus, tmp_path):
-    from runlift.flows.import_fit import plan_batches
+def test_the_import_reports_what_a_folder_holds_but_is_not_read(corpus, tmp_path):
+    from runlift.flows.fit_pipeline import import_paths
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(corpus / GOOD, inbox / "a.fit")
     os.mkfifo(inbox / "b.fit")
     (inbox / "z.fit").symlink_to("/dev/zero")
-    skipped: list[tuple[str, str]] = []
-    batches = list(plan_batches([str(inbox)], skipped=skipped))
-    assert batches == [[str(inbox / "a.fit")]]
-    assert skipped == [
+    summary = import_paths(tmp_path / "w.duckdb", "me", [str(inbox)], workers=1)
+    assert summary.files_new == 1
+    assert sorted(summary.unreadable) == [
         (str(inbox / "b.fit"), "not a regular file (a FIFO (named pipe)), skipped"),
         (str(inbox / "z.fit"), "symbolic link to a file outside the folders given (/dev/zero), not followed"),
     ]
