@@ -213,7 +213,7 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
               help="After an import that changed something, rebuild the marts and publish them for dashboards "
                    "and `runlift sql`.")
 @PREFECT_OPTION
-@common_options
+@common_options(units=False)
 def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, rebuild: bool,
                    use_prefect: bool | None) -> None:
     """Import Garmin FIT files: .fit, .fit.gz, folders and .zip exports (zips in zips too).
@@ -258,7 +258,7 @@ def _build_and_point(settings: Settings) -> None:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--readmit", is_flag=True,
               help="Do not remove: let files removed earlier be imported again by the next import.")
-@common_options
+@common_options(units=False)
 def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) -> None:
     """Remove imported FIT files: their rows in raw.fit_* and their kept bytes, in one transaction.
 
@@ -314,34 +314,44 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 
 @main.command()
 @WORKING_OPTION
-@common_options
+@common_options(athlete_help="Only this athlete (env RUNLIFT_ATHLETE; default: every athlete in the warehouse).",
+                every_athlete=True)
 def status(settings: Settings, working: bool) -> None:
-    """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems."""
+    """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems.
+
+    Every athlete in the warehouse, or the one --athlete names.
+    """
     from runlift.connectors.redact import redact
     from runlift.warehouse import queries as q
     from runlift.warehouse.sport_types import unmapped_sport_types
+
+    only = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
+
+    def chosen(rows: Any) -> list[Any]:
+        return [r for r in rows if only is None or getattr(r, "athlete_id", None) == only
+                or (isinstance(r, tuple) and r[0] == only)]
 
     con, which = _open_for_reading(settings, working)
     published = which == "published"
     try:
         path = settings.published_path if published else settings.db_path
-        click.echo(f"warehouse ({which}): {path}")
+        click.echo(f"warehouse ({which}): {path}" + (f", athlete {only}" if only else ""))
         if published:
             stamp = q.published_stamp(con)
             if stamp:
                 click.echo(f"published at {stamp.published_at:%Y-%m-%d %H:%M} UTC, marts as of {stamp.as_of_date}")
-        counts = q.fit_file_counts(con, published=published)
+        counts = chosen(q.fit_file_counts(con, published=published))
         if not counts:
             click.echo("no FIT files imported yet")
         for c in counts:
             click.echo(f"  {c.athlete_id}: {c.files} {c.status} FIT files, {c.sessions} sessions, {c.records} records")
-        for s in q.strava_activity_counts(con, published=published):
+        for s in chosen(q.strava_activity_counts(con, published=published)):
             click.echo(f"  {s.athlete_id}: {s.activities} Strava activities ({fmt.distance(s.run_distance_m, settings.units)} "
                        f"of running, {s.with_streams} with streams, {s.deleted} deleted at Strava)")
-        for aid, source, sport, n in unmapped_sport_types(con):
+        for aid, source, sport, n in chosen(unmapped_sport_types(con)):
             click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
                        "add it to warehouse/seeds/sport_types.csv)")
-        for run in q.last_strava_sync_runs(con):
+        for run in chosen(q.last_strava_sync_runs(con)):
             # stored messages quote server text: redacted again in case an older runlift stored them raw
             click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({run.api_calls} calls)"
@@ -350,11 +360,11 @@ def status(settings: Settings, working: bool) -> None:
         if budget:
             click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "
                        f"in that 15-minute window, {budget.reads_left_day} that day")
-        last = q.last_import_run(con)
+        last = q.last_import_run(con, athlete_id=only)
         if last:
             click.echo(f"last FIT import: {last.source} for {last.athlete_id} at {last.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({last.files_new} new of {last.files_seen} files)")
-        bad = q.fit_file_problems(con, published=published, limit=10)
+        bad = q.fit_file_problems(con, published=published, limit=10, athlete_id=only)
         if bad:
             from runlift.flows.fit_pipeline import REASON_MAX, shown
 
@@ -579,7 +589,7 @@ def strava() -> None:
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, help="Seconds to wait for the approval.")
 @click.option("--open-browser/--no-open-browser", default=False, show_default=True,
               help="Open the authorization URL in a browser on this machine.")
-@common_options
+@common_options(units=False)
 def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_browser: bool) -> None:
     """Authorize runlift to read your Strava activities (scope activity:read_all).
 
@@ -597,7 +607,7 @@ def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_bro
 @click.option("--full", is_flag=True, help="List every activity (also finds deletions and old edits).")
 @click.option("--wait", is_flag=True, help="Sleep through rate-limit windows instead of stopping (one-off backfills).")
 @click.option("--details/--no-details", default=None, help="Detail calls for device name, calories, perceived exertion (setting strava.fetch_details).")
-@common_options
+@common_options(units=False)
 def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | None) -> None:
     """Sync activities and run streams from Strava into the warehouse (incremental by default).
 
@@ -622,7 +632,7 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
 
 @strava.command("forget")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@common_options
+@common_options(units=False)
 def strava_forget(settings: Settings, yes: bool) -> None:
     """Delete the athlete's Strava data and tokens (as Strava's terms require on deauthorization)."""
     from runlift.flows.strava_sync import forget_athlete

@@ -80,3 +80,25 @@ def test_import_builds_and_publishes_unless_told_not_to(corpus, tmp_path):
     assert new.returncode == 0, new.stderr
     assert f"and published {published}" in new.stdout and "next: `runlift dashboard`" in new.stdout
     assert q(published, "SELECT count(*) FROM marts.fct_activities") == [(2,)]
+
+
+def test_status_athlete_shows_that_athlete_only(corpus, tmp_path):
+    """Issue 19: `runlift status --athlete bob` listed every athlete."""
+    from runlift.flows.fit_pipeline import import_paths
+
+    db = tmp_path / "w.duckdb"
+    import_paths(db, "ana", [str(corpus / CORPUS_RUN)], workers=1)
+    import_paths(db, "bob", [str(corpus / "fitparse-tests/Activity.fit"),
+                             str(corpus / "fitparse-tests/activity-filecrc.fit")], workers=1)
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[athletes.ana]\ntimezone = "UTC"\n[athletes.bob]\ntimezone = "UTC"\n')
+    every = run(["status", "--config", str(cfg), "--db", str(db)], tmp_path)
+    assert "  ana: 1 ok FIT files" in every.stdout and "  bob: 1 ok FIT files" in every.stdout, every.stderr
+    bob = run(["status", "--config", str(cfg), "--db", str(db), "--athlete", "bob"], tmp_path)
+    assert bob.returncode == 0, bob.stderr
+    assert "athlete bob" in bob.stdout.splitlines()[0]
+    assert "  bob: 1 ok FIT files" in bob.stdout and "  bob: 1 partial FIT files" in bob.stdout
+    assert "ana" not in bob.stdout
+    assert "last FIT import: " in bob.stdout and "for bob" in bob.stdout
+    ana = run(["status", "--config", str(cfg), "--db", str(db), "--athlete", "ana"], tmp_path)
+    assert "bob" not in ana.stdout and "partial" not in ana.stdout  # bob's problem file is not ana's

@@ -57,13 +57,15 @@ class FitFileProblem:
     error: str | None
 
 
-def fit_file_problems(con: duckdb.DuckDBPyConnection, *, published: bool = False,
-                      limit: int = 10) -> list[FitFileProblem]:
-    """The latest ``limit`` FIT files imported as partial or rejected, newest first, with the reason."""
+def fit_file_problems(con: duckdb.DuckDBPyConnection, *, published: bool = False, limit: int = 10,
+                      athlete_id: str | None = None) -> list[FitFileProblem]:
+    """The latest ``limit`` FIT files imported as partial or rejected (of ``athlete_id``; None: any),
+    newest first, with the reason."""
     table = "ops.fit_files" if published else "raw.fit_files"
     return [FitFileProblem(*r) for r in con.execute(f"""
         SELECT status, first_path, error FROM {table}
-        WHERE status IN ('partial', 'rejected') ORDER BY imported_at DESC LIMIT ?""", [limit]).fetchall()]
+        WHERE status IN ('partial', 'rejected') AND (? IS NULL OR athlete_id = ?)
+        ORDER BY imported_at DESC LIMIT ?""", [athlete_id, athlete_id, limit]).fetchall()]
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,11 @@ class ImportRun:
     files_seen: int | None
 
 
-def last_import_run(con: duckdb.DuckDBPyConnection) -> ImportRun | None:
-    """The latest FIT import run (any athlete, any source), None if none yet."""
+def last_import_run(con: duckdb.DuckDBPyConnection, athlete_id: str | None = None) -> ImportRun | None:
+    """The latest FIT import run (of ``athlete_id``; None: any athlete), any source; None if none yet."""
     row = con.execute("""SELECT source, athlete_id, finished_at, files_new, files_seen FROM ops.import_runs
-                         ORDER BY finished_at DESC LIMIT 1""").fetchone()
+                         WHERE ? IS NULL OR athlete_id = ?
+                         ORDER BY finished_at DESC LIMIT 1""", [athlete_id, athlete_id]).fetchone()
     return ImportRun(*row) if row else None
 
 
