@@ -364,13 +364,21 @@ def status(settings: Settings, working: bool) -> None:
         if last:
             click.echo(f"last FIT import: {last.source} for {last.athlete_id} at {last.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({last.files_new} new of {last.files_seen} files)")
-        bad = q.fit_file_problems(con, published=published, limit=10, athlete_id=only)
-        if bad:
-            from runlift.flows.fit_pipeline import REASON_MAX, shown
+        not_ok = q.fit_files_not_ok(con, published=published, athlete_id=only)
+        if not_ok:
+            from runlift.flows.fit_pipeline import REASON_MAX, reason_kind, shown
 
-            click.echo("FIT files with problems (latest 10):")
-            for p in bad:
-                click.echo(f"  {p.status}: {shown(p.first_path)}: {shown(p.error or '', REASON_MAX)}")
+            # grouped by reason: a skipped file's reason names its file type, kept whole; a partial or
+            # rejected file's reason is grouped by its kind (the details differ file by file)
+            groups: dict[tuple[str, str], list[str]] = {}
+            for f in not_ok:
+                why = f.error or "no reason given"
+                groups.setdefault((f.status, why if f.status == "skipped" else reason_kind(why)), []).append(f.first_path)
+            click.echo("FIT files not imported whole, by reason:")
+            for (st, why), paths in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+                more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+                click.echo(f"  {st}: {len(paths)} file{'s' if len(paths) > 1 else ''}: {shown(why, REASON_MAX)}: "
+                           f"e.g. {shown(paths[0])}{more}")
     finally:
         con.close()
 

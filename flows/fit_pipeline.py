@@ -79,6 +79,7 @@ class ImportSummary:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (path, data-quality reasons)
     notes: list[str] = field(default_factory=list)  # how the run went, when it matters
+    skipped_reasons: dict[str, int] = field(default_factory=dict)  # why new files were skipped -> how many
 
     def add(self, other: ImportSummary) -> None:
         for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
@@ -88,6 +89,8 @@ class ImportSummary:
         self.unreadable.extend(other.unreadable)
         self.flagged.extend(other.flagged)
         self.notes.extend(n for n in other.notes if n not in self.notes)
+        for reason, n in other.skipped_reasons.items():
+            self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + n
 
     def count(self, prepared: PreparedFit, path: str) -> None:
         setattr(self, prepared.status, getattr(self, prepared.status) + 1)
@@ -96,6 +99,9 @@ class ImportSummary:
         self.records += prepared.n_records
         if prepared.status in ("partial", "rejected"):
             self.problems.append((path, prepared.status, prepared.error or ""))
+        elif prepared.status == "skipped":
+            reason = prepared.error or "no reason given"
+            self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + 1
         if prepared.dq:
             self.flagged.append((path, "; ".join(prepared.dq)))
 
@@ -105,6 +111,9 @@ class ImportSummary:
         out = [
             f"files: {self.files_seen} seen, {self.files_new} new, {self.files_known} already known",
             f"new files: {self.ok} ok, {self.partial} partial, {self.rejected} rejected, {self.skipped} skipped",
+            *([f"skipped, not workouts: " + ", ".join(f"{n} {shown(r, 120)}" for r, n in
+                                                      sorted(self.skipped_reasons.items(), key=lambda x: -x[1]))]
+              if self.skipped_reasons else []),
             f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",
             f"read {mb:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)",
         ]

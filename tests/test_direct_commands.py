@@ -102,3 +102,23 @@ def test_status_athlete_shows_that_athlete_only(corpus, tmp_path):
     assert "last FIT import: " in bob.stdout and "for bob" in bob.stdout
     ana = run(["status", "--config", str(cfg), "--db", str(db), "--athlete", "ana"], tmp_path)
     assert "bob" not in ana.stdout and "partial" not in ana.stdout  # bob's problem file is not ana's
+
+
+def test_skipped_files_say_why_in_the_import_and_in_status(corpus, tmp_path):
+    """Issue 13: the import said "17 skipped" without why; status lists files grouped by reason."""
+    db = tmp_path / "w.duckdb"
+    files = [str(corpus / "fitparse-tests" / n) for n in
+             ("WeightScaleSingleUser.fit", "WeightScaleMultiUser.fit", "activity-filecrc.fit", "Activity.fit")]
+    proc = run(["import-fit", "--db", str(db), "--no-build", *files], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stdout.splitlines() if line.startswith("skipped, not workouts: ")]
+    status = run(["status", "--db", str(db), "--working"], tmp_path).stdout
+    assert "FIT files not imported whole, by reason:" in status
+    assert "  partial: 1 file: file CRC mismatch: e.g. " in status
+    n_skipped = q(db, "SELECT count(*) FROM raw.fit_files WHERE status = 'skipped'")[0][0]
+    if n_skipped:  # scale files are skipped until runlift reads weights
+        assert skipped == ["skipped, not workouts: 2 not an activity (file type weight)"]
+        assert "  skipped: 2 files: not an activity (file type weight): e.g. " in status
+        assert "(and 1 more)" in status
+    else:
+        assert skipped == []

@@ -79,10 +79,11 @@ def test_fit_and_strava_counts_from_either_file(filled):
         # the deleted run counts as deleted only; the ride is an activity but not running distance
         assert queries.strava_activity_counts(c, published=published) == [
             queries.StravaActivityCount("ann", 3, 31100.0, 1, 2)]
-        problems = queries.fit_file_problems(c, published=published)
+        problems = queries.fit_files_not_ok(c, published=published)
         assert [(p.status, p.error) for p in problems] == [("rejected", "file CRC mismatch")]
         assert problems[0].first_path.startswith("/fit/")
-        assert queries.fit_file_problems(c, published=published, limit=0) == []
+        assert queries.fit_files_not_ok(c, published=published, athlete_id="ann") == []
+        assert len(queries.fit_files_not_ok(c, published=published, athlete_id="bob")) == 1
 
 
 def test_pipeline_state(filled):

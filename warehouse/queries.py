@@ -51,21 +51,21 @@ def fit_file_counts(con: duckdb.DuckDBPyConnection, *, published: bool = False) 
 
 
 @dataclass(frozen=True)
-class FitFileProblem:
-    status: str  # partial or rejected
-    first_path: str
+class FitFileNotOk:
+    status: str  # partial, rejected or skipped
     error: str | None
+    first_path: str
 
 
-def fit_file_problems(con: duckdb.DuckDBPyConnection, *, published: bool = False, limit: int = 10,
-                      athlete_id: str | None = None) -> list[FitFileProblem]:
-    """The latest ``limit`` FIT files imported as partial or rejected (of ``athlete_id``; None: any),
-    newest first, with the reason."""
+def fit_files_not_ok(con: duckdb.DuckDBPyConnection, *, published: bool = False,
+                     athlete_id: str | None = None) -> list[FitFileNotOk]:
+    """Every FIT file imported as partial, rejected or skipped (of ``athlete_id``; None: any), newest
+    first: `runlift status` groups them by reason."""
     table = "ops.fit_files" if published else "raw.fit_files"
-    return [FitFileProblem(*r) for r in con.execute(f"""
-        SELECT status, first_path, error FROM {table}
-        WHERE status IN ('partial', 'rejected') AND (? IS NULL OR athlete_id = ?)
-        ORDER BY imported_at DESC LIMIT ?""", [athlete_id, athlete_id, limit]).fetchall()]
+    return [FitFileNotOk(*r) for r in con.execute(f"""
+        SELECT status, error, first_path FROM {table}
+        WHERE status <> 'ok' AND (? IS NULL OR athlete_id = ?)
+        ORDER BY imported_at DESC, first_path""", [athlete_id, athlete_id]).fetchall()]
 
 
 @dataclass(frozen=True)
