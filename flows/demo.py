@@ -112,6 +112,17 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
                 os.environ[k] = v
     if failure:
         raise RuntimeError(f"the demo's nightly_sync failed: {failure}")
+    # the emulator is gone: leave settings that a later `runlift sync --config ...` can use (its FIT
+    # inbox, no Strava), not the emulator's dead address
+    write_settings(
+        folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
+                        "During the demo Strava was the demo's local emulator, which stopped when the demo ended;\n"
+                        "there is no [strava] table, so `runlift sync --config` this file imports the FIT inbox only.\n"
+                        "To sync your own Strava, add [strava] with your application (runlift init shows it).",
+        top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
+        athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
+                          "fit_inbox": ["inbox"]},
+        token_file=f"tokens/strava-{DEMO_ATHLETE}.json")
     settings = load_settings(config, athlete=DEMO_ATHLETE, env={})
     _print_result(settings.published_path, settings.units, echo)
     echo(f"\nworking warehouse: {settings.db_path}")

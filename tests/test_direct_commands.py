@@ -122,3 +122,15 @@ def test_skipped_files_say_why_in_the_import_and_in_status(corpus, tmp_path):
         assert "(and 1 more)" in status
     else:
         assert skipped == []
+
+
+def test_the_demo_leaves_settings_a_later_sync_can_use(tmp_path):
+    """Issue 13: the demo's runlift.toml kept the emulator's dead address; `runlift sync` retried and exited 1."""
+    demo = run(["demo", "--dir", str(tmp_path / "demo"), "--weeks", "4"], tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    cfg = tmp_path / "demo" / "runlift.toml"
+    text = cfg.read_text()
+    assert "\n[strava]" not in text and "127.0.0.1" not in text and "FIT inbox only" in text
+    sync = run(["sync", "--config", str(cfg)], tmp_path)
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    assert "Status: ok" in sync.stdout and "skipped: Strava for demo (not configured" in sync.stdout
