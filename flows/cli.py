@@ -283,7 +283,8 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) ->
     for item in removed:
         rows = ", ".join(f"{item.rows[f'fit_{t}s']} {t}{'' if item.rows[f'fit_{t}s'] == 1 else 's'}"
                          for t in ("session", "lap", "set", "record"))
-        blob = ("deleted" if item.blob_deleted else "not deleted (another athlete has the same file)" if item.blob_shared
+        blob = ("deleted" if item.blob_deleted
+                else "not deleted (another athlete has the same file)" if item.blob_shared
                 else "were not there")
         click.echo(f"removed {shown(item.path)} (sha256 {item.sha}, status {item.status}): {rows}; kept bytes {blob}")
     click.echo("later imports skip this content (`runlift remove-fit --readmit` undoes that); "
@@ -309,7 +310,8 @@ def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
 
 
 WORKING_OPTION = click.option("--working", is_flag=True,
-                              help="Read the working warehouse (waits for a running writer) instead of the published file.")
+                              help="Read the working warehouse (waits for a running writer) instead of the "
+                                   "published file.")
 
 
 @main.command()
@@ -346,7 +348,8 @@ def status(settings: Settings, working: bool) -> None:
         for c in counts:
             click.echo(f"  {c.athlete_id}: {c.files} {c.status} FIT files, {c.sessions} sessions, {c.records} records")
         for s in chosen(q.strava_activity_counts(con, published=published)):
-            click.echo(f"  {s.athlete_id}: {s.activities} Strava activities ({fmt.distance(s.run_distance_m, settings.units)} "
+            km = fmt.distance(s.run_distance_m, settings.units)
+            click.echo(f"  {s.athlete_id}: {s.activities} Strava activities ({km} "
                        f"of running, {s.with_streams} with streams, {s.deleted} deleted at Strava)")
         for aid, source, sport, n in chosen(unmapped_sport_types(con)):
             click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
@@ -373,7 +376,8 @@ def status(settings: Settings, working: bool) -> None:
             groups: dict[tuple[str, str], list[str]] = {}
             for f in not_ok:
                 why = f.error or "no reason given"
-                groups.setdefault((f.status, why if f.status == "skipped" else reason_kind(why)), []).append(f.first_path)
+                key = (f.status, why if f.status == "skipped" else reason_kind(why))
+                groups.setdefault(key, []).append(f.first_path)
             click.echo("FIT files not imported whole, by reason:")
             for (st, why), paths in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
                 more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
@@ -390,13 +394,14 @@ SQL_FORMATS = ("table", "csv", "json", "markdown")
 @click.argument("query", required=False)
 @click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the query from this file ('-' for standard input) instead of QUERY.")
-@click.option("--format", "fmt", type=click.Choice(SQL_FORMATS), default="table", show_default=True,
+@click.option("--format", "out_format", type=click.Choice(SQL_FORMATS), default="table", show_default=True,
               help="table: for reading (floats rounded, --max-rows); csv, json, markdown: every row, values "
                    "as stored.")
 @click.option("--max-rows", default=40, show_default=True, help="Rows to print in table format.")
 @WORKING_OPTION
 @common_options(athlete=False, units=False)
-def sql(settings: Settings, query: str | None, query_file: Any, fmt: str, max_rows: int, working: bool) -> None:
+def sql(settings: Settings, query: str | None, query_file: Any, out_format: str, max_rows: int,
+        working: bool) -> None:
     """Run a read-only SQL query (QUERY, '-' for standard input, or --file) and print its result.
 
     Reads the published file by default: the marts and the staging models; --working also reaches
@@ -414,7 +419,7 @@ def sql(settings: Settings, query: str | None, query_file: Any, fmt: str, max_ro
     if query_file is not None:
         query = query_file.read()
     elif query == "-":
-        query = click.get_text_stream("stdin").read()
+        query = sys.stdin.read()
     if not query or not query.strip():
         raise click.UsageError("no query: give QUERY, '-' for standard input, or --file PATH")
     con, which = _open_for_reading(settings, working)
@@ -425,10 +430,10 @@ def sql(settings: Settings, query: str | None, query_file: Any, fmt: str, max_ro
             raise Failure(sql_output.explain_error(exc, query, which)) from None
         if rel is None:
             return
-        if fmt == "table":
+        if out_format == "table":
             sql_output.rounded(rel).show(max_rows=max_rows, max_width=200)
         else:
-            sql_output.write(con, query, fmt, click.get_text_stream("stdout"))
+            sql_output.write(con, query, out_format, sys.stdout)
     finally:
         con.close()
 
@@ -548,7 +553,8 @@ def build_cmd(settings: Settings, as_of: Any, publish: bool) -> None:
 
 
 @main.command()
-@click.option("--serve", "serve_it", is_flag=True, help="Serve the dashboard on 127.0.0.1, redrawn on every request, until Ctrl-C.")
+@click.option("--serve", "serve_it", is_flag=True,
+              help="Serve the dashboard on 127.0.0.1, redrawn on every request, until Ctrl-C.")
 @click.option("--port", type=int, default=0, show_default=True, help="Port for --serve (0: any free port).")
 @click.option("--open", "open_browser", is_flag=True, help="With --serve: open it in this machine's browser.")
 @common_options
@@ -593,7 +599,8 @@ def strava() -> None:
 
 
 @strava.command("auth")
-@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 for Strava's redirect (setting strava.callback_port).")
+@click.option("--port", type=int, default=None,
+              help="Port on 127.0.0.1 for Strava's redirect (setting strava.callback_port).")
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, help="Seconds to wait for the approval.")
 @click.option("--open-browser/--no-open-browser", default=False, show_default=True,
               help="Open the authorization URL in a browser on this machine.")
@@ -614,7 +621,8 @@ def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_bro
 @strava.command("sync")
 @click.option("--full", is_flag=True, help="List every activity (also finds deletions and old edits).")
 @click.option("--wait", is_flag=True, help="Sleep through rate-limit windows instead of stopping (one-off backfills).")
-@click.option("--details/--no-details", default=None, help="Detail calls for device name, calories, perceived exertion (setting strava.fetch_details).")
+@click.option("--details/--no-details", default=None,
+              help="Detail calls for device name, calories, perceived exertion (setting strava.fetch_details).")
 @common_options(units=False)
 def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | None) -> None:
     """Sync activities and run streams from Strava into the warehouse (incremental by default).

@@ -111,7 +111,7 @@ class ImportSummary:
         out = [
             f"files: {self.files_seen} seen, {self.files_new} new, {self.files_known} already known",
             f"new files: {self.ok} ok, {self.partial} partial, {self.rejected} rejected, {self.skipped} skipped",
-            *([f"skipped, not workouts: " + ", ".join(f"{n} {shown(r, 120)}" for r, n in
+            *(["skipped, not workouts: " + ", ".join(f"{n} {shown(r, 120)}" for r, n in
                                                       sorted(self.skipped_reasons.items(), key=lambda x: -x[1]))]
               if self.skipped_reasons else []),
             f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",

@@ -140,13 +140,16 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                      if report.as_of else [])
         finally:
             con.close()
-        lines += ["", "## This week", "", "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact | flags |",
+        lines += ["", "## This week", "",
+                  "| athlete | week of | running | runs | gym sessions | volume | strength share of load | impact "
+                  "| flags |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for w in week:
             share = w.strength_share_of_session_load
             share_txt = f"{share * 100:.0f} %" if share is not None else "-"
             lines.append(f"| {w.athlete_id} | {w.week_start} | {fmt.distance(w.run_distance_m, settings.units)} | "
-                         f"{w.run_count} | {w.strength_sessions} | {fmt.mass(w.strength_volume_load_kg, settings.units)} | "
+                         f"{w.run_count} | {w.strength_sessions} | "
+                         f"{fmt.mass(w.strength_volume_load_kg, settings.units)} | "
                          f"{share_txt} | {w.impact_load_kbw:.1f} kBW | {w.flags_count} |")
         lines += ["", "## Flags of the last 7 days", ""]
         lines += [f"- {f.date} **{f.athlete_id}** {f.severity}: {f.explanation}" for f in flags] or ["- none"]
