@@ -205,13 +205,16 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
         bar.close()
 
 
+BUILD_OPTION = click.option(
+    "--build/--no-build", "rebuild", default=True, show_default=True,
+    help="After a change to the raw data, rebuild the marts and publish them for dashboards and `runlift sql`.")
+
+
 @main.command("import-fit")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--reprocess", is_flag=True,
               help="Decode every kept FIT file again from the warehouse's own copy and replace its rows.")
-@click.option("--build/--no-build", "rebuild", default=True, show_default=True,
-              help="After an import that changed something, rebuild the marts and publish them for dashboards "
-                   "and `runlift sql`.")
+@BUILD_OPTION
 @PREFECT_OPTION
 @common_options(units=False)
 def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, rebuild: bool,
@@ -258,13 +261,15 @@ def _build_and_point(settings: Settings) -> None:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--readmit", is_flag=True,
               help="Do not remove: let files removed earlier be imported again by the next import.")
+@BUILD_OPTION
 @common_options(units=False)
-def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) -> None:
+def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool, rebuild: bool) -> None:
     """Remove imported FIT files: their rows in raw.fit_* and their kept bytes, in one transaction.
 
     FILES: each a SHA-256 (or a prefix of at least 8 hex digits), a path as imported or a file
     name. A name that matches several files removes nothing (give the SHA-256). Later imports skip
-    the removed content (until --readmit); the marts change at the next `runlift build`.
+    the removed content (until --readmit). Then the marts are rebuilt and published (--no-build:
+    at the next `runlift build` or night).
     """
     from runlift.flows.fit_pipeline import shown
     from runlift.flows.fit_remove import readmit_fit, remove_fit
@@ -287,8 +292,11 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool) ->
                 else "not deleted (another athlete has the same file)" if item.blob_shared
                 else "were not there")
         click.echo(f"removed {shown(item.path)} (sha256 {item.sha}, status {item.status}): {rows}; kept bytes {blob}")
-    click.echo("later imports skip this content (`runlift remove-fit --readmit` undoes that); "
-               "the marts change at the next `runlift build` (the nightly sync runs it)")
+    click.echo("later imports skip this content (`runlift remove-fit --readmit` undoes that)")
+    if rebuild and removed:
+        _build_and_point(settings)
+    elif removed:
+        click.echo("the marts change at the next `runlift build` (the nightly sync runs it)")
 
 
 def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
@@ -623,8 +631,9 @@ def strava_auth(settings: Settings, port: int | None, timeout_s: float, open_bro
 @click.option("--wait", is_flag=True, help="Sleep through rate-limit windows instead of stopping (one-off backfills).")
 @click.option("--details/--no-details", default=None,
               help="Detail calls for device name, calories, perceived exertion (setting strava.fetch_details).")
+@BUILD_OPTION
 @common_options(units=False)
-def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | None) -> None:
+def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | None, rebuild: bool) -> None:
     """Sync activities and run streams from Strava into the warehouse (incremental by default).
 
     Stops cleanly before a rate-limit window would be exceeded and resumes on the next run.
@@ -641,6 +650,8 @@ def strava_sync_cmd(settings: Settings, full: bool, wait: bool, details: bool | 
     result = sync_paths(settings, settings.athlete_id, full=full, wait=wait, log=lambda m: click.echo(m, err=True))
     for line in result.lines():
         click.echo(redact(line, known_secrets(settings), limit=1000))
+    if rebuild and (result.new or result.updated or result.deleted):
+        _build_and_point(settings)
     if not result.ok:
         click.echo(f"runlift: error: Strava sync failed: {redact(result.message, known_secrets(settings))}", err=True)
         raise SystemExit(1)

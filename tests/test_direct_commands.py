@@ -134,3 +134,15 @@ def test_the_demo_leaves_settings_a_later_sync_can_use(tmp_path):
     sync = run(["sync", "--config", str(cfg)], tmp_path)
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert "Status: ok" in sync.stdout and "skipped: Strava for demo (not configured" in sync.stdout
+
+
+def test_remove_fit_rebuilds_and_publishes(corpus, tmp_path):
+    db, published = tmp_path / "w.duckdb", tmp_path / "w.published.duckdb"
+    imported = run(["import-fit", "--db", str(db), str(corpus / CORPUS_RUN),
+                    str(corpus / "fitparse-tests/Activity.fit")], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert q(published, "SELECT count(*) FROM marts.fct_activities") == [(2,)]
+    removed = run(["remove-fit", "--db", str(db), "Activity.fit"], tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert "built the marts" in removed.stdout
+    assert q(published, "SELECT count(*) FROM marts.fct_activities") == [(1,)]
