@@ -28,12 +28,12 @@ import pytest
 
 fitparse = pytest.importorskip("fitparse")
 garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - after importorskip
+from hypothesis import strategies as st  # noqa: E402 - after importorskip
 
-from runlift.connectors.fit import columnar, fields, rows  # noqa: E402
-from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
-from runlift.connectors.fit.contract import (  # noqa: E402
+from runlift.connectors.fit import columnar, fields, rows  # noqa: E402 - after importorskip
+from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402 - after importorskip
+from runlift.connectors.fit.contract import (  # noqa: E402 - after importorskip
     FILE_COLUMNS,
     LAP_COLUMNS,
     RECORD_COLUMNS,
@@ -41,9 +41,9 @@ from runlift.connectors.fit.contract import (  # noqa: E402
     SET_COLUMNS,
     DecodedFit,
 )
-from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402
-from runlift.standins import fit_writer  # noqa: E402
-from runlift.standins.fit_bytes import (  # noqa: E402
+from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402 - after importorskip
+from runlift.standins import fit_writer  # noqa: E402 - after importorskip
+from runlift.standins.fit_bytes import (  # noqa: E402 - after importorskip
     RECORD,
     Definition,
     Message,
@@ -55,8 +55,8 @@ from runlift.standins.fit_bytes import (  # noqa: E402
     write_fit,
 )
 
-from conftest import CORPUS  # noqa: E402
-from golden_corpus import GOLDEN  # noqa: E402
+from conftest import CORPUS  # noqa: E402 - after importorskip
+from golden_corpus import GOLDEN  # noqa: E402 - after importorskip
 
 UTC = dt.UTC
 CORPUS_FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.suffix.lower() == ".fit")
@@ -712,7 +712,9 @@ def test_fuzz_differential_against_the_reference(name, flips, keep):
 
 def test_adversarial_inputs_use_bounded_memory():
     """Headers that promise 4 GB, definitions of 255 fields x 255 bytes, thousands of definitions."""
-    head = lambda size: struct.pack("<BBHI4s", 12, 0x20, 2132, size, b".FIT")  # noqa: E731
+    def head(size: int) -> bytes:
+        return struct.pack("<BBHI4s", 12, 0x20, 2132, size, b".FIT")
+
     wide = bytes([0x40, 0, 0]) + struct.pack("<H", 20) + bytes([255]) + bytes([7, 255, 7] * 255)
     many = b"".join(bytes([0x40 | k % 16, 0, 0]) + struct.pack("<H", k) + bytes([1, 0, 1, 2]) for k in range(3000))
     cases = [head(2**32 - 1), head(2**32 - 1) + wide + b"\0" * 100, head(len(wide) + 20_000) + wide + b"\0" * 20_000,

@@ -77,7 +77,9 @@ BASE = t("2024-04-01 07:00")
 def match_wh(tmp_path_factory):
     w = Warehouse(tmp_path_factory.mktemp("match") / "w.duckdb")
     k = {}
-    day = lambda n, hhmm="07:00": t(f"2024-04-{n:02d} {hhmm}")  # noqa: E731
+
+    def day(n: int, hhmm: str = "07:00") -> dt.datetime:
+        return t(f"2024-04-{n:02d} {hhmm}")
 
     # 1. two FIT files of one run (watch: 3600 records; a footpod's file started 5 s later, 1800 records)
     k["watch"] = w.fit("f", day(1), moving_s=3600, distance_m=10000, strides=5000)

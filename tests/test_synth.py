@@ -12,10 +12,10 @@ import pytest
 fitparse = pytest.importorskip("fitparse")
 garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 
-from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402
+from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402 - after importorskip
 
-from runlift.standins import fit_writer  # noqa: E402
-from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
+from runlift.standins import fit_writer  # noqa: E402 - after importorskip
+from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402 - after importorskip
 
 UTC = dt.UTC
 FIT_EPOCH_S = 631065600
