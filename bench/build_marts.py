@@ -292,7 +292,7 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
     f_ath = ath_ids[sess_all["athlete"]]
     epoch = sess_all["utc"].astype(np.int64)
     first_path = np.array([f"garmin-export/DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!/"
-                           f"{a}_{e}.fit" for a, e in zip(f_ath, epoch)], dtype=object)
+                           f"{a}_{e}.fit" for a, e in zip(f_ath, epoch, strict=True)], dtype=object)
     f_end = sess_all["utc"] + np.round(sess_all["elapsed"]).astype(np.int64)
 
     fit_files = pa.table({
@@ -302,7 +302,8 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         "serial_number": arr(serial[sess_all["athlete"]], I8), "time_created_utc": arr(sess_all["utc"], TS),
         "status": const("ok", NF, STR), "error": const(None, NF, STR), "utc_offset_s": arr(sess_all["off"], I4),
         "n_sessions": const(1, NF, I4), "n_laps": arr(sess_all["laps"], I4), "n_sets": arr(sess_all["n_sets"], I4),
-        "n_records": arr(np.floor(sess_all["timer"]).astype(np.int32), I4), "decoder": const("bench-synthetic", NF, STR),
+        "n_records": arr(np.floor(sess_all["timer"]).astype(np.int32), I4),
+        "decoder": const("bench-synthetic", NF, STR),
         "blob_path": arr(np.array([f"{s[:2]}/{s}.fit.gz" for s in shas], dtype=object), STR),
         "imported_at": const(np.datetime64(NOW, "us"), NF, TS),
     })
@@ -417,7 +418,7 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         sign = "+" if off >= 0 else "-"
         return f"(GMT{sign}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}) {name}"
 
-    tz_texts = np.array([tz_text(z, int(o)) for z, o in zip(tz_of, st["off"])], dtype=object)
+    tz_texts = np.array([tz_text(z, int(o)) for z, o in zip(tz_of, st["off"], strict=True)], dtype=object)
     payloads = []
     for i in range(NS):
         moving_i = float(st["moving"][i])

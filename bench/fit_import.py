@@ -28,6 +28,7 @@ standard library only: this same file runs as the child process inside the fitpa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -368,7 +369,8 @@ def child_decode(kind: str, files: list[str]) -> dict:
                 times.append(time.perf_counter() - t0)
         except Exception as exc:
             err = f"{type(exc).__name__}: {exc}"[:160]
-        rows.append({"name": name, "bytes": len(data), "seconds": statistics.median(times) if times and not err else None,
+        rows.append({"name": name, "bytes": len(data),
+                     "seconds": statistics.median(times) if times and not err else None,
                      "repeats": len(times), "messages": msgs, "records": recs, "status": status, "error": err})
     return {"label": label, "python": sys.version.split()[0], "files": rows, "info": info()}
 
@@ -388,10 +390,8 @@ def _tree_memory(root: int) -> tuple[float, float]:
     parent: dict[int, int] = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
-            try:
+            with contextlib.suppress(OSError, ValueError, IndexError):  # a process that ended meanwhile
                 parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
     tree, grew = {root}, True
     while grew:
         new = {pid for pid, pp in parent.items() if pp in tree and pid not in tree}
@@ -416,10 +416,8 @@ def _scratch_mb(pid: int) -> float:
     total = 0
     for d in Path("/dev/shm").glob(f"runlift-import-{pid}-*"):
         for f in d.iterdir() if d.is_dir() else ():
-            try:
+            with contextlib.suppress(OSError):  # a file the import removed meanwhile
                 total += f.stat().st_size
-            except OSError:
-                pass
     return total / 1e6
 
 
@@ -434,10 +432,12 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
 
     meta: dict = {"other_cpu_s": None, "tree_rss_mb": None, "tree_pss_mb": None, "scratch_mb": None,
                   "tree_pss_scratch_mb": None}
-    busy0, kids0, self0 = _busy_cpu_s(), resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    busy0 = _busy_cpu_s()
+    kids0, self0 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     try:
-        p = subprocess.Popen([python, str(THIS), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen([python, str(THIS), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
     except OSError as exc:
         return None, str(exc), time.perf_counter() - t0, meta
     done = threading.Event()
@@ -453,7 +453,8 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
             peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], pss)
             peaks[2], peaks[3] = max(peaks[2], scratch), max(peaks[3], pss + scratch)
 
-    sampler = threading.Thread(target=sample, daemon=True) if sample_memory and Path("/proc/self/smaps_rollup").exists() else None
+    sampler = (threading.Thread(target=sample, daemon=True)
+               if sample_memory and Path("/proc/self/smaps_rollup").exists() else None)
     if sampler:
         sampler.start()
     stdout, stderr = p.communicate()
@@ -479,7 +480,8 @@ def run_child(python: str, args: list[str], sample_memory: bool = False) -> tupl
 def _fp12_version(py: Path) -> str | None:
     if not py.exists():
         return None
-    p = subprocess.run([str(py), "-c", "from importlib import metadata as m; import fitparse; print(m.version('fitparse'))"],
+    p = subprocess.run([str(py), "-c",
+                        "from importlib import metadata as m; import fitparse; print(m.version('fitparse'))"],
                        capture_output=True, text=True)
     return p.stdout.strip() if p.returncode == 0 else None
 
@@ -563,8 +565,9 @@ def run_import(kind: str, archive: Path, wh_dir: Path, workers: int) -> tuple[di
     if wh_dir.exists():
         shutil.rmtree(wh_dir)
     wh_dir.mkdir(parents=True)
-    res, err, wall, meta = run_child(sys.executable, ["--child", "import", "--decoder", kind, "--workers", str(workers),
-                                                      "--archive", str(archive), "--db", str(wh_dir / "runlift.duckdb")],
+    res, err, wall, meta = run_child(sys.executable, ["--child", "import", "--decoder", kind,
+                                                      "--workers", str(workers), "--archive", str(archive),
+                                                      "--db", str(wh_dir / "runlift.duckdb")],
                                      sample_memory=True)
     if res is not None:
         res.update(meta, process_wall_s=wall)
@@ -582,10 +585,12 @@ def describe_import(imp: dict, n_expected: int, notes: list[str], what: str) -> 
     log(f"  process-tree memory sampled every 0.2 s: peak RSS sum {fmt(imp['tree_rss_mb'], '.0f')} MB, PSS sum "
         f"{fmt(imp['tree_pss_mb'], '.0f')} MB, hand-over folder in /dev/shm {fmt(imp['scratch_mb'], '.0f')} MB, "
         f"PSS + folder {fmt(imp['tree_pss_scratch_mb'], '.0f')} MB; CPU of other processes on the machine meanwhile "
-        f"{fmt(imp['other_cpu_s'], '.1f')} s ({fmt(imp['other_cpu_s'] and imp['other_cpu_s'] / imp['process_wall_s'], '.2f')} cores)")
+        f"{fmt(imp['other_cpu_s'], '.1f')} s "
+        f"({fmt(imp['other_cpu_s'] and imp['other_cpu_s'] / imp['process_wall_s'], '.2f')} cores)")
     log(f"  decoder column of raw.fit_files: {imp['decoders_used']}")
     if imp["ok"] != n_expected or imp["problems"] or imp["unreadable"]:
-        notes.append(f"{what}: expected {n_expected} ok files, got {imp['ok']}; problems {imp['problems']} {imp['unreadable']}")
+        notes.append(f"{what}: expected {n_expected} ok files, got {imp['ok']}; "
+                     f"problems {imp['problems']} {imp['unreadable']}")
 
 
 def main() -> int:
@@ -617,8 +622,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     n, W = a.files, a.workers
     notes: list[str] = []
-    log(f"runlift FIT import benchmark: N={n} files, sample K={a.sample}, reference sub-archive R={min(a.ref_files, n)}, "
-        f"workers {W}, out={out}")
+    log(f"runlift FIT import benchmark: N={n} files, sample K={a.sample}, "
+        f"reference sub-archive R={min(a.ref_files, n)}, workers {W}, out={out}")
     log(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs")
 
     # 1. archive and the reference sub-archive
@@ -631,10 +636,12 @@ def main() -> int:
     else:
         log(f"  generation: {manifest['gen_seconds']:.1f} s (encode {manifest['distinct_runs']} runs + "
             f"{manifest['distinct_strength']} strength sessions {manifest['encode_seconds']:.1f} s, "
-            f"vary {manifest['vary_seconds']:.1f} s, zip {manifest['gen_seconds'] - manifest['encode_seconds'] - manifest['vary_seconds']:.1f} s)")
+            f"vary {manifest['vary_seconds']:.1f} s, "
+            f"zip {manifest['gen_seconds'] - manifest['encode_seconds'] - manifest['vary_seconds']:.1f} s)")
     log(f"  {archive}: {n} files ({manifest['runs']} one-hour runs from {manifest['distinct_runs']} encodings, "
         f"{manifest['strength']} strength sessions from {manifest['distinct_strength']}), "
-        f"{len(manifest['inner_zips'])} inner zips, {fit_mb:.1f} MB FIT, {manifest['archive_bytes'] / 1e6:.1f} MB zipped")
+        f"{len(manifest['inner_zips'])} inner zips, {fit_mb:.1f} MB FIT, "
+        f"{manifest['archive_bytes'] / 1e6:.1f} MB zipped")
     full_ref = a.ref_files >= n
     if full_ref:
         sub, sub_m = archive, manifest
@@ -649,7 +656,7 @@ def main() -> int:
     sample = pick_sample(manifest, a.sample)
     n_run_s = sum(f["kind"] == "run" for f in sample)
     sample_paths = extract_sample(archive, manifest, sample, out / f"sample-N{n}-K{len(sample)}")
-    kind_of = {p.name: f["kind"] for p, f in zip(sample_paths, sample)}
+    kind_of = {p.name: f["kind"] for p, f in zip(sample_paths, sample, strict=True)}
     corpus, missing = find_corpus()
     for name in missing:
         notes.append(f"corpus file {name} not found under {CORPUS_DIR}")
@@ -682,7 +689,8 @@ def main() -> int:
         stats[kind] = st
         log(f"  {st['label']:<54} median {fmt(st['mbps'], '7.3f')} MB/s (runs {fmt(st['mbps_run'], '7.3f')}), "
             f"{fmt(st['recs_run'], '8.0f')} records/s on runs, {fmt(st['msgs'], '.0f')} msgs/s; sample "
-            f"{st['sample_s']:.1f} s, child {wall:.1f} s, other processes' CPU meanwhile {fmt(meta['other_cpu_s'], '.1f')} s")
+            f"{st['sample_s']:.1f} s, child {wall:.1f} s, "
+            f"other processes' CPU meanwhile {fmt(meta['other_cpu_s'], '.1f')} s")
         busy_decode.append(meta["other_cpu_s"] / wall if meta["other_cpu_s"] is not None else None)
         for r in st["corpus"].values():
             log(f"    {r['name']:<42} {r['bytes'] / 1e6:5.2f} MB  " + (
@@ -707,7 +715,8 @@ def main() -> int:
     # 4. the same import with the reference decoder (python-fitparse), on the sub-archive
     log("\n[4/4] end-to-end import with the reference decoder FitparseDecoder, "
         + ("all files" if full_ref else f"sub-archive of {sub_m['n']} files"))
-    ref, err = run_import("reference", sub, out / (f"warehouse-N{n}-reference" + ("" if full_ref else f"-sub{sub_m['n']}")), W)
+    ref_dir = out / (f"warehouse-N{n}-reference" + ("" if full_ref else f"-sub{sub_m['n']}"))
+    ref, err = run_import("reference", sub, ref_dir, W)
     if ref is None:
         log(f"  REFERENCE IMPORT FAILED: {err}")
         notes.append(f"reference import failed: {err}")
@@ -739,7 +748,9 @@ def main() -> int:
     contended = max(loads, default=0.0) > 0.25
 
     def cores(imp: dict | None) -> str:
-        return fmt(imp["other_cpu_s"] / imp["process_wall_s"], ".2f") if imp and imp["other_cpu_s"] is not None else "n/a"
+        if imp and imp["other_cpu_s"] is not None:
+            return fmt(imp["other_cpu_s"] / imp["process_wall_s"], ".2f")
+        return "n/a"
 
     # 5. summary
     bar = "=" * 112
@@ -763,14 +774,16 @@ def main() -> int:
             lines.append(f"{kind:<54} {'failed/skipped':>14}")
             continue
         lines.append(f"{st['label']:<54} {fmt(st['mbps'], '.3f'):>7} {fmt(st['mbps_run'], '.3f'):>9} "
-                     f"{fmt(st['mbps_strength'], '.3f'):>8} {fmt(st['recs_run'], '.0f'):>10} {fmt(st['msgs'], '.0f'):>8} "
-                     f"{xr(st['mbps'], b12 and b12['mbps']):>7} {xr(st['mbps_run'], b12 and b12['mbps_run']):>11}")
-    lines += ["", "Real record-heavy corpus files (../shared/fit-corpus): seconds per decode; speed-up of ColumnarDecoder",
+                     f"{fmt(st['mbps_strength'], '.3f'):>8} {fmt(st['recs_run'], '.0f'):>10} "
+                     f"{fmt(st['msgs'], '.0f'):>8} {xr(st['mbps'], b12 and b12['mbps']):>7} "
+                     f"{xr(st['mbps_run'], b12 and b12['mbps_run']):>11}")
+    lines += ["",
+              "Real record-heavy corpus files (../shared/fit-corpus): seconds per decode; speed-up of ColumnarDecoder",
               f"{'file':<40} {'MB':>5} {'records':>7} {'1.2.0 s':>8} {'2.7.0 s':>8} {'runlift s':>9} {'garmin s':>8} "
               f"{'columnar':>8} {'x1.2.0':>7} {'x runlift':>9}"]
     corpus_x: list[float] = []
     for p in corpus:
-        def sec(kind: str) -> float | None:
+        def sec(kind: str, p: Path = p) -> float | None:  # (p bound: this iteration's file)
             r = stats.get(kind, {}).get("corpus", {}).get(p.name)
             return r["seconds"] if r else None
         c = cs["corpus"].get(p.name) if cs else None
@@ -811,7 +824,8 @@ def main() -> int:
                      f"with FitparseDecoder's rates gives {fmt(refm_wall, '.0f')} s vs {fmt(ref_wall, '.0f')} s above")
     lines += [
         f"columnar import CPU: main process {col['cpu_self_s']:.1f} s (reads zips, writes DuckDB), pool "
-        f"workers {col['cpu_children_s']:.1f} s (inflate, hash, decode, keep bytes, build Arrow); {n - fallback_files} files decoded columnar, "
+        f"workers {col['cpu_children_s']:.1f} s (inflate, hash, decode, keep bytes, build Arrow); "
+        f"{n - fallback_files} files decoded columnar, "
         f"{fallback_files} fallbacks",
         f"peak RSS (ru_maxrss): main {self_mb:.0f} MB, largest worker {kid_mb:.0f} MB -> process-tree max "
         f"{tree_max:.0f} MB; if all peaked at once main + {W} x worker = {tree_sum:.0f} MB",
@@ -833,9 +847,11 @@ def main() -> int:
     e2e = [x for x in (ref_wall and ref_wall / col_wall, fp12_wall and fp12_wall / col_wall) if x]
     ok2 = len(e2e) == 2 and min(e2e) >= TARGET_E2E_X
     lines.append(f"  [{'PASS' if ok2 else 'FAIL'}] end-to-end {n}-file import >= {TARGET_E2E_X:.0f}x the same import "
-                 f"using fitparse: {xr(ref_wall, col_wall)} vs FitparseDecoder ({'measured' if full_ref else 'extrapolated'}), "
+                 f"using fitparse: {xr(ref_wall, col_wall)} vs FitparseDecoder "
+                 f"({'measured' if full_ref else 'extrapolated'}), "
                  f"{xr(fp12_wall, col_wall)} vs fitparse 1.2.0 (modelled)")
-    ok3 = tree_max < TARGET_RSS_MB and (col["tree_pss_scratch_mb"] is None or col["tree_pss_scratch_mb"] < TARGET_RSS_MB)
+    ok3 = tree_max < TARGET_RSS_MB and (col["tree_pss_scratch_mb"] is None
+                                        or col["tree_pss_scratch_mb"] < TARGET_RSS_MB)
     whole = col["tree_pss_scratch_mb"]
     lines.append(f"  [{'PASS' if ok3 else 'FAIL'}] peak memory < 1 GB (10^9 B), max over the process tree (ru_maxrss): "
                  f"{tree_max:.0f} MB; the whole tree at once (PSS sum + tables waiting in /dev/shm, sampled) "

@@ -13,8 +13,8 @@ Cases go in batches (--batch; 16 with --workers > 1, so that the decoding proces
 work), one import per batch. Counted: cases; crashes (the import raised); hangs (a batch over
 --case-timeout s per case, stopped by SIGALRM); wrong outcomes (a good file not imported ok, a
 file not seen); orphan blobs (a kept blob without its row); the slowest case; peak memory
-(ru_maxrss of this process and of its decoding processes). Inputs that crash, hang or go wrong are written to OUT for a test.
-Exit status 1 if any case crashed, hung or went wrong.
+(ru_maxrss of this process and of its decoding processes). Inputs that crash, hang or go wrong are
+written to OUT for a test. Exit status 1 if any case crashed, hung or went wrong.
 """
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ def main() -> int:
                 s = import_sources(con, wdb.blob_dir(db), "me", sources, workers=args.workers)
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 names = [src.path for src in sources]
-                statuses = dict(con.execute("SELECT first_path, status FROM raw.fit_files WHERE list_contains(?, first_path)",
-                                            [names]).fetchall())
+                statuses = dict(con.execute("SELECT first_path, status FROM raw.fit_files "
+                                            "WHERE list_contains(?, first_path)", [names]).fetchall())
                 bad_good = [n for n in names if n.startswith("good") and statuses.get(n) != "ok"]
                 if bad_good:
                     problem = f"wrong: good file(s) not ok: {bad_good[:3]}"
@@ -120,7 +120,7 @@ def main() -> int:
             if problem.startswith("wrong"):
                 wrong += 1
             if problem:
-                for i, name, data, _ in batch:
+                for i, _name, data, _ in batch:
                     (args.out / f"case{i}.fit").write_bytes(data)
                 print(f"cases {cases}..{cases + len(batch) - 1}: {problem}", flush=True)
             cases += len(batch)

@@ -113,7 +113,8 @@ def content(db: Path) -> tuple:
     """The Strava data without load timestamps, to compare two warehouses."""
     acts = rows(db, """SELECT activity_id, name, sport_type, start_time_utc, distance_m, payload::VARCHAR,
                               deleted_at IS NULL, streams_status FROM raw.strava_activities ORDER BY ALL""")
-    streams = rows(db, "SELECT activity_id, stream_type, len(data), list_sum(data) FROM raw.strava_streams ORDER BY ALL")
+    streams = rows(db, "SELECT activity_id, stream_type, len(data), list_sum(data) "
+                       "FROM raw.strava_streams ORDER BY ALL")
     return acts, streams
 
 

@@ -283,6 +283,8 @@ class DashboardServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):  # (the types allow it for any socket; an IPv4 server's host is text)
+            host = host.decode()
         return f"http://{host}:{port}/"
 
 

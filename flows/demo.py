@@ -82,7 +82,8 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     season = synthetic_season(end, weeks=weeks, tz=DEMO_TZ)
     files = season_fit_files(season)
     n = write_inbox(folder / "inbox", files, end - dt.timedelta(weeks=max(weeks - 4, 1)))
-    echo(f"generated a {weeks}-week season ending {end}: {len(season)} Strava activities, {n} FIT files in {folder / 'inbox'}")
+    echo(f"generated a {weeks}-week season ending {end}: {len(season)} Strava activities, "
+         f"{n} FIT files in {folder / 'inbox'}")
 
     emulator = StravaEmulator([dict(a) for a in season], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
     base_url = emulator.start()

@@ -85,7 +85,8 @@ def make_client(settings: Settings, athlete_id: str, *, clock: Callable[[], floa
                         **({"warn": warn} if warn else {}))
     budget = RateBudget(window_s=cfg.rate_window_s, day_s=cfg.rate_day_s, headroom=cfg.rate_headroom, clock=clock)
     return StravaClient(base_url=cfg.base_url, client_id=cfg.client_id, client_secret=cfg.client_secret,
-                        tokens=tokens, budget=budget, timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)),
+                        tokens=tokens, budget=budget,
+                        timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)),
                         retries=cfg.retries, transport=transport, sleep=sleep, clock=clock)
 
 

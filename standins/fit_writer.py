@@ -94,24 +94,28 @@ USE_DEFINITION_CACHE = True
 
 
 class _CachingEncoder(Encoder):
+    # garmin_fit_sdk's stubs (encoder.pyi) declare only the Encoder's public methods: the two private
+    # methods overridden here and the 16 active local definitions exist in its encoder.py only.
+    _local_mesg_definitions: list[Any]
+
     def __init__(self) -> None:
         super().__init__()
         self._definition_cache: dict[tuple[Any, ...], Any] = {}
 
-    def _create_mesg_definition(self, mesg_num, mesg):  # type: ignore[no-untyped-def,override]
+    def _create_mesg_definition(self, mesg_num: int, mesg: dict[str, Any]) -> Any:
         key = (mesg_num, *((name, len(v) if isinstance(v, (list, str)) else 0)
                            for name, v in mesg.items() if v is not None))
         definition = self._definition_cache.get(key)
         if definition is None:
-            definition = super()._create_mesg_definition(mesg_num, mesg)
+            definition = super()._create_mesg_definition(mesg_num, mesg)  # type: ignore[misc]  # not in the stubs
             self._definition_cache[key] = definition
         return definition
 
-    def _find_local_mesg_definition(self, mesg_definition):  # type: ignore[no-untyped-def,override]
+    def _find_local_mesg_definition(self, mesg_definition: Any) -> Any:
         for local_def in self._local_mesg_definitions:
             if local_def is mesg_definition:
                 return local_def
-        return super()._find_local_mesg_definition(mesg_definition)
+        return super()._find_local_mesg_definition(mesg_definition)  # type: ignore[misc]  # not in the stubs
 
 
 def _new_encoder() -> Encoder:
@@ -599,6 +603,14 @@ def _round_to(x: float, step: float) -> float:
     return round(x / step) * step
 
 
+def _offset_s(local: dt.datetime) -> int:
+    """The UTC offset of a local time with its zone, in seconds."""
+    offset = local.utcoffset()
+    if offset is None:
+        raise ValueError(f"{local} has no time zone")
+    return int(offset.total_seconds())
+
+
 def _demo_strength_sets(rng: random.Random, template: tuple[str, ...], progress: float) -> list[SynthSet]:
     n_ex = rng.randint(4, 6)
     out: list[SynthSet] = []
@@ -607,7 +619,11 @@ def _demo_strength_sets(rng: random.Random, template: tuple[str, ...], progress:
         base = lo + (hi - lo) * (0.35 + 0.4 * progress + rng.uniform(-0.05, 0.05))
         reps = rng.randint(r_lo, r_hi)
         for s in range(3):
-            w = 0.0 if hi == 0 else _round_to(base * (1.0 + 0.04 * s - (0.04 if s == 2 and rng.random() < 0.3 else 0.0)), 2.5)
+            if hi == 0:  # a bodyweight exercise (draws nothing from rng)
+                w = 0.0
+            else:
+                dip = 0.04 if s == 2 and rng.random() < 0.3 else 0.0
+                w = _round_to(base * (1.0 + 0.04 * s - dip), 2.5)
             out.append(SynthSet(category=cat, reps=reps, weight_kg=w,
                                 duration_s=round(rng.uniform(d_lo, d_hi), 1),
                                 rest_s=round(rng.uniform(75.0, 150.0)),
@@ -642,14 +658,18 @@ def demo_fit_files(end_date: dt.date, tz: str = "America/Denver", weeks: int = 4
             day = days[i]
             km = rng.uniform(12.0, 16.0) if i == long_day else rng.uniform(5.0, 10.0)
             pace = rng.uniform(330.0, 370.0) if i == long_day else rng.uniform(290.0, 350.0)  # s/km
-            hour, minute = (8, rng.choice((0, 15, 30))) if day.weekday() >= 5 else (rng.choice((6, 6, 7)), rng.choice((0, 15, 30, 45)))
+            if day.weekday() >= 5:
+                hour, minute = 8, rng.choice((0, 15, 30))
+            else:
+                hour, minute = rng.choice((6, 6, 7)), rng.choice((0, 15, 30, 45))
             local = dt.datetime(day.year, day.month, day.day, hour, minute, rng.randrange(60), tzinfo=zone)
             dist = round(km * 1000.0, 1)
             data = encode_run(start_utc=local.astimezone(dt.UTC),
-                              utc_offset_s=int(local.utcoffset().total_seconds()),
+                              utc_offset_s=_offset_s(local),
                               duration_s=int(round(km * pace)), distance_m=dist,
                               avg_hr=rng.randint(138, 146) if i == long_day else rng.randint(142, 160),
-                              cadence_spm=round(rng.uniform(164.0, 178.0), 1), ascent_m=round(km * rng.uniform(4.0, 12.0)),
+                              cadence_spm=round(rng.uniform(164.0, 178.0), 1),
+                              ascent_m=round(km * rng.uniform(4.0, 12.0)),
                               seed=rng.randrange(2**31), serial_number=serial)
             out.append((f"{local:%Y-%m-%d-%H-%M-%S}-run.fit", data))
         for j, i in enumerate(str_days):
@@ -658,7 +678,7 @@ def demo_fit_files(end_date: dt.date, tz: str = "America/Denver", weeks: int = 4
                                 rng.randrange(60), tzinfo=zone)
             sets = _demo_strength_sets(rng, _SESSIONS[(w + j) % len(_SESSIONS)], progress)
             data = encode_strength(start_utc=local.astimezone(dt.UTC),
-                                   utc_offset_s=int(local.utcoffset().total_seconds()), sets=sets,
+                                   utc_offset_s=_offset_s(local), sets=sets,
                                    avg_hr=rng.randint(100, 120), seed=rng.randrange(2**31), serial_number=serial)
             out.append((f"{local:%Y-%m-%d-%H-%M-%S}-strength.fit", data))
     out.sort(key=lambda fb: fb[0])
@@ -671,10 +691,12 @@ def demo_strength_sets(seed: int, index: int, progress: float) -> list[SynthSet]
     ``index`` rotates through three session templates (squat / deadlift / mixed days) and
     ``progress`` (0-1) moves the working weights up through a training block.
     """
-    return _demo_strength_sets(random.Random(seed), _SESSIONS[index % len(_SESSIONS)], min(max(progress, 0.0), 1.0))
+    return _demo_strength_sets(random.Random(seed), _SESSIONS[index % len(_SESSIONS)],
+                               min(max(progress, 0.0), 1.0))
 
 
-def season_fit_files(season: list[dict], *, run_every: int = 3, serial_number: int = 3_900_004_242) -> list[tuple[str, bytes]]:
+def season_fit_files(season: list[dict], *, run_every: int = 3,
+                     serial_number: int = 3_900_004_242) -> list[tuple[str, bytes]]:
     """FIT files for a Strava-shaped season (runlift.standins.season): every strength session and
     every ``run_every``-th recorded run, with the same start time, duration and distance, as a
     watch would have recorded them before Garmin Connect uploaded them to Strava."""
@@ -695,7 +717,8 @@ def season_fit_files(season: list[dict], *, run_every: int = 3, serial_number: i
             sets = demo_strength_sets(seed, gym_count, (start - first).total_seconds() / span)
             gym_count += 1
             data = encode_strength(start_utc=start, utc_offset_s=offset, sets=sets,
-                                   avg_hr=int(a.get("average_heartrate") or 110), seed=seed, serial_number=serial_number)
+                                   avg_hr=int(a.get("average_heartrate") or 110), seed=seed,
+                                   serial_number=serial_number)
             out.append((f"{local:%Y-%m-%d-%H-%M-%S}-strength.fit", data))
         elif a.get("sport_type") in ("Run", "TrailRun") and float(a.get("distance") or 0) > 0:
             run_count += 1

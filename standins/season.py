@@ -310,14 +310,14 @@ def _track(detail: dict[str, Any]) -> dict[str, np.ndarray] | None:
 
     if detail.get("has_heartrate") and detail.get("average_heartrate"):
         avg = float(detail["average_heartrate"])
-        hi = float(detail.get("max_heartrate") or avg + 15)
+        hr_max = float(detail.get("max_heartrate") or avg + 15)
         p = rng.uniform(0, 2 * np.pi)
         hr = (avg + 9.0 * (frac_t - 0.5) + 3.0 * np.sin(2 * np.pi * t / 600 + p)
               + 18.0 * _smooth(rel_v, 30) + _smooth(rng.normal(0, 2.0, n), 5))
         hr = np.where(moving, hr, hr - 12.0)
         hr = hr + (avg - hr.mean())
-        hr = np.clip(hr, 88, hi)
-        hr[int(np.argmax(hr))] = hi
+        hr = np.clip(hr, 88, hr_max)
+        hr[int(np.argmax(hr))] = hr_max
         out["heartrate"] = hr
 
     if detail.get("average_cadence") and distance > 0:
@@ -407,7 +407,7 @@ def _segments(tr: dict[str, np.ndarray], every_m: float) -> list[tuple[int, int]
         bounds.append(int(np.searchsorted(d, k * every_m)))
         k += 1
     bounds.append(len(d) - 1)
-    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
 def _pace_zone(speed: float) -> int:
@@ -591,10 +591,8 @@ def _plan(end_date: date, weeks: int, gym_from_week: int, rng: np.random.Generat
             if cutback:
                 long_km *= 0.8
         long_runs.append(long_km * 1000 * float(rng.uniform(0.98, 1.02)))
-        if w < gym_from_week:
-            n_runs = int(rng.choice([4, 5], p=[0.45, 0.55]))
-        else:
-            n_runs = int(rng.choice([3, 4], p=[0.4, 0.6]))
+        n_runs = (int(rng.choice([4, 5], p=[0.45, 0.55])) if w < gym_from_week
+                  else int(rng.choice([3, 4], p=[0.4, 0.6])))
         run_counts.append(n_runs)
         volume = (30.0 + 14.0 * p) * 1000 * (0.8 if cutback else 1.0)
         if w == weeks - 1 and weeks > 2:
@@ -617,7 +615,7 @@ def _plan(end_date: date, weeks: int, gym_from_week: int, rng: np.random.Generat
         easy_days = {5: [0, 1, 3, 4], 4: [1, 3, 4], 3: [1, 3]}[n_runs]
         easy = taper if race_week else [x * scale for x in easy_weights[w - 1]]
         workout_slot = 1 if (w >= 3 and not cutback and not race_week and len(easy) >= 2) else None
-        for slot, (day, dist) in enumerate(zip(easy_days, easy)):
+        for slot, (day, dist) in enumerate(zip(easy_days, easy, strict=True)):
             kind = "workout" if slot == workout_slot else "easy"
             trail = kind == "easy" and not race_week and bool(rng.random() < 0.22)
             lunch = kind == "easy" and bool(rng.random() < 0.15)
@@ -695,7 +693,10 @@ def _detail(p: dict[str, Any], act_id: int, garmin_id: int, n: int, athlete_id: 
             rng: np.random.Generator) -> dict[str, Any]:
     kind = p["kind"]
     local: datetime = p["local"]
-    offset = local.utcoffset().total_seconds()  # type: ignore[union-attr]
+    delta = local.utcoffset()
+    if delta is None:
+        raise ValueError(f"planned start {local} has no time zone")
+    offset = delta.total_seconds()
     distance = round(float(p["distance"]), 1)
     gps = kind not in ("manual", "treadmill", "gym", "hyrox")
     if kind == "manual":
@@ -765,7 +766,8 @@ def _detail(p: dict[str, Any], act_id: int, garmin_id: int, n: int, athlete_id: 
         name = ["Evening Weight Training", "Lower body + core", "Evening Weight Training",
                 "Upper body / pull"][n % 4]
     elif kind == "long":
-        name = f"Long run {distance / 1000:.0f}k" if n % 3 else f"{_day_name(hour)} {'Trail ' if sport == 'TrailRun' else ''}Run"
+        trail = "Trail " if sport == "TrailRun" else ""
+        name = f"Long run {distance / 1000:.0f}k" if n % 3 else f"{_day_name(hour)} {trail}Run"
     elif kind == "workout":
         name = ["Tempo 3x2k", "6x800m @ 10k pace", "Progression run", "Cruise intervals"][n % 4]
     elif kind == "manual":
@@ -777,7 +779,10 @@ def _detail(p: dict[str, Any], act_id: int, garmin_id: int, n: int, athlete_id: 
 
     shoe = None
     if legacy == "Run":
-        shoe = SHOES["trail"] if sport == "TrailRun" else SHOES["race"] if kind in ("race", "workout") else SHOES["daily"]
+        if sport == "TrailRun":
+            shoe = SHOES["trail"]
+        else:
+            shoe = SHOES["race"] if kind in ("race", "workout") else SHOES["daily"]
 
     is_run = legacy == "Run"
     manual = kind == "manual"

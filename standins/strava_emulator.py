@@ -23,6 +23,7 @@ Run it by hand: ``python -m runlift.standins.strava_emulator --port 8765`` (or `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import secrets
@@ -137,7 +138,7 @@ class StravaEmulator:
         self._drop = 0
         self._log: list[tuple[str, str, int]] = []
         self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
-        self._window_ids = (None, None)
+        self._window_ids: tuple[int | None, int | None] = (None, None)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
@@ -169,10 +170,8 @@ class StravaEmulator:
         with self._lock:
             conns, self._conns = list(self._conns), set()
         for conn in conns:  # idle keep-alive connections would otherwise linger
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -182,6 +181,8 @@ class StravaEmulator:
         if self._server is None:
             raise RuntimeError("the emulator is not started")
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # (the types allow it for any socket; an IPv4 server's host is text)
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def __enter__(self) -> StravaEmulator:
@@ -561,10 +562,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if drop:
                     emu._record(method, raw_path, 0)
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 response = emu._api(method, path, query, self.headers)
             elif path == "/oauth/authorize" and method == "GET":
@@ -631,7 +630,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
     base_url = emulator.start()
     refresh = emulator.issue_refresh_token()
     print(f"Strava emulator: {base_url}  ({len(season)} activities, {args.weeks} weeks ending {end})")
-    print(f"client_id: {args.client_id}  (client secret: {'the default' if args.client_secret == 'emulator-secret' else 'as given'})")
+    secret_note = "the default" if args.client_secret == "emulator-secret" else "as given"
+    print(f"client_id: {args.client_id}  (client secret: {secret_note})")
     print(f"refresh token: {refresh}")
     print("Ctrl-C to stop.", flush=True)
     try:

@@ -118,7 +118,8 @@ class HostileServer:
                 head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Whatever')}",
                         f"Content-Type: {reply.content_type}", f"Content-Length: {len(reply.body)}"]
                 head += [f"{k}: {v}" for k, v in reply.headers]
-                self._write(conn, ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogatepass"), reply.trickle_headers_s)
+                head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogatepass")
+                self._write(conn, head_bytes, reply.trickle_headers_s)
                 self._write(conn, reply.body, reply.trickle_s)
         except (OSError, ValueError):
             return

@@ -126,7 +126,7 @@ class Warehouse:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, list(params))
         cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any]:
         rows = self.rows(sql, params)
@@ -184,12 +184,12 @@ def ewma(xs: Sequence[float], lam: float, seed: float | None = None) -> list[flo
 
 def acwr(impact: Sequence[float]) -> list[float | None]:
     acute, chronic = ewma(impact, ACUTE_L), ewma(impact, CHRONIC_L)
-    return [a / c if i + 1 >= 28 and c > 0 else None for i, (a, c) in enumerate(zip(acute, chronic))]
+    return [a / c if i + 1 >= 28 and c > 0 else None for i, (a, c) in enumerate(zip(acute, chronic, strict=True))]
 
 
 def form(loads: Sequence[float]) -> list[float]:
     fit, fat = ewma(loads, FITNESS_L), ewma(loads, FATIGUE_L)
-    return [0.0] + [f - g for f, g in zip(fit[:-1], fat[:-1])]
+    return [0.0] + [f - g for f, g in zip(fit[:-1], fat[:-1], strict=True)]
 
 
 def monotony(window: Sequence[float]) -> float | None:

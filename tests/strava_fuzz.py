@@ -107,7 +107,8 @@ def mutate_token(rng: random.Random, good: dict[str, Any]) -> dict[str, Any] | A
     for _ in range(rng.randint(1, 3)):
         r = rng.random()
         if r < 0.6:
-            body[rng.choice(["access_token", "refresh_token", "expires_at", "athlete", "scope", "expires_in"])] = odd(rng)
+            key = rng.choice(["access_token", "refresh_token", "expires_at", "athlete", "scope", "expires_in"])
+            body[key] = odd(rng)
         elif r < 0.8:
             body.pop(rng.choice(["access_token", "refresh_token", "expires_at"]), None)
         else:

@@ -28,12 +28,12 @@ import pytest
 
 fitparse = pytest.importorskip("fitparse")
 garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - after importorskip
+from hypothesis import strategies as st  # noqa: E402 - after importorskip
 
-from runlift.connectors.fit import columnar, fields, rows  # noqa: E402
-from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402
-from runlift.connectors.fit.contract import (  # noqa: E402
+from runlift.connectors.fit import columnar, fields, rows  # noqa: E402 - after importorskip
+from runlift.connectors.fit.columnar import ColumnarDecoder, decode_columns, records_as_lists  # noqa: E402 - after importorskip
+from runlift.connectors.fit.contract import (  # noqa: E402 - after importorskip
     FILE_COLUMNS,
     LAP_COLUMNS,
     RECORD_COLUMNS,
@@ -41,9 +41,9 @@ from runlift.connectors.fit.contract import (  # noqa: E402
     SET_COLUMNS,
     DecodedFit,
 )
-from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402
-from runlift.standins import fit_writer  # noqa: E402
-from runlift.standins.fit_bytes import (  # noqa: E402
+from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402 - after importorskip
+from runlift.standins import fit_writer  # noqa: E402 - after importorskip
+from runlift.standins.fit_bytes import (  # noqa: E402 - after importorskip
     RECORD,
     Definition,
     Message,
@@ -55,8 +55,8 @@ from runlift.standins.fit_bytes import (  # noqa: E402
     write_fit,
 )
 
-from conftest import CORPUS  # noqa: E402
-from golden_corpus import GOLDEN  # noqa: E402
+from conftest import CORPUS  # noqa: E402 - after importorskip
+from golden_corpus import GOLDEN  # noqa: E402 - after importorskip
 
 UTC = dt.UTC
 CORPUS_FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.suffix.lower() == ".fit")
@@ -196,7 +196,7 @@ def record_diffs(ref: dict[str, list], got: dict) -> dict[str, int]:
         a, b = ref[col], got_lists[col]
         assert len(a) == len(b), (col, len(a), len(b))
         tol = RECORD_TOL.get(col, 0.0)
-        bad = sum(not close(x, y, tol) for x, y in zip(a, b))
+        bad = sum(not close(x, y, tol) for x, y in zip(a, b, strict=True))
         if bad:
             out[col] = bad
     return out
@@ -215,7 +215,7 @@ def decoded_diffs(ref: DecodedFit, got: DecodedFit) -> set[tuple[str, str]]:
         if len(a) != len(b):
             out.add((table, f"{len(a)} rows != {len(b)} rows"))
             continue
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             assert list(x) == list(y)
             out |= {(table, c) for c in x if not close(x[c], y[c])}
     if ref.n_records != got.n_records:
@@ -232,7 +232,7 @@ def check_goldens(name: str, got: DecodedFit) -> None:
     assert (got.error is None) == (g["status"] == "ok")
     assert got.n_records == g["records"]
     assert len(got.sessions) == len(g["sessions"])
-    for s, w in zip(got.sessions, g["sessions"]):
+    for s, w in zip(got.sessions, g["sessions"], strict=True):
         assert (s["sport"], s["is_summarised"]) == (w["sport"], w["summarised"])
         if not s["is_summarised"]:
             assert s["sub_sport"] == w["sub_sport"]
@@ -262,14 +262,13 @@ def golden_decides(name: str, data: bytes, got: DecodedFit, cells: set[tuple[str
     for table, col in cells:
         key = {"sessions": "session_mesgs", "laps": "lap_mesgs", "records": "record_mesgs"}[table]
         sdk_rows = sdk[key]
-        if table == "records":
-            mine = records_as_lists(got.records)[col]
-        else:
-            mine = [r[col] for r in getattr(got, table)]
+        mine = (records_as_lists(got.records)[col] if table == "records"
+                else [r[col] for r in getattr(got, table)])
         want = [next((r[f] for f in SDK_FIELDS[col] if r.get(f) is not None), None) for r in sdk_rows]
-        assert len(mine) == len(want) and all(close(a, b, 1e-9) for a, b in zip(mine, want)), (table, col)
+        assert len(mine) == len(want), (table, col)
+        assert all(close(a, b, 1e-9) for a, b in zip(mine, want, strict=True)), (table, col)
         if (table, col) == ("sessions", "avg_speed_mps"):
-            for s, w in zip(got.sessions, g["sessions"]):
+            for s, w in zip(got.sessions, g["sessions"], strict=True):
                 assert s[col] == pytest.approx(w["distance_m"] / w["timer_s"], abs=0.001)
         if (table, col) == ("records", "distance_m"):
             assert np.nanmax(got.records[col]) == pytest.approx(g["sessions"][0]["distance_m"], abs=0.005)
@@ -310,7 +309,7 @@ def _py(v):
 
 
 def _same_value(mine, theirs) -> bool:
-    if isinstance(theirs, dt.time) or isinstance(theirs, bool):
+    if isinstance(theirs, (dt.time, bool)):
         return True  # times of day and booleans: not compared here (rare, not in the pipeline)
     if isinstance(theirs, int) and not isinstance(theirs, bool) and isinstance(mine, str):
         return mine == str(theirs)  # named type without a name for this value: the number as text
@@ -320,7 +319,7 @@ def _same_value(mine, theirs) -> bool:
         return True  # date_time below 0x10000000 (seconds since power-up): NULL in columns
     if isinstance(theirs, tuple) or isinstance(mine, tuple):
         return isinstance(mine, tuple) and len(mine) == len(theirs) and all(
-            close(a, b) for a, b in zip(mine, theirs))
+            close(a, b) for a, b in zip(mine, theirs, strict=True))
     return close(mine, theirs, 1e-9)
 
 
@@ -713,7 +712,9 @@ def test_fuzz_differential_against_the_reference(name, flips, keep):
 
 def test_adversarial_inputs_use_bounded_memory():
     """Headers that promise 4 GB, definitions of 255 fields x 255 bytes, thousands of definitions."""
-    head = lambda size: struct.pack("<BBHI4s", 12, 0x20, 2132, size, b".FIT")  # noqa: E731
+    def head(size: int) -> bytes:
+        return struct.pack("<BBHI4s", 12, 0x20, 2132, size, b".FIT")
+
     wide = bytes([0x40, 0, 0]) + struct.pack("<H", 20) + bytes([255]) + bytes([7, 255, 7] * 255)
     many = b"".join(bytes([0x40 | k % 16, 0, 0]) + struct.pack("<H", k) + bytes([1, 0, 1, 2]) for k in range(3000))
     cases = [head(2**32 - 1), head(2**32 - 1) + wide + b"\0" * 100, head(len(wide) + 20_000) + wide + b"\0" * 20_000,

@@ -87,7 +87,7 @@ def latest_week(published: Path, athlete_id: str) -> dict:
     try:
         cur = con.execute("""SELECT * FROM marts.weekly_training_balance WHERE athlete_id = ?
                              ORDER BY week_start DESC LIMIT 1""", [athlete_id])
-        return dict(zip([c[0] for c in cur.description], cur.fetchone()))
+        return dict(zip([c[0] for c in cur.description], cur.fetchone(), strict=True))
     finally:
         con.close()
 
@@ -306,7 +306,8 @@ class Page:
             boxWidth: e.clientWidth, text: e.innerText,
             canvases: [...e.querySelectorAll('canvas')].map(c => {
               const r = c.getBoundingClientRect(); return {w: c.width, h: c.height, cssW: r.width, cssH: r.height}; }),
-            axisLabels: JSON.parse(e.dataset.axes || '[]'), legend: [...e.querySelectorAll('.u-label')].map(l => l.innerText) }))""")}
+            axisLabels: JSON.parse(e.dataset.axes || '[]'),
+            legend: [...e.querySelectorAll('.u-label')].map(l => l.innerText) }))""")}
 
     def tile(self, key: str) -> str:
         return self.page.inner_text(f"#tiles [data-key={key}] .value")

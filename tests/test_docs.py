@@ -21,7 +21,8 @@ def test_readme_names_every_command():
 def test_example_settings_document_every_setting():
     for name in StravaSettings.__dataclass_fields__:
         assert f"{name} =" in EXAMPLE_TOML, f"strava.{name} undocumented"
-    for key in ("[publish]", "include_location", "[notify]", "webhook_url", "strava_token_file", "units", "[warehouse]"):
+    for key in ("[publish]", "include_location", "[notify]", "webhook_url", "strava_token_file", "units",
+                "[warehouse]"):
         assert key in EXAMPLE_TOML
 
 

@@ -135,7 +135,8 @@ def test_season_fields_look_like_strava(season):
     assert any(isinstance(a.get("max_heartrate"), float) for a in season)
     assert all(a["distance"] == 0 and a["type"] == "WeightTraining"
                for a in season if a["sport_type"] == "WeightTraining")
-    assert {a["external_id"].split("_")[0] for a in season if a["external_id"] and "ping" in a["external_id"]} == {"garmin"}
+    assert {a["external_id"].split("_")[0] for a in season
+            if a["external_id"] and "ping" in a["external_id"]} == {"garmin"}
     assert any(a["external_id"] and a["external_id"].endswith(".fit") for a in season)
 
 

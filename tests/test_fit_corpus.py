@@ -61,7 +61,7 @@ def test_file_matches_golden(warehouse, corpus, name):
     sessions = con.execute("""SELECT sport, sub_sport, total_distance_m, total_timer_time_s, is_summarised
                               FROM raw.fit_sessions WHERE file_sha256 = ? ORDER BY session_index""", [sha]).fetchall()
     assert n_sessions == len(sessions) == len(g["sessions"])
-    for got, want in zip(sessions, g["sessions"]):
+    for got, want in zip(sessions, g["sessions"], strict=True):
         sport, sub_sport, dist, timer, summarised = got
         assert sport == want["sport"]
         if not summarised:  # a summarised session has no sub_sport of its own
@@ -97,8 +97,8 @@ def test_strength_set_details(warehouse, corpus):
         # exercise_title names an exercise (category + name), matched through the set's workout step
         ("active", ["pull_up", "pull_up", "pull_up"], "weighted_pull_up", "Dominada lastrada"),
     ]
-    sha = hashlib.sha256((corpus / "garmin-fenix6s/training_4pull_up_3push_up_3curl_3bench_press_1deadlift_1sit_up_5unknown.fit")
-                         .read_bytes()).hexdigest()
+    fenix = "garmin-fenix6s/training_4pull_up_3push_up_3curl_3bench_press_1deadlift_1sit_up_5unknown.fit"
+    sha = hashlib.sha256((corpus / fenix).read_bytes()).hexdigest()
     unknown = con.execute("SELECT count(*) FROM raw.fit_sets WHERE file_sha256 = ? AND category = 'unknown'",
                           [sha]).fetchone()[0]
     assert unknown == 5

@@ -164,7 +164,8 @@ def test_absurd_values_get_a_data_quality_reason_on_the_session_or_set(tmp_path)
     assert by_name["far_run.fit"] == "total_distance_m = 1e+298 outside [0, 2e+06]"
     assert by_name["fast_run.fit"] == "implied speed 1500 m/s (distance / timer time) above 150"
     assert by_name["a_run.fit"] is None and by_name["c_strength.fit"] is None
-    sets = q(db, "SELECT s.weight_kg, s.dq_reason FROM raw.fit_sets s JOIN raw.fit_files f USING (athlete_id, file_sha256) "
+    sets = q(db, "SELECT s.weight_kg, s.dq_reason "
+                 "FROM raw.fit_sets s JOIN raw.fit_files f USING (athlete_id, file_sha256) "
                  "WHERE f.first_path LIKE '%heavy_sets.fit' ORDER BY set_index")
     assert sets == [(1e9, "weight_kg = 1e+09 outside [0, 1000]")] * 3  # (the rest between the sets too)
     flagged = {Path(p).name: r for p, r in s.flagged}
@@ -269,14 +270,16 @@ def test_many_junk_files_are_summarised_by_reason(tmp_path):
     assert len(problems) == 3 and "raw.fit_files" in problems[2]
     assert len(s.lines()) == 4 + 3
     # 20,000 of them (the summary alone: importing them is the bench's job)
-    big = ImportSummary(problems=[(f"/in/junk_{i}.fit", "rejected", f"not a FIT file (header {i})") for i in range(20_000)])
+    big = ImportSummary(problems=[(f"/in/junk_{i}.fit", "rejected", f"not a FIT file (header {i})")
+                                  for i in range(20_000)])
     big.unreadable = [(f"/in/x{i}.zip", f"not a valid zip ({i})") for i in range(5000)]
     big.flagged = [(f"/in/far{i}.fit", f"session 0: total_distance_m = {i + 3}e+06 outside [0, 2e+06]")
                    for i in range(30)]
     lines = big.problem_lines()
     assert len(lines) == 4 and lines[0].startswith("rejected: 20000 files: not a FIT file: e.g. /in/junk_0.fit;")
     assert lines[1].startswith("unreadable: 5000 files: not a valid zip: e.g. ")
-    assert lines[2] == "flagged: 30 files: total_distance_m: e.g. /in/far0.fit; /in/far1.fit; /in/far2.fit (and 27 more)"
+    assert lines[2] == ("flagged: 30 files: total_distance_m: e.g. /in/far0.fit; /in/far1.fit; /in/far2.fit "
+                        "(and 27 more)")
     few = ImportSummary(problems=[(f"/in/{i}.fit", "rejected", "x") for i in range(fit_pipeline.LISTED_MAX)])
     assert len(few.problem_lines()) == fit_pipeline.LISTED_MAX  # few problems: one line each, as before
 

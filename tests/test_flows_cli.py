@@ -102,7 +102,8 @@ def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server,
     offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
                                   FROM raw.fit_sessions GROUP BY 1""").fetchall())
     assert offsets == {True: -7 * 3600, False: -6 * 3600}  # MST, then MDT
-    assert con.execute("SELECT count(*) FROM raw.fit_files WHERE first_path LIKE '%garmin-export.zip!/%'").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM raw.fit_files "
+                       "WHERE first_path LIKE '%garmin-export.zip!/%'").fetchone()[0] > 0
     assert con.execute("SELECT count(*) FROM raw.strava_activities").fetchone()[0] > 20
     # some workouts exist in both sources and count once
     assert con.execute("SELECT count(*) FROM intermediate.int_workouts WHERE sources = 'fit+strava'").fetchone()[0] > 5
@@ -111,7 +112,7 @@ def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server,
     assert snapshot(db) == first
     second_marts = marts_content(published)
     for table, rows in first_marts.items():
-        diff = [(a, b) for a, b in zip(rows, second_marts[table]) if a != b]
+        diff = [(a, b) for a, b in zip(rows, second_marts[table], strict=False) if a != b]
         assert len(rows) == len(second_marts[table]) and not diff, (table, diff[:2])
 
 

@@ -4,6 +4,7 @@ in time, with the peak memory of its whole process tree measured from /proc."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -65,10 +66,8 @@ def _shm(pids: list[int]) -> int:
     for pid in pids:
         for folder in Path("/dev/shm").glob(f"runlift-import-{pid}-*"):
             for f in folder.glob("*"):
-                try:
+                with contextlib.suppress(OSError):  # a file the import removed meanwhile
                     total += f.stat().st_size
-                except OSError:
-                    pass
     return total
 
 
@@ -366,8 +365,8 @@ def built(tmp_path_factory):
     env = {**os.environ, "RUNLIFT_HOME": str(base / "home"), "PYTHONPATH": str(ROOT)}
     for args in (["import-fit", "--no-prefect", "--db", str(db), str(ROOT.parent / "shared/fit-corpus" / GOOD)],
                  ["build", "--db", str(db)]):
-        proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", *args], capture_output=True, text=True, env=env,
-                              cwd=base, timeout=300, preexec_fn=lambda: os.umask(0o022))
+        proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", *args], capture_output=True, text=True,
+                              env=env, cwd=base, timeout=300, preexec_fn=lambda: os.umask(0o022))
         assert proc.returncode == 0, proc.stderr
     return base, stale, alive
 

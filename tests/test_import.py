@@ -274,7 +274,8 @@ def test_zip_members_are_inflated_by_the_decoding_processes(corpus, tmp_path):
     blobs[1].unlink()
     s = reprocess(db)
     assert s.files_seen == 11 and len(s.unreadable) == 2
-    assert sorted(r.split(" (")[0].split(":")[0] for _, r in s.unreadable) == ["kept bytes corrupt", "kept bytes missing"]
+    assert (sorted(r.split(" (")[0].split(":")[0] for _, r in s.unreadable)
+            == ["kept bytes corrupt", "kept bytes missing"])
     assert snapshot(db) == before
 
 

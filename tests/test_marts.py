@@ -282,7 +282,7 @@ def test_weekly_strength_hard_sets_shares_and_posterior_anterior(weekly_wh):
                                                     (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)]
     # hip : knee hard sets over this and the three previous weeks
     assert [r["posterior_anterior_ratio_4w"] for r in rows] == approx_list([1 / 3, 1 / 3, 4 / 4, 4 / 4, 3 / 1])
-    for r, x in zip(rows, weeks):
+    for r, x in zip(rows, weeks, strict=True):
         run_load, lift_load = sum(x["run_load"]), sum(x["lift_load"])
         run_s, lift_s = sum(x["run_s"]), sum(x["lift_s"])
         assert r["run_session_load_au"] == approx(run_load)
@@ -299,8 +299,8 @@ def test_weekly_monotony_strain_and_flags_count(weekly_wh):
     rows = w.weekly("w")
     weeks = _weeks(series)
     expected_flags: dict[dt.date, int] = {}
-    for r, x in zip(rows, weeks):
-        loads = [a + b for a, b in zip(x["run_load"], x["lift_load"])]
+    for r, x in zip(rows, weeks, strict=True):
+        loads = [a + b for a, b in zip(x["run_load"], x["lift_load"], strict=True)]
         m = monotony(loads) if len(loads) == 7 else None  # complete weeks only
         assert r["total_session_load_au"] == approx(sum(loads))
         assert r["monotony"] == (None if m is None else approx(m))

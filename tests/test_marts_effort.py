@@ -63,7 +63,8 @@ def person(athlete_id: str, sex: str = "male", max_hr: int | None = 190, rest_hr
 
 
 def _sha(w: Warehouse, key: str) -> str:
-    return w.one("SELECT file_sha256 FROM raw.fit_files WHERE left(file_sha256, 16) = ?", [key.split(":")[1]])["file_sha256"]
+    return w.one("SELECT file_sha256 FROM raw.fit_files WHERE left(file_sha256, 16) = ?",
+                 [key.split(":")[1]])["file_sha256"]
 
 
 def heart_rate(w: Warehouse, key: str, segments: list[tuple[int, int]]) -> None:
@@ -73,7 +74,8 @@ def heart_rate(w: Warehouse, key: str, segments: list[tuple[int, int]]) -> None:
                                       [sha]).fetchone()
     i = 0
     for bpm, seconds in segments:
-        w.con.execute("INSERT INTO raw.fit_records (athlete_id, file_sha256, record_index, timestamp_utc, heart_rate_bpm) "
+        w.con.execute("INSERT INTO raw.fit_records "
+                      "(athlete_id, file_sha256, record_index, timestamp_utc, heart_rate_bpm) "
                       "SELECT ?, ?, ? + r, ? + to_seconds(? + r), ? FROM range(?) t(r)",
                       [athlete_id, sha, i, start, i, bpm, seconds])
         i += seconds
@@ -144,8 +146,10 @@ def test_trimp_per_second_and_fixed_calibration(hr_wh):
     assert (ref["effort_source"], ref["rpe"], ref["session_load_au"]) == ("heart_rate", approx(5.0), approx(300.0))
     e = w.one("SELECT * FROM intermediate.int_workouts_effort WHERE activity_key = ?", [k["ref"]])
     assert e["trimp"] == approx(60 * 0.7 * 0.64 * math.exp(1.92 * 0.7)) == approx(103.07, abs=0.01)
-    assert (e["heart_rate_data"], e["heart_rate_samples"], e["heart_rate_calibration"]) == ("per-second (FIT)", 3600, "fixed")
-    assert (e["max_hr_bpm"], e["max_hr_source"], e["resting_hr_bpm"], e["resting_hr_source"]) == (190, "settings", 50, "settings")
+    assert ((e["heart_rate_data"], e["heart_rate_samples"], e["heart_rate_calibration"])
+            == ("per-second (FIT)", 3600, "fixed"))
+    assert ((e["max_hr_bpm"], e["max_hr_source"], e["resting_hr_bpm"], e["resting_hr_source"])
+            == (190, "settings", 50, "settings"))
 
     mixed = w.activity(k["mixed"])
     expected = fixed_load(trimp(50, [(148, 1800), (162, 1200), (120, 600)], 190, 50))
@@ -439,7 +443,8 @@ def test_posterior_anterior_low_is_flagged_after_the_first_28_days_and_not_for_r
     flags = w.flags("quads", "posterior_anterior_low")
     # weeks 1-4 end within the first 28 days; the fifth week (ending 2024-02-04) is flagged
     assert [(f["date"], f["value"], f["severity"]) for f in flags] == [(d("2024-02-04"), 0.0, "warning")]
-    assert flags[0]["explanation"].startswith("Posterior (hip hinge, knee flexion) to anterior (knee-dominant) hard sets 0.00")
+    assert flags[0]["explanation"].startswith(
+        "Posterior (hip hinge, knee flexion) to anterior (knee-dominant) hard sets 0.00")
     assert w.flags("both", "posterior_anterior_low") == []
     (last,) = [r for r in w.weekly("both") if r["week_start"] == d("2024-01-29")]
     assert last["posterior_anterior_ratio_4w"] == approx(20 / 16)  # 5 hinge sets vs 4 squat sets a week

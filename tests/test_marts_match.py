@@ -36,7 +36,14 @@ def set_records(w: Warehouse, key: str, n: int) -> None:
 
 # Strava's SportType enum (stravalib 2.x strava_model.SportType, the schema behind swagger.json) and
 # HyroxRace, which Strava added later
-STRAVA_SPORT_TYPES = ["AlpineSki", "BackcountrySki", "Badminton", "Basketball", "Canoeing", "Cricket", "Crossfit", "Dance", "EBikeRide", "Elliptical", "EMountainBikeRide", "Golf", "GravelRide", "Handcycle", "HighIntensityIntervalTraining", "Hike", "IceSkate", "InlineSkate", "Kayaking", "Kitesurf", "MountainBikeRide", "NordicSki", "Padel", "PhysicalTherapy", "Pickleball", "Pilates", "Racquetball", "Ride", "RockClimbing", "RollerSki", "Rowing", "Run", "Sail", "Skateboard", "Snowboard", "Snowshoe", "Soccer", "Squash", "StairStepper", "StandUpPaddling", "Surfing", "Swim", "TableTennis", "Tennis", "TrailRun", "Velomobile", "VirtualRide", "VirtualRow", "VirtualRun", "Volleyball", "Walk", "WeightTraining", "Wheelchair", "Windsurf", "Workout", "Yoga", "HyroxRace"]
+STRAVA_SPORT_TYPES = ["AlpineSki", "BackcountrySki", "Badminton", "Basketball", "Canoeing", "Cricket", "Crossfit",
+                      "Dance", "EBikeRide", "Elliptical", "EMountainBikeRide", "Golf", "GravelRide", "Handcycle",
+                      "HighIntensityIntervalTraining", "Hike", "IceSkate", "InlineSkate", "Kayaking", "Kitesurf",
+                      "MountainBikeRide", "NordicSki", "Padel", "PhysicalTherapy", "Pickleball", "Pilates",
+                      "Racquetball", "Ride", "RockClimbing", "RollerSki", "Rowing", "Run", "Sail", "Skateboard",
+                      "Snowboard", "Snowshoe", "Soccer", "Squash", "StairStepper", "StandUpPaddling", "Surfing", "Swim",
+                      "TableTennis", "Tennis", "TrailRun", "Velomobile", "VirtualRide", "VirtualRow", "VirtualRun",
+                      "Volleyball", "Walk", "WeightTraining", "Wheelchair", "Windsurf", "Workout", "Yoga", "HyroxRace"]
 
 
 def test_seed_maps_every_strava_sport_type_and_fit_sport():
@@ -70,7 +77,9 @@ BASE = t("2024-04-01 07:00")
 def match_wh(tmp_path_factory):
     w = Warehouse(tmp_path_factory.mktemp("match") / "w.duckdb")
     k = {}
-    day = lambda n, hhmm="07:00": t(f"2024-04-{n:02d} {hhmm}")  # noqa: E731
+
+    def day(n: int, hhmm: str = "07:00") -> dt.datetime:
+        return t(f"2024-04-{n:02d} {hhmm}")
 
     # 1. two FIT files of one run (watch: 3600 records; a footpod's file started 5 s later, 1800 records)
     k["watch"] = w.fit("f", day(1), moving_s=3600, distance_m=10000, strides=5000)
@@ -373,7 +382,8 @@ def test_out_of_bounds_values_become_null_with_a_note(absurd_wh):
     for note in ("distance_m 1e+300 outside [0, 1000000]: dropped", "moving_s -5.0 outside [0, 604800]: dropped",
                  "timer_s -1.0 outside [0, 604800]: dropped", "descent_m inf outside [0, 50000]: dropped",
                  "avg_cadence_rpm nan outside [0, 300]: dropped", "avg_stance_time_s 0.0 outside [0.05, 2.0]: dropped",
-                 "avg_heart_rate_bpm inf outside [20, 250]: dropped", "max_heart_rate_bpm 0.0 outside [20, 250]: dropped",
+                 "avg_heart_rate_bpm inf outside [20, 250]: dropped",
+                 "max_heart_rate_bpm 0.0 outside [20, 250]: dropped",
                  "total_calories_kcal nan outside [0, 50000]: dropped"):
         assert note in notes, (note, notes)
     assert huge["steps"] == 10000 and huge["impact_load_kbw"] == approx(25.0)  # strides survive
@@ -425,7 +435,8 @@ def test_one_ride_recorded_by_two_garmin_devices_counts_once(corpus, tmp_path):
     cfg, db = tmp_path / "runlift.toml", tmp_path / "w.duckdb"
     runlift("init", "--config", str(cfg))
     runlift("import-fit", "--no-prefect", "--config", str(cfg), "--db", str(db),
-            str(corpus / "fitparse-tests/garmin-fenix-5-bike.fit"), str(corpus / "fitparse-tests/garmin-edge-820-bike.fit"))
+            str(corpus / "fitparse-tests/garmin-fenix-5-bike.fit"),
+            str(corpus / "fitparse-tests/garmin-edge-820-bike.fit"))
     runlift("build", "--no-publish", "--config", str(cfg), "--db", str(db), "--as-of", "2017-06-30")
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -112,7 +112,8 @@ def test_strava_down_still_imports_fit_and_fails_visibly(prefect_server, tmp_pat
         assert "Strava for ana" in state.message and "could not be reached" in state.message
         con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
         statuses = dict(con.execute("SELECT status, count(*) FROM raw.fit_files GROUP BY 1").fetchall())
-        corrupt = con.execute("SELECT status, error FROM raw.fit_files WHERE first_path LIKE '%zz-corrupt.fit'").fetchone()
+        corrupt = con.execute("SELECT status, error FROM raw.fit_files "
+                              "WHERE first_path LIKE '%zz-corrupt.fit'").fetchone()
         con.close()
         assert statuses == {"ok": len(FIT_FILES), "rejected": 1}
         assert corrupt[0] == "rejected" and "not a FIT file" in corrupt[1]
@@ -134,7 +135,8 @@ def test_cli_sync_exit_code(prefect_server, tmp_path, monkeypatch):
     monkeypatch.setenv("STRAVA_REFRESH_TOKEN", "x")
     cfg = setup_world(tmp_path, "http://127.0.0.1:9")
     env = {**os.environ}
-    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "sync", "--config", str(cfg), "--as-of", str(END)],
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "sync", "--config", str(cfg),
+                           "--as-of", str(END)],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 1
     assert "runlift: error: the nightly_sync run failed" in proc.stderr and "could not be reached" in proc.stderr

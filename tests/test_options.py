@@ -209,7 +209,8 @@ def test_db_option_writes_only_there(prefect_server, tmp_path, path, filled):
     if path in WRITES_FIT_ROWS:
         assert proc.returncode == 0, f"{label}:\n{proc.stdout}\n{proc.stderr}"
         expected = 2 + (1 if filled else 0)  # the inbox's two files (and the one imported beforehand)
-        assert q(w.db, "SELECT count(*) FROM raw.fit_files WHERE athlete_id = 'ana' AND status = 'ok'")[0][0] == expected
+        ok_files = q(w.db, "SELECT count(*) FROM raw.fit_files WHERE athlete_id = 'ana' AND status = 'ok'")[0][0]
+        assert ok_files == expected
     if path in {("sync",), ("backfill",)}:
         assert f"Warehouse: `{w.db}`" in proc.stdout, proc.stdout
         assert (w.x / "wh.published.duckdb").exists() and (w.x / "wh-dashboard.html").exists()

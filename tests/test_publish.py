@@ -88,7 +88,8 @@ def test_published_file_holds_the_models_as_tables_with_comments_and_no_location
             pub_comment = pub.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
                                       [schema, name]).fetchone()[0]
             assert src_comment and pub_comment == src_comment, f"{schema}.{name}"
-            col_sql = "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index"
+            col_sql = ("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                       "WHERE schema_name = ? AND table_name = ? ORDER BY column_index")
             src_cols = work.execute(col_sql, [schema, name]).fetchall()
             assert pub.execute(col_sql, [schema, name]).fetchall() == src_cols, f"{schema}.{name}"
             assert all(comment for _c, _t, comment in src_cols), f"{schema}.{name} has a column without a comment"
@@ -114,7 +115,8 @@ def test_published_file_holds_the_models_as_tables_with_comments_and_no_location
     try:
         assert location_columns(loc) == [f"staging.{LOCATION_TABLE}.position_lat_deg",
                                          f"staging.{LOCATION_TABLE}.position_long_deg"]
-        assert loc.execute(f"SELECT count(*) FROM staging.{LOCATION_TABLE} WHERE position_lat_deg IS NULL").fetchone()[0] == 0
+        assert loc.execute(f"SELECT count(*) FROM staging.{LOCATION_TABLE} "
+                           "WHERE position_lat_deg IS NULL").fetchone()[0] == 0
         assert loc.execute("SELECT include_location FROM ops.published").fetchone()[0] is True
     finally:
         loc.close()
@@ -225,7 +227,8 @@ def test_readers_in_other_processes_only_ever_see_whole_nights(tmp_path):
     readers = []
     for i in range(3):
         out, ready = tmp_path / f"reader{i}.jsonl", tmp_path / f"reader{i}.ready"
-        proc = subprocess.Popen([sys.executable, "-c", READER, str(nights.published), str(out), str(ready), str(stop), "60"],
+        proc = subprocess.Popen([sys.executable, "-c", READER, str(nights.published), str(out), str(ready), str(stop),
+                                 "60"],
                                 stderr=subprocess.PIPE, text=True)
         readers.append((proc, out, ready))
     try:
@@ -264,7 +267,8 @@ def test_readers_in_other_processes_only_ever_see_whole_nights(tmp_path):
     assert len(seen_nights) >= 3, f"the readers saw only {len(seen_nights)} of {len(published)} nights"
     # the writer never waits for readers: it never opens the published path, it renames over it
     assert max(n.publish_s for n in published) < 5.0, [round(n.publish_s, 2) for n in published]
-    leftovers = sorted(p.name for p in nights.published.parent.iterdir() if p.name.startswith(".") or p.suffix == ".wal")
+    leftovers = sorted(p.name for p in nights.published.parent.iterdir()
+                       if p.name.startswith(".") or p.suffix == ".wal")
     assert leftovers == []
 
 
@@ -354,7 +358,8 @@ def test_published_file_opens_in_duckdb_cli_1_5_and_duckdb_1_4(demo):
 
 # --- docs/warehouse.md example queries ----------------------------------------------------------
 
-@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES, ids=[question.split(" (")[0] for question, _ in EXAMPLE_QUERIES])
+@pytest.mark.parametrize("question,sql", EXAMPLE_QUERIES,
+                         ids=[question.split(" (")[0] for question, _ in EXAMPLE_QUERIES])
 def test_example_query_answers_on_the_published_demo(demo, question, sql):
     _db, published = demo
     rows = q(published, sql)
@@ -415,7 +420,8 @@ def test_export_athlete_writes_that_athletes_rows_only(tmp_path):
     published = tmp_path / "w.published.duckdb"
     con = duckdb.connect(str(published))
     con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging; "
-                "CREATE TABLE marts.fct_activities AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('a', 3)) t(athlete_id, n); "
+                "CREATE TABLE marts.fct_activities AS "
+                "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('a', 3)) t(athlete_id, n); "
                 "CREATE TABLE staging.stg_x AS SELECT * FROM (VALUES ('b', 9)) t(athlete_id, n)")
     con.close()
     out = tmp_path / "parquet"
@@ -428,7 +434,8 @@ def test_export_athlete_writes_that_athletes_rows_only(tmp_path):
     try:
         assert reader.execute("SELECT athlete_id, n FROM read_parquet(?) ORDER BY n",
                               [str(out / "marts.fct_activities.parquet")]).fetchall() == [("a", 1), ("a", 3)]
-        assert reader.execute("SELECT count(*) FROM read_parquet(?)", [str(out / "staging.stg_x.parquet")]).fetchall() == [(0,)]
+        assert reader.execute("SELECT count(*) FROM read_parquet(?)",
+                              [str(out / "staging.stg_x.parquet")]).fetchall() == [(0,)]
         meta = dict(reader.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
                                    [str(out / "marts.fct_activities.parquet")]).fetchall())
         assert meta["athlete_id"] == "a"

@@ -334,7 +334,8 @@ def test_auth_flow_on_a_local_callback(tmp_path, emu, monkeypatch):
 def test_forget_deletes_data_and_tokens(tmp_path, emu, clock):
     run_sync(tmp_path, emu, clock)
     cfg = write_config(tmp_path, emu.base_url)
-    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "strava", "forget", "--yes", "--config", str(cfg)],
+    proc = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "strava", "forget", "--yes",
+                           "--config", str(cfg)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     db = tmp_path / "w.duckdb"

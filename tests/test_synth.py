@@ -12,10 +12,10 @@ import pytest
 fitparse = pytest.importorskip("fitparse")
 garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 
-from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402
+from garmin_fit_sdk import Decoder, Profile, Stream  # noqa: E402 - after importorskip
 
-from runlift.standins import fit_writer  # noqa: E402
-from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402
+from runlift.standins import fit_writer  # noqa: E402 - after importorskip
+from runlift.standins.fit_writer import SynthSet, demo_fit_files, encode_run, encode_strength, vary  # noqa: E402 - after importorskip
 
 UTC = dt.UTC
 FIT_EPOCH_S = 631065600
@@ -87,7 +87,8 @@ def test_run_with_fitparse(run_data, run_args):
     records = values(msgs, "record")
     assert abs(len(records) - run_args["duration_s"]) <= 1
     assert records[0]["timestamp"] == START.replace(tzinfo=None)
-    assert all((b["timestamp"] - a["timestamp"]).total_seconds() == 1 for a, b in zip(records, records[1:]))
+    assert all((b["timestamp"] - a["timestamp"]).total_seconds() == 1
+               for a, b in zip(records, records[1:], strict=False))
     assert records[-1]["distance"] == pytest.approx(run_args["distance_m"], abs=0.01)
     dists = [r["distance"] for r in records]
     assert dists == sorted(dists)
@@ -114,7 +115,8 @@ def test_run_with_fitparse(run_data, run_args):
     assert abs(session["avg_heart_rate"] - run_args["avg_hr"]) <= 1
     cadence = session.get("avg_running_cadence", session.get("avg_cadence"))  # subfield name in fitparse
     assert abs(cadence + session["avg_fractional_cadence"] - run_args["cadence_spm"] / 2) <= 1.0
-    assert session["total_strides"] == pytest.approx(run_args["duration_s"] / 60 * run_args["cadence_spm"] / 2, rel=0.03)
+    assert session["total_strides"] == pytest.approx(run_args["duration_s"] / 60 * run_args["cadence_spm"] / 2,
+                                                     rel=0.03)
     assert abs(session["total_ascent"] - run_args["ascent_m"]) <= 2
     assert session["total_calories"] > 0 and session["num_laps"] >= 5 and session["first_lap_index"] == 0
 
@@ -183,7 +185,7 @@ def test_strength_with_fitparse(strength_data):
     assert [s["message_index"] for s in sets] == list(range(len(sets)))
     active = [s for s in sets if s["set_type"] == "active"]
     assert len(active) == len(SETS)
-    for got, want in zip(active, SETS):
+    for got, want in zip(active, SETS, strict=True):
         assert got["repetitions"] == want.reps
         assert got["weight"] == pytest.approx(want.weight_kg, abs=1 / 32)
         assert got["duration"] == pytest.approx(want.duration_s, abs=0.001)
@@ -193,10 +195,10 @@ def test_strength_with_fitparse(strength_data):
         subs = got["category_subtype"]
         assert set(subs) == ({want.subtype} if want.subtype is not None else {None})
     rests = [s for s in sets if s["set_type"] == "rest"]
-    for got, want in zip(rests, SETS):
+    for got, want in zip(rests, SETS, strict=False):
         assert got["duration"] == pytest.approx(want.rest_s)
         assert "repetitions" not in got and "weight" not in got
-    for a, b in zip(sets, sets[1:]):
+    for a, b in zip(sets, sets[1:], strict=False):
         assert a["timestamp"] == b["start_time"]  # back to back
 
     (session,) = values(msgs, "session")
@@ -260,7 +262,7 @@ def demo() -> list[tuple[str, bytes]]:
 def test_demo_is_deterministic(demo):
     again = demo_fit_files(END, tz="America/Denver", weeks=WEEKS)
     assert [n for n, _ in again] == [n for n, _ in demo]
-    assert all(a == b for (_, a), (_, b) in zip(again, demo))
+    assert all(a == b for (_, a), (_, b) in zip(again, demo, strict=True))
     other = demo_fit_files(END - dt.timedelta(days=7), tz="America/Denver", weeks=1)
     # another end date gives other files, not copies of these (all of them, not only other[0])
     assert {b for _, b in other}.isdisjoint(b for _, b in demo)
@@ -273,7 +275,7 @@ def test_demo_spans_weeks_and_is_realistic(demo):
     dates = [dt.date.fromisoformat(n[:10]) for n in names]
     assert all(first <= d <= END for d in dates)
     weeks: dict[int, dict[str, int]] = {}
-    for n, d in zip(names, dates):
+    for n, d in zip(names, dates, strict=True):
         kind = n.rsplit("-", 1)[1].removesuffix(".fit")
         assert kind in ("run", "strength")
         w = (d - first).days // 7

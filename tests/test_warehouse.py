@@ -36,7 +36,8 @@ def test_file_opens_in_duckdb_cli_1_5(tmp_path):
 def test_older_warehouse_upgrades_in_place_with_a_backup(tmp_path):
     path = tmp_path / "w.duckdb"
     con = wdb.connect(path, upto=1)
-    con.execute("INSERT INTO ops.import_runs (run_id, athlete_id, source, started_at) VALUES ('r1', 'me', 'fit', now()::TIMESTAMP)")
+    con.execute("INSERT INTO ops.import_runs (run_id, athlete_id, source, started_at) "
+                "VALUES ('r1', 'me', 'fit', now()::TIMESTAMP)")
     con.close()
     con = wdb.connect(path)
     assert con.execute("SELECT max(version) FROM ops.schema_migrations").fetchone()[0] == wdb.latest_version()
@@ -68,7 +69,8 @@ def test_every_raw_column_has_a_comment(tmp_path):
         SELECT table_name || '.' || column_name FROM duckdb_columns()
         WHERE schema_name IN ('raw', 'ops') AND comment IS NULL""").fetchall()
     assert missing == []
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' AND comment IS NULL").fetchall()
+    tables = con.execute("SELECT table_name FROM duckdb_tables() "
+                         "WHERE schema_name = 'raw' AND comment IS NULL").fetchall()
     assert tables == []
 
 
@@ -76,7 +78,8 @@ def test_locked_warehouse_gives_a_clear_error(tmp_path):
     path = tmp_path / "w.duckdb"
     wdb.connect(path).close()
     holder = subprocess.Popen([sys.executable, "-c",
-                               f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                               f"import duckdb,time; c=duckdb.connect({str(path)!r}); "
+                               "print('ok', flush=True); time.sleep(30)"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"

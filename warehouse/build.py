@@ -155,11 +155,11 @@ def run_model_tests(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Data tests on the built models; returns one line per failure (empty: all good)."""
     failures = []
     for table, key in UNIQUE_KEYS.items():
-        cols = ", ".join(key)
+        key_cols = ", ".join(key)
         # activity_key is NULL for week flags: compare with NULLs as values
-        dup = wdb.scalar(con, f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
+        dup = wdb.scalar(con, f"SELECT count(*) FROM (SELECT {key_cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
         if dup:
-            failures.append(f"{table}: {dup} duplicate keys ({cols})")
+            failures.append(f"{table}: {dup} duplicate keys ({key_cols})")
         for col in key:
             if col == "activity_key" and table == "marts.training_flags":
                 continue

@@ -65,7 +65,8 @@ PUBLISHED_ONLY = {
     "ops.strava_activity_counts": ("Per athlete, a summary of `raw.strava_activities` for `runlift status`.", {
         "athlete_id": "runlift athlete id.",
         "activities": "Strava activities not deleted at Strava.",
-        "run_distance_m": "Their running distance (sport types that include running in warehouse/seeds/sport_types.csv), metres.",
+        "run_distance_m": "Their running distance (sport types that include running in "
+                          "warehouse/seeds/sport_types.csv), metres.",
         "deleted": "Activities deleted at Strava since they were imported.",
         "with_streams": "Activities whose streams were fetched.",
     }),
@@ -260,7 +261,8 @@ def _published_section(con, objects, published: Mapping[tuple[str, str], str | N
             source = f"`{key}` above, same columns" + (" (materialised from the view)"
                                                       if name.startswith("stg_") else "")
         else:
-            raise RuntimeError(f"the published file has {key}, which docgen does not describe: add it to PUBLISHED_ONLY")
+            raise RuntimeError(f"the published file has {key}, which docgen does not describe: "
+                               "add it to PUBLISHED_ONLY")
         out.append(f"| `{key}` | {source} |")
     for schema, name, source, notes in described:
         out.append(f"\n### `{schema}.{name}` (published file only)\n\n{published[(schema, name)] or source}\n")

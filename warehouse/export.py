@@ -38,7 +38,8 @@ def export_parquet(published_path: Path, out_dir: Path, athlete_id: str | None =
     published_path = Path(published_path)
     out_dir = Path(out_dir)
     if not published_path.is_file():
-        raise FileNotFoundError(f"no published file at {published_path}; run `runlift build` (or the nightly job) first")
+        raise FileNotFoundError(f"no published file at {published_path}; "
+                                "run `runlift build` (or the nightly job) first")
     out_dir.mkdir(parents=True, exist_ok=True)
     # A fresh in-memory database that ATTACHes the file read-only: unlike duckdb.connect(path), this
     # never reuses an instance another connection of this process still holds on an older file.

@@ -7,6 +7,7 @@ whatever moment a kill -9 strikes. Columns are bulk-inserted from Arrow tables, 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -19,7 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from runlift.warehouse.db import utcnow
+from runlift.warehouse.db import scalar, utcnow
 
 #: the raw tables that hold a FIT file's rows, each keyed by (athlete_id, file_sha256)
 CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records")
@@ -173,7 +174,7 @@ class PreparedFit:
                 with pa.ipc.new_stream(sink, tbl.schema) as writer:
                     writer.write_table(tbl)
                 index[name] = (start, sink.tell() - start)
-            data = None if path else sink.getvalue().to_pybytes()  # type: ignore[attr-defined]
+            data = None if path else sink.getvalue().to_pybytes()
         finally:
             if path:
                 sink.close()
@@ -235,14 +236,13 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, at
         return
     con.register("_rl_batch", data)
     try:
-        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT ?::VARCHAR AS athlete_id, * FROM _rl_batch", [athlete_id])
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT ?::VARCHAR AS athlete_id, * FROM _rl_batch",
+                    [athlete_id])
     except BaseException:
         # after a failed statement the transaction is aborted and unregister raises too
         # ("Current transaction is aborted"): the first error is the one to report (disk full, ...)
-        try:
+        with contextlib.suppress(duckdb.Error):
             con.unregister("_rl_batch")
-        except duckdb.Error:
-            pass
         raise
     con.unregister("_rl_batch")
 
@@ -296,10 +296,9 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
                 _insert_batch(con, name, pa.concat_tables(tables), athlete_id)
         con.execute("COMMIT")
     except BaseException:
-        try:
+        # (ROLLBACK can fail: e.g. a COMMIT that failed writing has ended the transaction: keep its error)
+        with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
-        except duckdb.Error:  # e.g. a COMMIT that failed writing has ended the transaction: keep its error
-            pass
         raise
 
 
@@ -326,7 +325,8 @@ def find_files(con: duckdb.DuckDBPyConnection, athlete_id: str, ident: str, *,
     ident = ident.strip()
     if len(ident) >= 8 and all(c in "0123456789abcdefABCDEF" for c in ident):
         rows = con.execute(f"SELECT file_sha256, first_path FROM {table} WHERE athlete_id = ? "
-                           "AND starts_with(file_sha256, ?) ORDER BY file_sha256", [athlete_id, ident.lower()]).fetchall()
+                           "AND starts_with(file_sha256, ?) ORDER BY file_sha256",
+                           [athlete_id, ident.lower()]).fetchall()
         if rows:
             return [(r[0], r[1]) for r in rows]
     rows = con.execute(f"SELECT file_sha256, first_path FROM {table} WHERE athlete_id = ? AND first_path = ?",
@@ -367,14 +367,15 @@ def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: st
     con.execute("BEGIN TRANSACTION")
     try:
         for sha, path in chosen.items():
-            status = con.execute("SELECT status FROM raw.fit_files WHERE athlete_id = ? AND file_sha256 = ?",
-                                 [athlete_id, sha]).fetchone()[0]  # type: ignore[index]
+            status = scalar(con, "SELECT status FROM raw.fit_files WHERE athlete_id = ? AND file_sha256 = ?",
+                            [athlete_id, sha])
             rows = {}
             for t in (*CHILD_TABLES, "fit_files"):
                 n = con.execute(f"DELETE FROM raw.{t} WHERE athlete_id = ? AND file_sha256 = ?",
                                 [athlete_id, sha]).fetchone()
                 rows[t] = int(n[0]) if n else 0
-            con.execute("INSERT OR REPLACE INTO ops.fit_removed_files VALUES (?, ?, ?, ?)", [athlete_id, sha, path, now])
+            con.execute("INSERT OR REPLACE INTO ops.fit_removed_files VALUES (?, ?, ?, ?)",
+                        [athlete_id, sha, path, now])
             out.append(RemovedFile(sha, path, status, rows))
         con.execute("COMMIT")
     except BaseException:

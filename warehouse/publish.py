@@ -10,6 +10,7 @@ file open keeps its consistent old view and never blocks the writer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -50,8 +51,9 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, name: str, kind:
 # Strava activities per athlete, for `runlift status` (published; the same query on the working warehouse)
 STRAVA_ACTIVITY_COUNTS = f"""SELECT athlete_id,
         count(*) FILTER (WHERE deleted_at IS NULL) AS activities,
-        sum(distance_m) FILTER (WHERE deleted_at IS NULL
-                                AND sport_type IN ({", ".join(sql_string(t) for t in RUN_SPORT_TYPES)})) AS run_distance_m,
+        sum(distance_m) FILTER (
+            WHERE deleted_at IS NULL
+              AND sport_type IN ({", ".join(sql_string(t) for t in RUN_SPORT_TYPES)})) AS run_distance_m,
         count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
         count(*) FILTER (WHERE streams_status = 'ok') AS with_streams
     FROM raw.strava_activities GROUP BY 1"""
@@ -123,13 +125,12 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
         as_of = wdb.scalar(con, "SELECT max(as_of_date) FROM marts.dim_athlete")
         con.execute("""CREATE TABLE pub.ops.published AS SELECT ?::TIMESTAMP AS published_at, ?::DATE AS as_of_date,
                        ?::BOOLEAN AS include_location""", [utcnow(), as_of, include_location])
-        con.execute("COMMENT ON TABLE pub.ops.published IS 'When this file was published (UTC) and for which as-of date.'")
+        con.execute("COMMENT ON TABLE pub.ops.published IS "
+                    "'When this file was published (UTC) and for which as-of date.'")
         con.execute("CHECKPOINT pub")
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):
             con.execute("DETACH pub")
-        except duckdb.Error:
-            pass
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise

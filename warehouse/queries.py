@@ -194,7 +194,7 @@ def athletes(con: duckdb.DuckDBPyConnection) -> list[Athlete]:
 def _dict_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [c[0] for c in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def weekly_training_balance(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -86,7 +86,8 @@ def load_into(con: duckdb.DuckDBPyConnection) -> int:
         "FIT sport / sub_sport to a sport group (loaded by every build).'",
         "COMMENT ON COLUMN staging.sport_types.source IS 'strava or fit.'",
         "COMMENT ON COLUMN staging.sport_types.sport_type IS 'Strava sport_type, or FIT sport.'",
-        "COMMENT ON COLUMN staging.sport_types.sub_sport IS 'FIT sub_sport; NULL: any sub_sport without a row of its own.'",
+        "COMMENT ON COLUMN staging.sport_types.sub_sport IS "
+        "'FIT sub_sport; NULL: any sub_sport without a row of its own.'",
         "COMMENT ON COLUMN staging.sport_types.sport_group IS 'run, strength or other: what the marts add up.'",
         "COMMENT ON COLUMN staging.sport_types.match_group IS 'FIT sessions and Strava activities of the same match "
         "group may be one workout (gym: strength-like types).'",

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from runlift.warehouse.db import utcnow
+from runlift.warehouse.db import scalar, utcnow
 from runlift.warehouse.sport_types import running_strava_types
 
 # Strava sport types whose distance is running, from the seed warehouse/seeds/sport_types.csv
@@ -79,7 +79,7 @@ def load_budget(con: duckdb.DuckDBPyConnection, app: str) -> dict[str, Any] | No
     cur = con.execute("SELECT * EXCLUDE (app, observed_at), epoch(observed_at) AS observed_at "
                       "FROM ops.strava_rate_limit WHERE app = ?", [app])
     row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row)) if row else None
+    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 
 def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any]) -> None:
@@ -128,7 +128,7 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
                 set_cols = ", ".join(
                     f"{c} = coalesce(b.{c}, t.{c})" if c in page.keep_when_null else f"{c} = b.{c}"
                     for c in batch.schema.names if c != "activity_id")
-                updated = con.execute(f"""
+                updated = scalar(con, f"""
                     UPDATE raw.strava_activities t SET {set_cols}, fetched_at = ?, deleted_at = NULL,
                         detail_fetched_at = NULL, detail_payload = NULL,
                         streams_status = CASE WHEN t.start_time_utc IS DISTINCT FROM b.start_time_utc
@@ -138,21 +138,22 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
                     FROM _rl_page b
                     WHERE t.athlete_id = ? AND t.activity_id = b.activity_id
                       AND (t.payload::VARCHAR <> b.payload OR t.deleted_at IS NOT NULL)""",
-                                      [now, state.athlete_id]).fetchone()[0]
+                                 [now, state.athlete_id])
                 # streams of an activity whose start, distance or sport changed are fetched again:
                 # drop the old ones now (rare: only after an update), so storing streams never needs a delete
                 if updated:
                         con.execute("""DELETE FROM raw.strava_streams s WHERE s.athlete_id = ? AND s.activity_id IN (
-                                       SELECT t.activity_id FROM raw.strava_activities t JOIN _rl_page b USING (activity_id)
+                                       SELECT t.activity_id
+                                       FROM raw.strava_activities t JOIN _rl_page b USING (activity_id)
                                        WHERE t.athlete_id = ? AND t.streams_status IS NULL)""",
                                 [state.athlete_id, state.athlete_id])
                 cols = ", ".join(batch.schema.names)
-                new = con.execute(f"""
+                new = scalar(con, f"""
                     INSERT INTO raw.strava_activities ({cols}, athlete_id, first_fetched_at, fetched_at)
                     SELECT {cols}, ?, ?, ? FROM _rl_page b WHERE NOT EXISTS (
                         SELECT 1 FROM raw.strava_activities t WHERE t.athlete_id = ? AND t.activity_id = b.activity_id)
                     QUALIFY row_number() OVER (PARTITION BY activity_id) = 1""",
-                                  [state.athlete_id, now, now, state.athlete_id]).fetchone()[0]
+                             [state.athlete_id, now, now, state.athlete_id])
                 if full_listing:
                     con.execute("""INSERT INTO ops.strava_listing_seen SELECT DISTINCT ?, activity_id FROM _rl_page
                                    ON CONFLICT DO NOTHING""", [state.athlete_id])
@@ -160,7 +161,8 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
                 con.unregister("_rl_page")
             starts = [int(r["start_time_utc"].replace(tzinfo=dt.UTC).timestamp()) for r in rows
                       if r["start_time_utc"] and r["start_time_utc"] <= horizon]
-            if state.high_water_start is not None and state.high_water_start > horizon.replace(tzinfo=dt.UTC).timestamp():
+            if (state.high_water_start is not None
+                    and state.high_water_start > horizon.replace(tzinfo=dt.UTC).timestamp()):
                 state.high_water_start = None  # set from a future-dated activity by an older runlift
             if starts:
                 state.high_water_start = max([state.high_water_start or 0, *starts])
@@ -185,11 +187,12 @@ def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
     now = utcnow()
     with _Tx(con):
         if state.listing_mode == "full":
-            deleted = con.execute("""
+            deleted = scalar(con, """
                 UPDATE raw.strava_activities t SET deleted_at = ?
                 WHERE t.athlete_id = ? AND t.deleted_at IS NULL AND NOT EXISTS (
-                    SELECT 1 FROM ops.strava_listing_seen s WHERE s.athlete_id = t.athlete_id AND s.activity_id = t.activity_id)
-            """, [now, state.athlete_id]).fetchone()[0]
+                    SELECT 1 FROM ops.strava_listing_seen s
+                    WHERE s.athlete_id = t.athlete_id AND s.activity_id = t.activity_id)
+            """, [now, state.athlete_id])
             con.execute("DELETE FROM ops.strava_listing_seen WHERE athlete_id = ?", [state.athlete_id])
             state.last_full_listing_at = now
         state.listing_mode = state.listing_cursor = state.listing_started_at = None
@@ -251,8 +254,8 @@ def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: in
                             WHERE athlete_id = ? AND activity_id = ?""",
                         [detail["detail_payload"], now, *[detail[c] for c in cols], athlete_id, activity_id])
         else:
-            con.execute("UPDATE raw.strava_activities SET detail_fetched_at = ? WHERE athlete_id = ? AND activity_id = ?",
-                        [now, athlete_id, activity_id])
+            con.execute("UPDATE raw.strava_activities SET detail_fetched_at = ? "
+                        "WHERE athlete_id = ? AND activity_id = ?", [now, athlete_id, activity_id])
         _save_budget(con, app, budget)
 
 
@@ -284,5 +287,5 @@ def forget(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, int]:
     with _Tx(con):
         for table in ("raw.strava_streams", "raw.strava_activities", "ops.strava_listing_seen",
                       "ops.strava_sync_state", "ops.strava_sync_runs"):
-            out[table] = con.execute(f"DELETE FROM {table} WHERE athlete_id = ?", [athlete_id]).fetchone()[0]
+            out[table] = scalar(con, f"DELETE FROM {table} WHERE athlete_id = ?", [athlete_id])
     return out

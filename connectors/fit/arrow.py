@@ -88,7 +88,8 @@ class _Bad:
     def reason(self) -> str | None:
         if not self.seen:
             return None
-        parts = [f"{col} = {_fmt(first)}" + (f" ({n} values)" if n > 1 else "") for col, (n, first) in self.seen.items()]
+        parts = [f"{col} = {_fmt(first)}" + (f" ({n} values)" if n > 1 else "")
+                 for col, (n, first) in self.seen.items()]
         return "values out of range for their column, set to NULL: " + ", ".join(parts)
 
 
@@ -124,10 +125,10 @@ def _clean_array(name: str, values: Any, typ: pa.DataType, bad: _Bad) -> Any:
     """A record column with the values its column cannot hold masked (ints) or NaN (floats): numpy
     arrays (the columnar decoder) or lists (the reference decoder, None = NULL)."""
     if isinstance(values, list):
-        wrong = [x for x in values if _bad_scalar(x, typ)]
-        if not wrong:
+        unfit = [x for x in values if _bad_scalar(x, typ)]
+        if not unfit:
             return values
-        bad.add(name, len(wrong), wrong[0])
+        bad.add(name, len(unfit), unfit[0])
         return [None if _bad_scalar(x, typ) else x for x in values]
     if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
         return values

@@ -86,6 +86,8 @@ from runlift.connectors.fit import fields
 from runlift.connectors.fit.contract import RECORD_COLUMNS, DecodedFit
 from runlift.connectors.fit.rows import (
     SEMICIRCLE_DEG,
+    Steps,
+    Titles,
     add_step,
     add_title,
     classify,
@@ -314,12 +316,14 @@ class _Def:
         """Structured dtype of the scalar and array fields (byte order of the definition)."""
         if self._dtype is None:
             e = ">" if self.big else "<"
-            names, formats, offsets = [], [], []
+            names: list[str] = []
+            formats: list[str | tuple[str, tuple[int]]] = []
+            offsets: list[int] = []
             for s in self.specs:
-                if s.kind == "scalar":
-                    names.append(f"f{s.i}"); formats.append(e + s.code); offsets.append(s.off)
-                elif s.kind == "array":
-                    names.append(f"f{s.i}"); formats.append((e + s.code, (s.count,))); offsets.append(s.off)
+                if s.kind in ("scalar", "array"):  # strings and bytes are read apart
+                    names.append(f"f{s.i}")
+                    formats.append(e + s.code if s.kind == "scalar" else (e + s.code, (s.count,)))
+                    offsets.append(s.off)
             self._dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets,
                                     "itemsize": max(self.size, 1)})
         return self._dtype
@@ -740,7 +744,7 @@ class _DefRows:
             else:  # scalar
                 v, p = self.raw(s)
                 vals = v.tolist()
-                got[:] = [x if ok else None for x, ok in zip(vals, p.tolist())]
+                got[:] = [x if ok else None for x, ok in zip(vals, p.tolist(), strict=True)]
             self._obj[s.i] = got
         return got
 
@@ -912,11 +916,11 @@ class _Ctx:
                 v = np.zeros(M, dtype=np.int64)
             p = np.zeros(M, dtype=bool)
             for tpos, one in merged:
-                c = one.get(name)
-                if c is not None:
-                    c = c.as_kind(kind)
-                    v[tpos] = c.v
-                    p[tpos] = c.p
+                got = one.get(name)
+                if got is not None:
+                    got = got.as_kind(kind)
+                    v[tpos] = got.v
+                    p[tpos] = got.p
             cols[name] = _Col(kind, v, p)
         comp_ts = self.compressed_ts()
         if comp_ts is not None and (want is None or "timestamp" in want):
@@ -1081,11 +1085,11 @@ def _accumulate(val: np.ndarray, is_seed: np.ndarray, new_seg: np.ndarray, bits:
 def _resolve_accumulation(acc_events: dict[int, list[Any]], file_of: np.ndarray) -> None:
     """Accumulate each destination field over all messages of the type, in stream order (then in
     field order within a message), and fill in the component columns."""
-    for target, evs in acc_events.items():
+    for evs in acc_events.values():
         if all(e[5] is None for e in evs):
             continue  # only real values: nothing accumulates
         parts = []
-        for k, (tpos, order, get, comp, tgt, holder) in enumerate(evs):
+        for k, (tpos, order, get, _comp, _tgt, holder) in enumerate(evs):
             raw, p = get()
             idx = np.flatnonzero(p)
             parts.append((tpos[idx], np.full(len(idx), order, np.int64), raw[idx],
@@ -1100,7 +1104,7 @@ def _resolve_accumulation(acc_events: dict[int, list[Any]], file_of: np.ndarray)
         new_seg = np.ones(len(pos), bool)
         new_seg[1:] = f[1:] != f[:-1]
         acc = _accumulate(val, seed, new_seg, widths.pop() if widths else 32)
-        for k, (tpos, order, get, comp, tgt, holder) in enumerate(evs):
+        for k, (_tpos, _order, _get, comp, tgt, holder) in enumerate(evs):
             if holder is None:
                 continue
             sel = src == k
@@ -1152,9 +1156,8 @@ def _find_hazard(d: _Def, has_compressed: bool) -> str | None:
         if fp is None:
             continue
         for f in (fp, *fp.subs):
-            if f.comps:
-                if s.kind not in ("scalar", "byte") or s.is_float:
-                    return f"{s.kind if not s.is_float else 'float'} field with components"
+            if f.comps and (s.kind not in ("scalar", "byte") or s.is_float):
+                return f"{s.kind if not s.is_float else 'float'} field with components"
             if f.type in _DATE_TYPES and s.kind == "scalar" and not (s.unsigned and s.size <= 4):
                 return f"{f.type} field read as {s.kind} {s.code}"
     return None
@@ -1178,7 +1181,8 @@ def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]
         return cut, None
     msg_events = np.flatnonzero(np.isin(ctx_scan.dids[:cut], dev_dids)).tolist()
     prof = profile()
-    dev_types: dict[Any, dict[int, int]] = {}
+    # developer data index -> field number -> base type, as read (an invalid number reads as None)
+    dev_types: dict[Any, dict[int | None, int]] = {}
     events = [(i, 1, -1) for i in msg_events] + [(i, 0, did) for i, did in ctx_scan.dev_defs if i <= cut]
     if ctx_scan.partial_devs and cut == len(ctx_scan.starts):
         events.append((cut, 0, -2))  # the definition cut by the end of the file
@@ -1205,16 +1209,16 @@ def _dev_replay(buf: bytes, ctx_scan: _Scan, cut: int) -> tuple[int, str | None]
         if d.glob == 207:
             dev_types[vals.get("developer_data_index")] = {}
         else:
-            idx = vals.get("developer_data_index")
-            if idx not in dev_types:
-                return i, f"invalid FIT data (No such dev_data_index={idx} found)"
-            if idx is None:
+            data_idx = vals.get("developer_data_index")
+            if data_idx not in dev_types:
+                return i, f"invalid FIT data (No such dev_data_index={data_idx} found)"
+            if data_idx is None:
                 raise _Unsupported("field_description for an invalid developer data index")
             bt = vals.get("fit_base_type_id")
             if bt not in (0x00, 0x01, 0x02, 0x83, 0x84, 0x85, 0x86, 0x07, 0x88, 0x89, 0x0A, 0x8B, 0x8C, 0x0D,
                           0x8E, 0x8F, 0x90):
                 raise _Unsupported("field_description with an unknown base type")
-            dev_types[idx][vals.get("field_definition_number")] = bt & 0x1F
+            dev_types[data_idx][vals.get("field_definition_number")] = bt & 0x1F
     return cut, None
 
 
@@ -1309,7 +1313,7 @@ def _py_rows(ctx: _Ctx, glob: int, want: frozenset[str]) -> list[dict[str, Any]]
     comp = ctx.compressed_ts() if "timestamp" in want else None
     buf, defs = ctx.buf, ctx.scan.defs
     out = []
-    for i, did, at in zip(msgs.tolist(), ctx.dids[msgs].tolist(), (ctx.starts[msgs] + 1).tolist()):
+    for i, did, at in zip(msgs.tolist(), ctx.dids[msgs].tolist(), (ctx.starts[msgs] + 1).tolist(), strict=True):
         d = defs[did]
         e = ">" if d.big else "<"
         raws: dict[int, list[Any]] = {}
@@ -1319,7 +1323,9 @@ def _py_rows(ctx: _Ctx, glob: int, want: frozenset[str]) -> list[dict[str, Any]]
         vals: dict[str, Any] = {}
         rank: dict[str, int] = {}
 
-        def put(name: str, value: Any, prio: int) -> None:
+        # vals and rank bound as defaults: this message's dicts, not whatever the loop holds later
+        def put(name: str, value: Any, prio: int,
+                vals: dict[str, Any] = vals, rank: dict[str, int] = rank) -> None:
             eff = prio if value is not None else 0
             if rank.get(name, -1) <= eff and name in want:
                 vals[name], rank[name] = value, eff
@@ -1440,7 +1446,8 @@ def records_as_lists(records: dict[str, Any]) -> dict[str, list[Any]]:
         if isinstance(col, list):
             out[name] = col
         elif isinstance(col, np.ma.MaskedArray):
-            out[name] = [None if m else int(v) for v, m in zip(col.data.tolist(), np.ma.getmaskarray(col).tolist())]
+            mask = np.ma.getmaskarray(col).tolist()
+            out[name] = [None if m else int(v) for v, m in zip(col.data.tolist(), mask, strict=True)]
         elif col.dtype.kind == "M":
             out[name] = col.astype("datetime64[us]").astype(object).tolist()
         elif col.dtype.kind == "f":
@@ -1594,10 +1601,10 @@ class ColumnarDecoder:
             if out.file["file_type"] is None:
                 out.file = file_row(v)
         out.utc_offset_s = next((o for o in map(utc_offset, rows["activity"]) if o is not None), None)
-        titles: dict[tuple[str, int | None], str] = {}
+        titles: Titles = {}
         for v in rows["exercise_title"]:
             add_title(titles, v)
-        steps: dict[int, tuple[str, int | None] | None] = {}
+        steps: Steps = {}
         for v in rows["workout_step"]:
             add_step(steps, v)
         sport_msg = next((sm for sm in map(sport_of, rows["sport"]) if sm != (None, None)), (None, None))

@@ -14,6 +14,8 @@ from typing import Any
 
 from runlift.connectors.fit.contract import DecodedFit
 from runlift.connectors.fit.rows import (
+    Steps,
+    Titles,
     add_step,
     add_title,
     classify,
@@ -50,8 +52,8 @@ class FitparseDecoder:
         error: str | None = None
         saw = False
         session_values: list[dict[str, Any]] = []
-        titles: dict[tuple[str, int | None], str] = {}
-        steps: dict[int, tuple[str, int | None] | None] = {}
+        titles: Titles = {}
+        steps: Steps = {}
         set_values: list[dict[str, Any]] = []
         sport_msg: tuple[str | None, str | None] = (None, None)
         try:

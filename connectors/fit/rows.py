@@ -27,6 +27,12 @@ from runlift.connectors.fit.contract import (
 SEMICIRCLE_DEG = 180.0 / 2**31
 UNKNOWN_CATEGORY = 65534
 
+# An exercise as exercise_title and workout_step messages name it: (category, exercise name number).
+# Numbers go through _int, so a crafted file's infinity stays a float there as everywhere.
+ExerciseKey = tuple[str, int | float | None]
+Steps = dict[int | float, ExerciseKey | None]  # workout step index -> its exercise
+Titles = dict[ExerciseKey, str]  # exercise -> its title
+
 
 # --- exercise names from Garmin's official profile -------------------------------------------
 
@@ -37,19 +43,18 @@ def _profile_types() -> dict[str, dict[int, str]]:
     return Profile["types"]
 
 
-def category_name(value: int | None) -> str | None:
-    if value is None:
-        return None
+def category_name(value: int) -> str:
     if value == UNKNOWN_CATEGORY:
         return "unknown"
     return _profile_types()["exercise_category"].get(value, f"category_{value}")
 
 
-def exercise_name(category: str | None, value: int | None) -> str | None:
+def exercise_name(category: str | None, value: int | float | None) -> str | None:
     if value is None or category is None:
         return None
     names = _profile_types().get(f"{category}_exercise_name")
-    return names.get(value, f"{category}_{value}") if names else f"{category}_{value}"
+    # (a float is an infinity from _int: never a profile number)
+    return names.get(value, f"{category}_{value}") if names and isinstance(value, int) else f"{category}_{value}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -181,7 +186,7 @@ def record_into(cols: dict[str, list[Any]], i: int, v: dict[str, Any]) -> None:
         cols[name].append(i if get is None else get(v))
 
 
-def _exercise_key(category: Any, name: Any) -> tuple[str, int | None] | None:
+def _exercise_key(category: Any, name: Any) -> ExerciseKey | None:
     if category is None:
         return None
     cat = category_name(category) if isinstance(category, int) else str(category)
@@ -198,14 +203,14 @@ def utc_offset(v: dict[str, Any]) -> int | None:
     return None
 
 
-def add_title(titles: dict[tuple[str, int | None], str], v: dict[str, Any]) -> None:
+def add_title(titles: Titles, v: dict[str, Any]) -> None:
     """Remember an ``exercise_title`` message's title under its exercise (the first one wins)."""
     key = _exercise_key(v.get("exercise_category"), v.get("exercise_name"))
     if key is not None and v.get("wkt_step_name"):
         titles.setdefault(key, str(v["wkt_step_name"]))
 
 
-def add_step(steps: dict[int, tuple[str, int | None] | None], v: dict[str, Any]) -> None:
+def add_step(steps: Steps, v: dict[str, Any]) -> None:
     """Remember a ``workout_step`` message's exercise under its index."""
     idx = _int(v.get("message_index"))
     if idx is not None:
@@ -216,16 +221,15 @@ def sport_of(v: dict[str, Any]) -> tuple[str | None, str | None]:
     return _name(v.get("sport")), _name(v.get("sub_sport"))
 
 
-def _title_for(v: dict[str, Any], cat_names: list[str | None], sub_ids: list[int | None],
-               steps: dict[int, tuple[str, int | None] | None],
-               titles: dict[tuple[str, int | None], str]) -> str | None:
+def _title_for(v: dict[str, Any], cat_names: list[str], sub_ids: list[int | float | None],
+               steps: Steps, titles: Titles) -> str | None:
     """exercise_title names an exercise (category + exercise name), not a set: find the set's
     exercise through its workout step, else through its first category candidate."""
     if v.get("set_type") != "active" or not titles:
         return None
     step = _int(v.get("wkt_step_index"))
     key = steps.get(step) if step is not None else None
-    if key is None and cat_names and cat_names[0] is not None:
+    if key is None and cat_names:
         key = (cat_names[0], sub_ids[0] if sub_ids else None)
     if key is None:
         return None
@@ -246,12 +250,11 @@ def _category_ids() -> dict[str, int]:
     return {name: num for num, name in _profile_types()["exercise_category"].items()}
 
 
-def set_row(i: int, v: dict[str, Any], steps: dict[int, tuple[str, int | None] | None],
-            titles: dict[tuple[str, int | None], str]) -> dict[str, Any]:
+def set_row(i: int, v: dict[str, Any], steps: Steps, titles: Titles) -> dict[str, Any]:
     cat_ids = [c for c in (_category_id(x) for x in _as_list(v.get("category"))) if c is not None]
     cat_names = [category_name(c) for c in cat_ids]
     sub_raw = [_int(x) for x in _as_list(v.get("category_subtype"))]
-    sub_ids = sub_raw[: len(cat_ids)] if cat_ids else [s for s in sub_raw if s is not None]
+    sub_ids: list[int | float | None] = sub_raw[: len(cat_ids)] if cat_ids else [s for s in sub_raw if s is not None]
     sub_names = [exercise_name(cat_names[k] if k < len(cat_names) else None, s) for k, s in enumerate(sub_ids)]
     row = _row(_SET, v)
     row.update(
@@ -272,8 +275,10 @@ def _summarise_session(records: dict[str, list[Any]], sport: str | None, sub_spo
     times = [t for t in records["timestamp_utc"] if t is not None]
     dists = [d for d in records["distance_m"] if d is not None]
     hrs = [h for h in records["heart_rate_bpm"] if h is not None]
-    start, end = (min(times), max(times)) if times else (None, None)
-    span = (end - start).total_seconds() if times else None
+    start = end = span = None
+    if times:
+        start, end = min(times), max(times)
+        span = (end - start).total_seconds()
     row = dict.fromkeys(SESSION_COLUMNS)
     row.update({
         "session_index": 0, "sport": sport or "generic", "sub_sport": sub_sport,

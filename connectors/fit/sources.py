@@ -177,7 +177,8 @@ def walk_folder(folder: Path, skipped: list[tuple[str, str]] | None = None,
         for name in dirs:
             sub = os.path.join(root, name)
             if os.path.islink(sub) and not _inside(os.path.realpath(sub), real_roots):
-                note((sub, f"symbolic link to a folder outside the folders given ({os.path.realpath(sub)}), not followed"))
+                note((sub, f"symbolic link to a folder outside the folders given ({os.path.realpath(sub)}), "
+                           "not followed"))
         for name in sorted(files):
             if fit_kind(name) is None:
                 continue
@@ -285,7 +286,8 @@ def _from_path(path: Path, *, explicit: bool, packed: bool = False) -> Iterator[
         yield _from_bytes(str(path), kind, raw)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        yield FitSource(str(path), None, reason if reason.startswith("not a regular file") else f"cannot read: {reason}")
+        yield FitSource(str(path), None,
+                        reason if reason.startswith("not a regular file") else f"cannot read: {reason}")
 
 
 def _stored_bytes(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
@@ -302,7 +304,8 @@ def _stored_bytes(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
     return raw
 
 
-def _from_zip(label: str, fh: IO[bytes], packed: bool = False, temp_budget: int = MAX_TEMP_BYTES) -> Iterator[FitSource]:
+def _from_zip(label: str, fh: IO[bytes], packed: bool = False,
+              temp_budget: int = MAX_TEMP_BYTES) -> Iterator[FitSource]:
     """The FIT members of the zip open in ``fh``; inner zips are read with at most ``temp_budget``
     bytes of temporary space (this level's spool and every deeper one's together)."""
     try:
@@ -321,7 +324,8 @@ def _from_zip(label: str, fh: IO[bytes], packed: bool = False, temp_budget: int 
             try:
                 if kind == "zip":
                     if info.file_size > MAX_INNER_ZIP_RATIO * max(info.compress_size, 1) + SPOOL_IN_MEMORY // 64:
-                        yield FitSource(member, None, f"an inner zip that inflates {info.file_size // max(info.compress_size, 1)} "
+                        ratio = info.file_size // max(info.compress_size, 1)
+                        yield FitSource(member, None, f"an inner zip that inflates {ratio} "
                                         f"times (more than {MAX_INNER_ZIP_RATIO}): a zip bomb, not read")
                         continue
                     if info.file_size > temp_budget:

@@ -34,7 +34,8 @@ from runlift.connectors.redact import redact
 from runlift.connectors.strava.tokens import TokenError, Tokens, TokenStore
 
 DEFAULT_BASE_URL = "https://www.strava.com"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_READ_S = 30.0
+DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_READ_S, connect=10.0)
 PER_PAGE = 200
 DEFAULT_STREAM_KEYS = ("time", "distance", "velocity_smooth", "heartrate", "cadence", "altitude",
                        "grade_smooth", "moving")
@@ -227,7 +228,8 @@ class RateBudget:
         return dt.datetime.fromtimestamp(reset, dt.UTC).replace(tzinfo=None)
 
     def observe(self, headers: httpx.Headers) -> None:
-        overall, overall_use = _parse_pair(headers.get("X-RateLimit-Limit")), _parse_pair(headers.get("X-RateLimit-Usage"))
+        overall, overall_use = (_parse_pair(headers.get("X-RateLimit-Limit")),
+                                _parse_pair(headers.get("X-RateLimit-Usage")))
         read, read_use = (_parse_pair(headers.get("X-ReadRateLimit-Limit")),
                           _parse_pair(headers.get("X-ReadRateLimit-Usage")))
         if overall_use is None and read_use is None:
@@ -293,7 +295,7 @@ class StravaClient:
         self.calls = 0  # API calls made (not counting token refreshes)
         # the overall deadline of one request: connect + send + every read
         self.deadline_s = max([t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool)
-                               if t is not None] or [DEFAULT_TIMEOUT.read])
+                               if t is not None] or [DEFAULT_READ_S])
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport or deadline_transport(),
                                   headers={"User-Agent": "runlift"}, follow_redirects=False)
 

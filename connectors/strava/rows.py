@@ -115,7 +115,9 @@ def _time(v: Any) -> dt.datetime | None:
 
 def typed(payload: dict[str, Any]) -> dict[str, Any]:
     """Typed key columns from one activity payload (list or detail); odd values become NULL."""
-    athlete = payload.get("athlete") if isinstance(payload.get("athlete"), dict) else {}
+    athlete = payload.get("athlete")
+    if not isinstance(athlete, dict):
+        athlete = {}
     return {
         "activity_id": _int(payload.get("id"), 1, INT64[1], whole=True),
         "strava_athlete_id": _int(athlete.get("id"), 1, INT64[1], whole=True),
