@@ -309,7 +309,9 @@ def week_plan(con: duckdb.DuckDBPyConnection, athlete_id: str, as_of: dt.date) -
             WHERE a.athlete_id = p.athlete_id AND a.sport_group = 'run' AND a.distance_m > 0
               AND a.local_date BETWEEN p.as_of - 29 AND p.as_of
         ),
-        longest AS (SELECT max(distance_m) AS m, arg_max(local_date, distance_m) AS on_date FROM runs),
+        longest AS (  -- of two runs as long, the later
+            SELECT max(distance_m) AS m, (SELECT local_date FROM runs ORDER BY distance_m DESC, local_date DESC
+                                          LIMIT 1) AS on_date FROM runs),
         last_workout AS (
             SELECT max(a.local_date) AS d FROM marts.fct_activities a, p
             WHERE a.athlete_id = p.athlete_id AND a.local_date <= p.as_of

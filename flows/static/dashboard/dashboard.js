@@ -342,7 +342,7 @@ function drawChart(name, s) {
   const width = Math.max(200, box.clientWidth), height = heightFor(width, name);
   const points = nonNull(cfg.data.slice(1));
   // an axis title longer than the plot is tall would be cut: use its short form
-  const room = height - 60;
+  const room = height - 40;  // the plot (height - 58) and the padding the centred title may use
   const measure = document.createElement("canvas").getContext("2d"); measure.font = LABEL_FONT;
   for (const ax of cfg.axes) {
     if (ax.shortLabel && measure.measureText(ax.label).width > room) ax.label = ax.shortLabel;
