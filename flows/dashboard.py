@@ -6,11 +6,17 @@ The page is a single file: the data as JSON, the uPlot chart library (vendored i
 ``file://`` with no network at all (a Content-Security-Policy in the page forbids every fetch). It reads only the
 published file, read-only, so it never blocks the nightly job.
 
-Per athlete and for a period (last 8 / 16 / 52 weeks, or all): the latest week in numbers, then
-weekly running distance next to strength volume load, the strength share of session load, daily
-impact load with its acute and chronic EWMA, the ACWR against its 0.8-1.5 band, fitness / fatigue /
-form, hard sets by body region with the posterior:anterior ratio, and the flags. Distances and
-masses are converted to the settings' display units here, in Python; the JSON holds display values.
+Per athlete, first "What should I do this week?": the flags' thresholds with the athlete's numbers
+filled in (``queries.week_plan``, sentences written here by ``week_verdict``), beside the flags of
+the last 14 days. Then, for a period (last 8 / 16 / 52 weeks, or all) that ends at the athlete's
+latest data (not today): the latest week in numbers, weekly running distance next to strength
+volume load, the strength share of session load with the share of load whose effort was imputed,
+knee stress (7- and 28-day means per day of running impact and of strength knee load, each on its
+own axis, daily bars behind), the ACWR against its 0.8-1.5 band, fitness / fatigue / form, hard
+sets by body region with the posterior:anterior ratio, and the older flags folded away. Breaks (14
+or more days without any workout, ``queries.data_gaps``) are blanked so the charts draw them as
+gaps, and so is the ACWR in the warm-up after a break. Distances and masses are converted to the
+settings' display units here, in Python; the JSON holds display values.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from runlift.flows.settings import Settings
 from runlift.flows import units as fmt
+from runlift.flows.settings import Settings
 from runlift.flows.units import KG_PER_LB, METRES_PER_MILE
 from runlift.warehouse import queries
 
@@ -208,7 +214,7 @@ def _draw_gaps(day_cols: dict[str, list[Any]], knee_cols: dict[str, list[Any]], 
             for i, blank in enumerate(in_gap):
                 if blank:
                     values[i] = None
-    day_cols["acwr"] = [None if warm else v for v, warm in zip(day_cols["acwr"], day_cols["warmup"])]
+    day_cols["acwr"] = [None if warm else v for v, warm in zip(day_cols["acwr"], day_cols["warmup"], strict=True)]
     del day_cols["warmup"]
     for i, week in enumerate(week_cols["week"]):
         start = dt.date.fromisoformat(week)
