@@ -514,7 +514,8 @@ def test_period_ends_at_the_latest_data_and_breaks_are_gaps(stale):
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_verdict_first_flags_beside_it_and_no_overflow_in_chromium(browser, demo, width):
+def test_verdict_first_flags_beside_it_and_no_overflow_in_chromium(demo, browser, width):
+    # demo before browser: the demo runs a Prefect flow, which must not start inside Playwright's event loop
     plan = plan_of(demo.published_path, "demo")
     data = page_data(render_dashboard(demo.published_path, "metric"))
     flags = data["athletes"][0]["flags"]
@@ -545,7 +546,18 @@ def test_verdict_first_flags_beside_it_and_no_overflow_in_chromium(browser, demo
         pg.page.click("#flag-history summary")
     # the period ends at the latest data (here the as-of date: the demo ran the last days)
     assert pg.page.get_attribute("body", "data-period-end") == data["athletes"][0]["latest_data_date"]
-    # titles fit: a y-axis title drawn with its long form only where it fits the chart's height
+    # axis titles fit: every title drawn along a y axis is shorter than its chart is tall (the
+    # right-axis titles were cut at 390 px); the long form where it fits, else the short one
+    too_long = pg.page.evaluate("""() => { const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = "600 12px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif";
+        return [...document.querySelectorAll('.chart')].flatMap(e => {
+          const cv = e.querySelector('canvas'); if (!cv) return [];
+          const h = cv.getBoundingClientRect().height;
+          return JSON.parse(e.dataset.axes).slice(1).filter(l => ctx.measureText(l).width > h - 38)
+                   .map(l => e.dataset.chart + ': ' + l); }); }""")
+    assert too_long == []
+    sets_titles = pg.charts()["sets"]["axisLabels"]
+    assert sets_titles[-1] == ("Post : ant" if width < 400 else "Posterior : anterior (ratio)")
     scroll = pg.page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, scroll
     height = pg.page.evaluate("document.documentElement.scrollHeight")

@@ -84,7 +84,7 @@ function refPlugin(items) {
 }
 
 function heightFor(width, name) {
-  const h = Math.max(215, Math.min(320, width * 0.62));
+  const h = Math.max(230, Math.min(320, width * 0.62));
   return Math.round(name === "acwr" ? Math.max(175, h * 0.8) : h);  // the ratio is secondary
 }
 
@@ -342,14 +342,16 @@ function drawChart(name, s) {
   const width = Math.max(200, box.clientWidth), height = heightFor(width, name);
   const points = nonNull(cfg.data.slice(1));
   // an axis title longer than the plot is tall would be cut: use its short form
-  const room = height - 40;  // the plot (height - 58) and the padding the centred title may use
   const measure = document.createElement("canvas").getContext("2d"); measure.font = LABEL_FONT;
   for (const ax of cfg.axes) {
+    // a left title may use the padding around the plot (height - 58); a right one was cut there
+    const room = height - (ax.side === 1 ? 58 : 40);
     if (ax.shortLabel && measure.measureText(ax.label).width > room) ax.label = ax.shortLabel;
     delete ax.shortLabel;
   }
   const opts = Object.assign({
-    width: width, height: height, padding: [10, 6, 0, 2],
+    // without a right axis, room on the right for the last x tick's label (it was cut at 390 px)
+    width: width, height: height, padding: [10, cfg.axes.some((ax) => ax.side === 1) ? 6 : 18, 0, 2],
     legend: { live: true },
     cursor: { points: { size: 6 } },
     hooks: { draw: [() => { box.dataset.points = String(points); box.dataset.drawn = "1"; }],
