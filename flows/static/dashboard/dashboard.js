@@ -181,7 +181,7 @@ function renderLatest(a) {
     } else if (p != null) {
       t.appendChild(el("div", "prev", f(p)));
     }
-    if (key === "strength_share" && W.imputed_share[i] != null) t.appendChild(el("div", "prev imputed", "imputed effort: " + fix(W.imputed_share[i], 0) + " %"));
+    if (key === "strength_share" && W.imputed_share[i] != null) t.appendChild(el("div", "prev imputed", "imputed: " + fix(W.imputed_share[i], 0) + " %"));
     tiles.appendChild(t);
   }
 }
