@@ -6,15 +6,22 @@ The page is a single file: the data as JSON, the uPlot chart library (vendored i
 ``file://`` with no network at all (a Content-Security-Policy in the page forbids every fetch). It reads only the
 published file, read-only, so it never blocks the nightly job.
 
-Per athlete and for a period (last 8 / 16 / 52 weeks, or all): the latest week in numbers, then
-weekly running distance next to strength volume load, the strength share of session load, daily
-impact load with its acute and chronic EWMA, the ACWR against its 0.8-1.5 band, fitness / fatigue /
-form, hard sets by body region with the posterior:anterior ratio, and the flags. Distances and
-masses are converted to the settings' display units here, in Python; the JSON holds display values.
+Per athlete, first "What should I do this week?": the flags' thresholds with the athlete's numbers
+filled in (``queries.week_plan``, sentences written here by ``week_verdict``), beside the flags of
+the last 14 days. Then, for a period (last 8 / 16 / 52 weeks, or all) that ends at the athlete's
+latest data (not today): the latest week in numbers, weekly running distance next to strength
+volume load, the strength share of session load with the share of load whose effort was imputed,
+knee stress (7- and 28-day means per day of running impact and of strength knee load, each on its
+own axis, daily bars behind), the ACWR against its 0.8-1.5 band, fitness / fatigue / form, hard
+sets by body region with the posterior:anterior ratio, and the older flags folded away. Breaks (14
+or more days without any workout, ``queries.data_gaps``) are blanked so the charts draw them as
+gaps, and so is the ACWR in the warm-up after a break. Distances and masses are converted to the
+settings' display units here, in Python; the JSON holds display values.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
@@ -32,6 +39,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from runlift.flows import units as fmt
 from runlift.flows.settings import Settings
 from runlift.flows.units import KG_PER_LB, METRES_PER_MILE
 from runlift.warehouse import queries
@@ -42,6 +50,9 @@ STATIC = resources.files("runlift.flows") / "static"
 PERIODS = (8, 16, 52, 0)  # weeks; 0 = all
 DEFAULT_PERIOD = 16
 LOOPBACK = ("127.0.0.1", "localhost")
+RECENT_FLAG_DAYS = 14  # flags of the last 14 days beside the verdict; older ones folded away
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class DashboardError(RuntimeError):
@@ -127,15 +138,27 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             "hard_core": ("hard_sets_core", integer), "hard_knee": ("hard_sets_knee", integer),
             "hard_hip": ("hard_sets_hip", integer),
             "run_load": ("run_session_load_au", n1), "strength_load": ("strength_session_load_au", n1),
+            "total_load": ("total_session_load_au", n1),
             "strength_share": ("strength_share_of_session_load", pct),
+            "imputed_share": ("imputed_load_share", pct),
             "impact": ("impact_load_kbw", n1), "pa_ratio": ("posterior_anterior_ratio_4w", n3),
             "flags": ("flags_count", integer)}
         weekly = _columns(queries.weekly_training_balance(con), weekly_spec)
         daily_spec: dict[str, tuple[str, Callable[[Any], Any]]] = {
             "date": ("date", iso), "impact": ("impact_load_kbw", n1), "acute": ("acute_impact_kbw", n1),
             "chronic": ("chronic_impact_kbw", n1), "acwr": ("acwr", n3), "fitness": ("fitness_au", n1),
-            "fatigue": ("fatigue_au", n1), "form": ("form_au", n1)}
+            "fatigue": ("fatigue_au", n1), "form": ("form_au", n1), "warmup": ("is_warmup", bool)}
         daily = _columns(queries.daily_training_load(con), daily_spec)
+        knee_spec: dict[str, tuple[str, Callable[[Any], Any]]] = {
+            "date": ("date", iso), "run_impact": ("run_impact_kbw", n3), "knee_load": ("strength_knee_load_kbw", n3),
+            "run_7d": ("run_impact_7d_kbw", n3), "run_28d": ("run_impact_28d_kbw", n3),
+            "knee_7d": ("strength_knee_7d_kbw", n3), "knee_28d": ("strength_knee_28d_kbw", n3)}
+        knee = _columns(queries.knee_stress_days(con), knee_spec)
+        gaps: dict[str, list[queries.Gap]] = {}
+        for g in queries.data_gaps(con):
+            gaps.setdefault(g.athlete_id, []).append(g)
+        plans = {a.athlete_id: queries.week_plan(con, a.athlete_id, a.as_of_date)
+                 for a in athletes if a.as_of_date is not None and a.workouts}
         flags: dict[str, list[dict[str, Any]]] = {}
         for f in queries.training_flags(con):  # newest first; by severity, then flag, within a day
             flags.setdefault(f.athlete_id, []).append({"date": iso(f.date), "flag": f.flag, "severity": f.severity,
@@ -148,12 +171,19 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
 
     out_athletes = []
     for a in athletes:
+        day_cols = daily.get(a.athlete_id) or {key: [] for key in daily_spec}
+        knee_cols = knee.get(a.athlete_id) or {key: [] for key in knee_spec}
+        week_cols = weekly.get(a.athlete_id) or {key: [] for key in weekly_spec}
+        athlete_gaps = gaps.get(a.athlete_id, [])
+        latest = _draw_gaps(day_cols, knee_cols, week_cols, athlete_gaps)
+        plan = plans.get(a.athlete_id)
         out_athletes.append({
             "id": a.athlete_id, "first_activity_date": iso(a.first_activity_date), "workouts": int(a.workouts or 0),
-            "as_of_date": iso(a.as_of_date),
-            "weekly": weekly.get(a.athlete_id) or {key: [] for key in weekly_spec},
-            "daily": daily.get(a.athlete_id) or {key: [] for key in daily_spec},
+            "as_of_date": iso(a.as_of_date), "latest_data_date": iso(latest),
+            "gaps": [[iso(g.first_day), iso(g.last_day)] for g in athlete_gaps],
+            "weekly": week_cols, "daily": day_cols | {k: v for k, v in knee_cols.items() if k != "date"},
             "flags": flags.get(a.athlete_id, []),
+            "plan": week_verdict(plan, units) if plan is not None else None,
         })
     published_at, as_of_date = (published.published_at, published.as_of_date) if published else (None, None)
     return {
@@ -163,7 +193,99 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
         "athletes": out_athletes,
         "periods": list(PERIODS),
         "default_period": DEFAULT_PERIOD,
+        "recent_flag_days": RECENT_FLAG_DAYS,
     }
+
+
+def _draw_gaps(day_cols: dict[str, list[Any]], knee_cols: dict[str, list[Any]], week_cols: dict[str, list[Any]],
+               gaps: list[queries.Gap]) -> dt.date | None:
+    """Blank what a chart should draw as a gap (in place): every daily value on the days of a break (14
+    or more days without any workout), the ACWR on warm-up days (it describes the break then, and no
+    flag reads it), and weeks wholly inside a break. Returns the latest date with data: the day
+    before a break that lasts to the as-of date, else the as-of date."""
+    dates = [dt.date.fromisoformat(x) for x in day_cols["date"]]
+    if not dates:
+        return None
+    in_gap = [any(g.first_day <= day <= g.last_day for g in gaps) for day in dates]
+    for cols in (day_cols, knee_cols):
+        for key, values in cols.items():
+            if key in ("date", "warmup"):
+                continue
+            for i, blank in enumerate(in_gap):
+                if blank:
+                    values[i] = None
+    day_cols["acwr"] = [None if warm else v for v, warm in zip(day_cols["acwr"], day_cols["warmup"], strict=True)]
+    del day_cols["warmup"]
+    for i, week in enumerate(week_cols["week"]):
+        start = dt.date.fromisoformat(week)
+        if any(g.first_day <= start and start + dt.timedelta(days=6) <= g.last_day for g in gaps):
+            for key, values in week_cols.items():
+                if key not in ("week", "days"):
+                    values[i] = None
+    latest = dates[-1]
+    for g in gaps:
+        if g.last_day >= latest:
+            latest = g.first_day - dt.timedelta(days=1)
+    return latest
+
+
+def _day(day: dt.date, year: bool = False) -> str:
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}" + (f" {day.year}" if year else "")
+
+
+def _count(n: float) -> str:
+    return f"{n:.0f}" if float(n).is_integer() else f"{n:.1f}"
+
+
+def week_verdict(plan: queries.WeekPlan, units: str) -> dict[str, Any]:
+    """"What should I do this week?": the flags' thresholds (docs/metrics.md, Flags) with the athlete's
+    numbers filled in, as sentences in the display units."""
+    def dist(m: float | None) -> str:
+        return fmt.distance(m, units)
+
+    lines: list[dict[str, str]] = []
+    if plan.long_run_limit_m is not None and plan.longest_run_30d_date is not None:
+        lines.append({"key": "long_run", "text": (
+            f"Longest run: up to {dist(plan.long_run_limit_m)}, 110 % of your longest run of the last 30 days "
+            f"({dist(plan.longest_run_30d_m)} on {_day(plan.longest_run_30d_date)}). Longer is a long-run spike, "
+            f"the best-supported running-injury signal.")})
+    else:
+        lines.append({"key": "long_run", "text": (
+            "Longest run: no run in the last 30 days, so no long-run reference; start short and build back "
+            "gradually.")})
+    if plan.week_run_limit_m is not None and plan.last_week_run_m is not None:
+        left = plan.week_run_limit_m - plan.week_run_m
+        lines.append({"key": "week_distance", "text": (
+            f"Running this week: up to {dist(plan.week_run_limit_m)} in all, 30 % over last week's "
+            f"{dist(plan.last_week_run_m)}; {dist(plan.week_run_m)} so far, "
+            + (f"{dist(left)} to go." if left > 0 else "already over it.")
+            + " Weekly ramps are a weaker signal than single long runs.")})
+    else:
+        lines.append({"key": "week_distance", "text": (
+            f"Running this week: {dist(plan.week_run_m)} so far; last week is no reference (not a complete week "
+            f"with running).")})
+    n = plan.lower_sessions_week
+    sessions = f"{n} session{'' if n == 1 else 's'}"
+    if plan.lower_sessions_usual is not None and plan.usual_weeks:
+        usual = plan.lower_sessions_usual
+        weeks = f"the last {plan.usual_weeks} complete week{'' if plan.usual_weeks == 1 else 's'}"
+        lines.append({"key": "lower_strength", "text": (
+            f"Lower-body strength: {sessions} so far this week; usually {_count(usual)} a week "
+            f"(median of {weeks}).")})
+    else:
+        lines.append({"key": "lower_strength", "text": (
+            f"Lower-body strength: {sessions} so far this week; no complete week yet to compare with.")})
+    note = None
+    if plan.last_workout_date is not None:
+        idle = (plan.as_of - plan.last_workout_date).days
+        if idle >= queries.BREAK_DAYS:
+            note = (f"No workout since {_day(plan.last_workout_date, True)} ({idle} days): after a break, build "
+                    f"distance back gradually.")
+    return {"as_of": plan.as_of.isoformat(), "week_start": plan.week_start.isoformat(),
+            "days_into_week": plan.days_into_week,
+            "title": (f"Week of {_day(plan.week_start, True)}, day {plan.days_into_week} of 7 "
+                      f"(as of {_day(plan.as_of)})"),
+            "lines": lines, "note": note}
 
 
 # --- the page --------------------------------------------------------------------------------------

@@ -358,7 +358,7 @@ def test_dashboard_draws_in_chromium_at_phone_and_desktop_width(browser, demo, s
             charts = assert_all_drawn(pg, width)
             labels = " | ".join(label for c in charts.values() for label in c["axisLabels"])
             for unit_label in ("Running distance (km)", "Volume load (kg)", "Share of session load (%)",
-                               "Impact load (kBW)", "Training load (AU)", "Hard sets (sets/week)"):
+                               "Running impact (kBW)", "Training load (AU)", "Hard sets (sets/week)"):
                 assert unit_label in labels, labels
             shown = pg.tile("run_distance")
             assert shown.endswith(" km")
@@ -420,4 +420,177 @@ def test_athlete_selector_and_empty_charts_without_errors(browser, mixed, tmp_pa
     assert pg.page.eval_on_selector("#athlete", "s => s.value") == "carl"
     assert pg.errors == [], pg.errors
     assert pg.outside == [], pg.outside
+    pg.close()
+
+
+# --- the week's verdict, the period's end, gaps, imperial units --------------------------------------
+
+@pytest.fixture(scope="module")
+def stale(tmp_path_factory) -> Path:
+    """eve: runs (Mon, Wed, Sat) and squats (Tue, Thu) from Mon 2 Jan 2023 to Sat 1 Apr 2023, with a break
+    of three weeks (no workout 5-25 Feb, nor on Sunday 26 Feb); the marts are built on 30 Jun 2023,
+    three months later."""
+    folder = tmp_path_factory.mktemp("dash-stale")
+    w = Warehouse(folder / "w.duckdb")
+    day = dt.date(2023, 1, 2)
+    while day <= dt.date(2023, 4, 1):
+        if not dt.date(2023, 2, 5) <= day <= dt.date(2023, 2, 25):
+            at = dt.datetime.combine(day, dt.time(7))
+            if day.weekday() in (0, 2, 5):
+                w.fit("eve", at, distance_m=(16000 if day.weekday() == 5 else 8000), workout_rpe=50)
+            if day.weekday() in (1, 3):
+                w.fit("eve", at, sport="training", sub_sport="strength_training", distance_m=None, moving_s=2700,
+                      workout_rpe=60, sets=[("squat", 5, 60.0)] * 3 + [("deadlift", 5, 80.0)] * 3)
+        day += dt.timedelta(days=1)
+    w.build(d("2023-06-30"), [athlete("eve")], units="imperial")
+    target = folder / "stale.published.duckdb"
+    publish(w.con, target)
+    w.close()
+    return target
+
+
+def plan_of(published: Path, athlete_id: str):
+    from runlift.warehouse import queries
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        (a,) = [x for x in queries.athletes(con) if x.athlete_id == athlete_id]
+        return queries.week_plan(con, athlete_id, a.as_of_date)
+    finally:
+        con.close()
+
+
+def test_verdict_sentences_carry_the_plan_numbers_in_the_display_units(demo, mixed):
+    plan = plan_of(demo.published_path, "demo")
+    for units in ("metric", "imperial"):
+        data = page_data(render_dashboard(demo.published_path, units))
+        verdict = data["athletes"][0]["plan"]
+        assert verdict["as_of"] == DEMO_END.isoformat() and verdict["week_start"] == plan.week_start.isoformat()
+        text = {line["key"]: line["text"] for line in verdict["lines"]}
+        assert list(text) == ["long_run", "week_distance", "lower_strength"]
+        assert plan.long_run_limit_m is not None and plan.week_run_limit_m is not None
+        assert f"up to {fmt.distance(plan.long_run_limit_m, units)}, 110 % of your longest run" in text["long_run"]
+        assert f"({fmt.distance(plan.longest_run_30d_m, units)} on " in text["long_run"]
+        assert f"up to {fmt.distance(plan.week_run_limit_m, units)} in all, 30 % over last week's " \
+               f"{fmt.distance(plan.last_week_run_m, units)}" in text["week_distance"]
+        assert f"{fmt.distance(plan.week_run_m, units)} so far" in text["week_distance"]
+        assert (" mi" in text["long_run"]) == (units == "imperial")
+        assert (" km" in text["long_run"]) == (units == "metric")
+        n = plan.lower_sessions_week
+        assert text["lower_strength"].startswith(f"Lower-body strength: {n} session{'' if n == 1 else 's'} so far")
+        assert f"(median of the last {plan.usual_weeks} complete weeks)" in text["lower_strength"]
+    # alice (mixed): as of Wed 16 Apr 2025, the last workout Sun 13 Apr; hand-checked numbers
+    alice = {a["id"]: a for a in page_data(render_dashboard(mixed, "metric"))["athletes"]}["alice"]["plan"]
+    text = {line["key"]: line["text"] for line in alice["lines"]}
+    # runs on days 0, 2, 5 (mod 7) of 42 from Mon 3 Mar, 8 km + 0.5 km x (day mod 5): the 30 days
+    # 18 Mar .. 16 Apr (days 15-44) hold one 10.0 km run (day 19 = Sat 22 Mar: 19 mod 5 = 4); 110 % = 11.0 km
+    assert "up to 11.0 km, 110 % of your longest run of the last 30 days (10.0 km on Sat 22 Mar)" in text["long_run"]
+    # last week (7-13 Apr, days 35-41): days 35, 37, 40 -> 8.0 + 9.0 + 8.0 = 25.0 km; +30 % = 32.5 km; none so far
+    assert "up to 32.5 km in all, 30 % over last week's 25.0 km; 0.0 km so far, 32.5 km to go." in text["week_distance"]
+    assert text["lower_strength"].startswith("Lower-body strength: 0 sessions so far this week; usually 2 a week")
+    assert {a["id"]: a for a in page_data(render_dashboard(mixed, "metric"))["athletes"]}["carl"]["plan"] is None
+
+
+def test_period_ends_at_the_latest_data_and_breaks_are_gaps(stale):
+    data = page_data(render_dashboard(stale, "imperial"))
+    (eve,) = data["athletes"]
+    assert eve["as_of_date"] == "2023-06-30" and eve["latest_data_date"] == "2023-04-01"
+    assert eve["gaps"] == [["2023-02-05", "2023-02-26"], ["2023-04-02", "2023-06-30"]]  # 26 Feb: a Sunday
+    days = {day: i for i, day in enumerate(eve["daily"]["date"])}
+    for key in ("impact", "acute", "chronic", "acwr", "fitness", "fatigue", "form", "run_7d", "knee_28d"):
+        for day in ("2023-02-05", "2023-02-15", "2023-02-26", "2023-04-02", "2023-06-30"):
+            assert eve["daily"][key][days[day]] is None, (key, day)
+    # the return on Mon 27 Feb starts a 28-day warm-up: no ACWR drawn (it spiked after every break)
+    for day in ("2023-02-27", "2023-03-10", "2023-03-26"):
+        assert eve["daily"]["acwr"][days[day]] is None, day
+    assert eve["daily"]["acwr"][days["2023-03-27"]] is not None
+    assert eve["daily"]["acwr"][days["2023-02-04"]] is not None  # before the break, after day 28
+    assert eve["daily"]["impact"][days["2023-02-27"]] > 0
+    weeks = {week: i for i, week in enumerate(eve["weekly"]["week"])}
+    assert eve["weekly"]["run_distance"][weeks["2023-02-13"]] is None  # wholly inside the break
+    assert eve["weekly"]["run_distance"][weeks["2023-02-06"]] is None
+    assert eve["weekly"]["run_distance"][weeks["2023-02-27"]] > 0
+    note = eve["plan"]["note"]
+    assert note == "No workout since Sat 1 Apr 2023 (90 days): after a break, build distance back gradually."
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_verdict_first_flags_beside_it_and_no_overflow_in_chromium(demo, browser, width):
+    # demo before browser: the demo runs a Prefect flow, which must not start inside Playwright's event loop
+    plan = plan_of(demo.published_path, "demo")
+    data = page_data(render_dashboard(demo.published_path, "metric"))
+    flags = data["athletes"][0]["flags"]
+    since = DEMO_END - dt.timedelta(days=13)
+    recent = [f for f in flags if dt.date.fromisoformat(f["date"]) >= since]
+    write_dashboard_file(demo)
+    pg = Page(browser, width, 900, ("file://",))
+    pg.open(demo.dashboard_path.as_uri())
+    assert_all_drawn(pg, width)
+    # the verdict is the first card, its sentences carry the numbers
+    assert pg.page.evaluate("document.querySelector('main > section').id") == "plan"
+    assert pg.page.inner_text("#plan-title") == "What should I do this week?"
+    verdict = pg.page.inner_text("#verdict")
+    for number in (plan.long_run_limit_m, plan.longest_run_30d_m, plan.week_run_limit_m, plan.last_week_run_m,
+                   plan.week_run_m):
+        assert fmt.distance(number, "metric") in verdict, (number, verdict)
+    assert f"Lower-body strength: {plan.lower_sessions_week} session" in verdict
+    assert pg.page.is_visible("#verdict") and pg.page.is_hidden("#plan-note")
+    # the last 14 days' flags beside it; the older ones folded away in a closed <details>
+    assert int(pg.page.get_attribute("#recent-flags", "data-rows")) == len(recent)
+    assert pg.page.evaluate("document.getElementById('flag-history').open") is False
+    older = int(pg.page.get_attribute("#flags", "data-rows"))
+    assert older + len(recent) == len(flags)  # 16 weeks hold the whole 8-week demo
+    assert pg.page.is_hidden("#flags table") or older == 0
+    if older:
+        pg.page.click("#flag-history summary")
+        assert pg.page.is_visible("#flags table")
+        pg.page.click("#flag-history summary")
+    # the period ends at the latest data (here the as-of date: the demo ran the last days)
+    assert pg.page.get_attribute("body", "data-period-end") == data["athletes"][0]["latest_data_date"]
+    # axis titles fit: every title drawn along a y axis is shorter than its chart is tall (the
+    # right-axis titles were cut at 390 px); the long form where it fits, else the short one
+    too_long = pg.page.evaluate("""() => { const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = "600 12px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif";
+        return [...document.querySelectorAll('.chart')].flatMap(e => {
+          const cv = e.querySelector('canvas'); if (!cv) return [];
+          const h = cv.getBoundingClientRect().height;
+          return JSON.parse(e.dataset.axes).slice(1).filter(l => ctx.measureText(l).width > h - 38)
+                   .map(l => e.dataset.chart + ': ' + l); }); }""")
+    assert too_long == []
+    sets_titles = pg.charts()["sets"]["axisLabels"]
+    assert sets_titles[-1] == ("Post : ant" if width < 400 else "Posterior : anterior (ratio)")
+    scroll = pg.page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, scroll
+    height = pg.page.evaluate("document.documentElement.scrollHeight")
+    assert height < (4000 if width < 400 else 2600), height
+    pg.page.screenshot(path=str(ARTIFACTS / f"dashboard-verdict-{width}.png"), full_page=True)
+    assert pg.errors == [], pg.errors
+    pg.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_stale_history_in_imperial_units_in_chromium(browser, stale, tmp_path, width):
+    page_file = tmp_path / "stale.html"
+    page_file.write_text(render_dashboard(stale, "imperial"), encoding="utf-8")
+    pg = Page(browser, width, 900, ("file://",))
+    pg.open(page_file.as_uri())
+    # the default period (16 weeks) ends at the latest data, 1 Apr 2023, not at the as-of date 30 Jun
+    assert pg.page.get_attribute("body", "data-period-end") == "2023-04-01"
+    assert pg.page.get_attribute("body", "data-period-start") == "2023-01-02"
+    assert "1 Apr 2023" in pg.page.inner_text("#period-range")
+    charts = assert_all_drawn(pg, width)  # every chart has data: none is an empty "last 16 weeks"
+    assert "Running impact (kBW)" in charts["impact"]["axisLabels"]
+    assert any(label.startswith("Strength") for label in charts["impact"]["axisLabels"])
+    legend = " | ".join(charts["impact"]["legend"])
+    assert "Run 7 d" in legend and "Run 28 d" in legend and "Strength 7 d" in legend and "Strength 28 d" in legend
+    assert "Running distance (mi)" in charts["volume"]["axisLabels"]
+    assert pg.tile("run_distance").endswith(" mi") and pg.tile("volume_load").endswith(" lb")
+    assert pg.page.inner_text("#latest-week").startswith("Week of Mon 27 Mar 2023")
+    verdict = pg.page.inner_text("#plan")
+    assert "No workout since Sat 1 Apr 2023 (90 days)" in verdict
+    assert "no run in the last 30 days" in verdict and " mi so far" in verdict and " km" not in verdict
+    assert pg.page.is_visible("#plan-note")
+    assert pg.page.evaluate("document.documentElement.scrollWidth") <= width
+    pg.page.screenshot(path=str(ARTIFACTS / f"dashboard-stale-imperial-{width}.png"), full_page=True)
+    assert pg.errors == [], pg.errors
     pg.close()

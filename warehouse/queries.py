@@ -266,3 +266,127 @@ def training_flags(con: duckdb.DuckDBPyConnection, *, athlete_ids: list[str] | N
         sql += " LIMIT ?"
         params.append(limit)
     return [TrainingFlag(*r) for r in con.execute(sql, params).fetchall()]
+
+
+# --- the dashboard's plan for the week and its knee-stress chart -----------------------------------
+
+# The thresholds of marts.training_flags (docs/metrics.md, Flags), restated for the plan: a run over
+# 110 % of the longest run of the previous 30 days is a long_run_spike; weekly running distance up
+# more than 30 % on the previous complete week is a weekly_distance_ramp.
+LONG_RUN_SPIKE_RATIO = 1.1
+WEEKLY_RAMP_RATIO = 1.3
+BREAK_DAYS = 14  # a stretch of 14 or more days without any workout is a break (return_after_break)
+USUAL_WEEKS = 8  # the athlete's usual: the median of the last 8 complete weeks
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """What keeps an athlete's next runs and this week inside the flags' thresholds, as of ``as_of``
+    (SI units). "This week" is the ISO week (Monday start) holding ``as_of``."""
+    athlete_id: str
+    as_of: dt.date
+    week_start: dt.date
+    days_into_week: int  # 1 (Monday) .. 7 (Sunday)
+    last_workout_date: dt.date | None  # on or before as_of
+    longest_run_30d_m: float | None  # the longest run of the 30 days as_of - 29 .. as_of; None: no run
+    longest_run_30d_date: dt.date | None
+    long_run_limit_m: float | None  # 110 % of it: a longer run is a long_run_spike
+    week_run_m: float  # running distance so far this week
+    last_week_run_m: float | None  # the previous week's running distance, when it is a complete week with running
+    week_run_limit_m: float | None  # 130 % of it: more is a weekly_distance_ramp
+    lower_sessions_week: int  # workouts with a lower-body set so far this week
+    lower_sessions_usual: float | None  # their median over the last USUAL_WEEKS complete weeks before this one
+    usual_weeks: int  # how many complete weeks that median rests on (0..USUAL_WEEKS)
+
+
+def week_plan(con: duckdb.DuckDBPyConnection, athlete_id: str, as_of: dt.date) -> WeekPlan:
+    """The numbers of the dashboard's "what should I do this week?" for ``athlete_id`` on ``as_of``."""
+    row = con.execute(f"""
+        WITH p AS (SELECT ?::VARCHAR AS athlete_id, ?::DATE AS as_of,
+                          date_trunc('week', ?::DATE)::DATE AS week_start),
+        runs AS (
+            SELECT a.local_date, a.distance_m FROM marts.fct_activities a, p
+            WHERE a.athlete_id = p.athlete_id AND a.sport_group = 'run' AND a.distance_m > 0
+              AND a.local_date BETWEEN p.as_of - 29 AND p.as_of
+        ),
+        longest AS (  -- of two runs as long, the later
+            SELECT max(distance_m) AS m, (SELECT local_date FROM runs ORDER BY distance_m DESC, local_date DESC
+                                          LIMIT 1) AS on_date FROM runs),
+        last_workout AS (
+            SELECT max(a.local_date) AS d FROM marts.fct_activities a, p
+            WHERE a.athlete_id = p.athlete_id AND a.local_date <= p.as_of
+        ),
+        weeks AS (
+            SELECT w.* FROM marts.weekly_training_balance w, p WHERE w.athlete_id = p.athlete_id
+        ),
+        lower_weeks AS (
+            SELECT date_trunc('week', s.local_date)::DATE AS week_start, count(DISTINCT s.activity_key) AS n
+            FROM marts.fct_strength_sets s, p
+            WHERE s.athlete_id = p.athlete_id AND s.body_region = 'lower' AND s.local_date <= p.as_of
+            GROUP BY 1
+        ),
+        usual AS (
+            SELECT median(coalesce(l.n, 0)) AS m, count(*) AS weeks FROM (
+                SELECT w.week_start FROM weeks w, p WHERE w.is_complete_week AND w.week_start < p.week_start
+                ORDER BY w.week_start DESC LIMIT {USUAL_WEEKS}) c
+            LEFT JOIN lower_weeks l USING (week_start)
+        ),
+        this_week AS (
+            SELECT coalesce(sum(a.distance_m) FILTER (WHERE a.includes_running), 0) AS run_m
+            FROM marts.fct_activities a, p
+            WHERE a.athlete_id = p.athlete_id AND a.local_date BETWEEN p.week_start AND p.as_of
+        ),
+        last_week AS (
+            SELECT w.run_distance_m AS m FROM weeks w, p
+            WHERE w.week_start = p.week_start - 7 AND w.is_complete_week AND w.run_distance_m > 0
+        )
+        SELECT p.athlete_id, p.as_of, p.week_start, (p.as_of - p.week_start + 1)::INTEGER,
+               (SELECT d FROM last_workout),
+               longest.m, longest.on_date, longest.m * {LONG_RUN_SPIKE_RATIO},
+               (SELECT run_m FROM this_week), (SELECT m FROM last_week),
+               (SELECT m FROM last_week) * {WEEKLY_RAMP_RATIO},
+               coalesce((SELECT n FROM lower_weeks l WHERE l.week_start = p.week_start), 0)::INTEGER,
+               usual.m, usual.weeks::INTEGER
+        FROM p, longest, usual""", [athlete_id, as_of, as_of]).fetchone()
+    assert row is not None
+    return WeekPlan(*row)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of BREAK_DAYS or more days without any workout (a break, as return_after_break counts
+    it), up to the next workout or to the as-of date."""
+    athlete_id: str
+    first_day: dt.date
+    last_day: dt.date
+
+
+def data_gaps(con: duckdb.DuckDBPyConnection) -> list[Gap]:
+    """Every athlete's breaks of marts.daily_training_load, by athlete then date."""
+    return [Gap(*r) for r in con.execute(f"""
+        WITH ends AS (SELECT athlete_id, max(date) AS last_day FROM marts.daily_training_load GROUP BY 1),
+        worked AS (
+            SELECT athlete_id, date, lead(date) OVER (PARTITION BY athlete_id ORDER BY date) AS next_date
+            FROM (SELECT DISTINCT a.athlete_id, a.local_date AS date FROM marts.fct_activities a
+                  JOIN ends e ON e.athlete_id = a.athlete_id AND a.local_date <= e.last_day)
+        )
+        SELECT w.athlete_id, w.date + 1, coalesce(w.next_date - 1, e.last_day)
+        FROM worked w JOIN ends e USING (athlete_id)
+        WHERE coalesce(w.next_date - 1, e.last_day) - w.date >= {BREAK_DAYS}
+        ORDER BY 1, 2""").fetchall()]
+
+
+def knee_stress_days(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Per athlete and day of marts.daily_training_load: running impact and strength knee load (kBW),
+    each with its 7- and 28-day mean per day (NULL until the athlete's history holds the window),
+    by athlete then date."""
+    return _dict_rows(con, """
+        SELECT athlete_id, date, run_impact_kbw, strength_knee_load_kbw,
+               CASE WHEN day_number >= 7 THEN avg(run_impact_kbw) OVER w7 END AS run_impact_7d_kbw,
+               CASE WHEN day_number >= 28 THEN avg(run_impact_kbw) OVER w28 END AS run_impact_28d_kbw,
+               CASE WHEN day_number >= 7 THEN avg(strength_knee_load_kbw) OVER w7 END AS strength_knee_7d_kbw,
+               CASE WHEN day_number >= 28 THEN avg(strength_knee_load_kbw) OVER w28 END AS strength_knee_28d_kbw
+        FROM marts.daily_training_load
+        WINDOW w7 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
+               w28 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 27 PRECEDING AND CURRENT ROW)
+        ORDER BY athlete_id, date""")

@@ -2,7 +2,8 @@
 "use strict";
 const D = JSON.parse(document.getElementById("runlift-data").textContent);
 const DIST = D.units.distance, MASS = D.units.mass;
-const COL = { run: "#0072B2", strength: "#D55E00", impact: "#86b4de", acute: "#E69F00", chronic: "#0072B2",
+const COL = { run: "#0072B2", strength: "#D55E00", impact: "#86b4de", runDay: "rgba(0,114,178,0.22)",
+              strengthDay: "rgba(213,94,0,0.30)", imputed: "#1d2330", acute: "#E69F00", chronic: "#0072B2",
               acwr: "#6a3d9a", fitness: "#0072B2", fatigue: "#D55E00", form: "#009E73",
               lower: "#0072B2", upper: "#E69F00", core: "#009E73", ratio: "#1d2330" };
 const FONT = "11px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif";
@@ -82,7 +83,10 @@ function refPlugin(items) {
   }] } };
 }
 
-function heightFor(width) { return Math.round(Math.max(230, Math.min(320, width * 0.62))); }
+function heightFor(width, name) {
+  const h = Math.max(230, Math.min(320, width * 0.62));
+  return Math.round(name === "acwr" ? Math.max(175, h * 0.8) : h);  // the ratio is secondary
+}
 
 // ---- state ---------------------------------------------------------------------------------------
 function readHash() {
@@ -101,19 +105,44 @@ function writeHash() {
 }
 
 // ---- the period's slice of an athlete's data ------------------------------------------------------
+// The period ends at the athlete's latest data (the day before a break that lasts to the as-of date,
+// else the as-of date), not at today: a history that ended long ago still shows its last weeks.
 function slice(a, weeks) {
   const W = a.weekly, Dd = a.daily;
   const n = W.week.length;
+  const end = a.latest_data_date ? ts(a.latest_data_date) : null;
+  const endWeek = end == null ? null : end - ((utc(end).getUTCDay() + 6) % 7) * DAY;  // its Monday
   let cutoff = null;
-  if (weeks > 0 && n > 0) cutoff = ts(W.week[n - 1]) - (weeks - 1) * WEEK;
+  if (weeks > 0 && endWeek != null) cutoff = endWeek - (weeks - 1) * WEEK;
+  const inside = (t) => (cutoff == null || t >= cutoff) && (end == null || t <= end);
   const wi = [], di = [];
-  for (let i = 0; i < n; i++) if (cutoff == null || ts(W.week[i]) >= cutoff) wi.push(i);
-  for (let i = 0; i < Dd.date.length; i++) if (cutoff == null || ts(Dd.date[i]) >= cutoff) di.push(i);
+  for (let i = 0; i < n; i++) if (inside(ts(W.week[i]))) wi.push(i);
+  for (let i = 0; i < Dd.date.length; i++) if (inside(ts(Dd.date[i]))) di.push(i);
   const pick = (obj, idx) => { const o = {}; for (const k in obj) o[k] = idx.map((i) => obj[k][i]); return o; };
   const w = pick(W, wi), d = pick(Dd, di);
   w.t = (w.week || []).map(ts); d.t = (d.date || []).map(ts);
   const flags = a.flags.filter((f) => cutoff == null || ts(f.date) >= cutoff);
-  return { w: w, d: d, flags: flags };
+  const first = d.date && d.date.length ? d.date[0] : null, last = d.date && d.date.length ? d.date[d.date.length - 1] : null;
+  return { w: w, d: d, flags: flags, first: first, last: last };
+}
+
+// the share of a period's session load whose effort was imputed, weighted by each week's load
+function imputedShare(w) {
+  let load = 0, imputed = 0;
+  (w.total_load || []).forEach((v, i) => { if (v != null && w.imputed_share[i] != null) { load += v; imputed += v * w.imputed_share[i] / 100; } });
+  return load > 0 ? 100 * imputed / load : null;
+}
+
+// ---- what should I do this week? ----------------------------------------------------------------
+function renderPlan(a) {
+  const list = document.getElementById("verdict"), note = document.getElementById("plan-note");
+  const sub = document.getElementById("plan-week");
+  list.replaceChildren(); note.hidden = true;
+  const plan = a && a.plan;
+  if (!plan) { sub.textContent = a ? "No workouts yet for " + a.id + ": nothing to go on." : "No athletes in the published file yet."; return; }
+  sub.textContent = plan.title;
+  for (const line of plan.lines) { const li = el("li", null, line.text); li.dataset.key = line.key; list.appendChild(li); }
+  if (plan.note) { note.textContent = plan.note; note.hidden = false; }
 }
 
 // ---- the latest week -----------------------------------------------------------------------------
@@ -122,7 +151,10 @@ function renderLatest(a) {
   tiles.replaceChildren();
   const sub = document.getElementById("latest-week");
   if (!n) { sub.textContent = "No workouts yet for " + a.id + "."; tiles.appendChild(el("p", "no-data wide", "no data")); return; }
-  const i = n - 1, p = n > 1 ? n - 2 : null;
+  // the week of the latest data (a break that lasts to the as-of date has no numbers to show)
+  let i = n - 1;
+  if (a.latest_data_date) while (i > 0 && ts(W.week[i]) > ts(a.latest_data_date)) i--;
+  const p = i > 0 ? i - 1 : null;
   const start = W.week[i], days = W.days[i];
   sub.textContent = "Week of " + fmtLong(start) + (days < 7 ? " (" + days + " of 7 days so far)" : "") +
                     (p != null ? "; smaller figures: the week before." : ".");
@@ -149,6 +181,7 @@ function renderLatest(a) {
     } else if (p != null) {
       t.appendChild(el("div", "prev", f(p)));
     }
+    if (key === "strength_share" && W.imputed_share[i] != null) t.appendChild(el("div", "prev imputed", "imputed: " + fix(W.imputed_share[i], 0) + " %"));
     tiles.appendChild(t);
   }
 }
@@ -178,13 +211,13 @@ const CHARTS = {
       cfg.data.push(w.run_distance);
       cfg.series.push(seriesBars("Running", COL.run, "dist", DIST, 1, { paths: bars({ align: both ? -1 : 0, size: size }) }));
       cfg.scales.dist = { range: (u, mn, mx) => [0, Math.max(1, mx) * 1.08] };
-      cfg.axes.push(yAxis("Running distance (" + DIST + ")", "dist", { stroke: COL.run }));
+      cfg.axes.push(yAxis("Running distance (" + DIST + ")", "dist", { stroke: COL.run, shortLabel: "Distance (" + DIST + ")" }));
     }
     if (lifts) {
       cfg.data.push(w.volume_load);
       cfg.series.push(seriesBars("Volume load", COL.strength, "mass", MASS, 0, { paths: bars({ align: both ? 1 : 0, size: size }) }));
       cfg.scales.mass = { range: (u, mn, mx) => [0, Math.max(1, mx) * 1.08] };
-      cfg.axes.push(yAxis("Volume load (" + MASS + ")", "mass", runs ? { side: 1, stroke: COL.strength, grid: { show: false } } : { stroke: COL.strength }));
+      cfg.axes.push(yAxis("Volume load (" + MASS + ")", "mass", runs ? { side: 1, stroke: COL.strength, grid: { show: false }, shortLabel: "Volume (" + MASS + ")" } : { stroke: COL.strength }));
     }
     if (!runs) cfg.message = "No running in this period.";
     if (!lifts) cfg.message = "No strength volume in this period.";
@@ -196,28 +229,47 @@ const CHARTS = {
     if (!anyValue([str], () => true)) return null;
     const full = str.map((v) => v == null ? null : 100);
     return {
-      data: [w.t, full, str],
+      data: [w.t, full, str, w.imputed_share || str.map(() => null)],
       series: [{ label: "Week of", value: (u, t) => t == null ? "–" : fmtDay(t, true) },
         seriesBars("Running", COL.run, "pct", "%", 0, { value: (u, v, si, i) => (i == null || str[i] == null) ? "–" : fix(100 - str[i], 0) + " %" }),
-        seriesBars("Strength", COL.strength, "pct", "%", 0)],
+        seriesBars("Strength", COL.strength, "pct", "%", 0),
+        seriesLine("Imputed", COL.imputed, "pct", "%", 0, { width: 1.5, dash: [4, 3], points: { show: true, size: 5 } })],
       scales: { x: { time: true, range: xRange(WEEK) }, pct: { range: [0, 100] } },
-      axes: [Object.assign(xAxis("Week (starting Monday)"), { splits: weekSplits }), yAxis("Share of session load (%)", "pct", { splits: () => [0, 25, 50, 75, 100] })],
+      axes: [Object.assign(xAxis("Week (starting Monday)"), { splits: weekSplits }), yAxis("Share of session load (%)", "pct", { splits: () => [0, 25, 50, 75, 100], shortLabel: "Share (%)" })],
       plugins: [refPlugin([{ scale: "pct", from: 50, stroke: "rgba(255,255,255,0.9)" }])],
     };
   },
   impact: (s) => {
     const d = s.d;
-    if (!anyValue([d.impact || [], d.acute || [], d.chronic || []], (v) => v > 0)) return null;
-    return {
-      data: [d.t, d.impact, d.acute, d.chronic],
-      series: [{ label: "Day", value: (u, t) => t == null ? "–" : fmtDay(t, true) },
-        seriesBars("Daily", COL.impact, "kbw", "kBW", 1, { paths: bars({ size: [0.8, 14] }) }),
-        seriesLine("Acute (7 d)", COL.acute, "kbw", "kBW", 1),
-        seriesLine("Chronic (28 d)", COL.chronic, "kbw", "kBW", 1)],
-      scales: { x: { time: true, range: xRange(DAY) }, kbw: { range: (u, mn, mx) => [0, Math.max(1, mx) * 1.05] } },
-      axes: [xAxis("Day"), yAxis("Impact load (kBW)", "kbw")],
+    const run = [d.run_7d || [], d.run_28d || []], knee = [d.knee_7d || [], d.knee_28d || []];
+    const runs = anyValue(run.concat([d.run_impact || []]), (v) => v > 0);
+    const lifts = anyValue(knee.concat([d.knee_load || []]), (v) => v > 0);
+    if (!runs && !lifts) return null;
+    const dashed = [6, 4];
+    const top = (arrs) => Math.max(0.1, ...arrs.map((a) => a.reduce((m, v) => (v != null && v > m ? v : m), 0)));
+    // each source on its own scale, so a small strength knee load stays visible next to running; the
+    // lines set each scale, and a day far above them is cut at the top (its value is in the legend)
+    const cfg = {
+      data: [d.t], series: [{ label: "Day", value: (u, t) => t == null ? "–" : fmtDay(t, true) }],
+      scales: { x: { time: true, range: xRange(DAY) } }, axes: [xAxis("Day")],
       cursor: { sync: { key: "runlift-daily" } },
     };
+    const source = (values, avg7, avg28, name, color, dayColor, scale, label, shortLabel, side) => {
+      const digits = top([avg7, avg28]) < 1 ? 2 : 1;
+      cfg.data.push(values, avg7, avg28);
+      cfg.series.push(seriesBars(name + " day", dayColor, scale, "kBW", digits, { paths: bars({ size: [0.8, 14], align: runs && lifts ? (side ? 1 : -1) : 0 }) }),
+                      seriesLine(name + " 7 d", color, scale, "kBW", digits, { width: 2.5 }),
+                      seriesLine(name + " 28 d", color, scale, "kBW", digits, { dash: dashed }));
+      const hi = top([avg7, avg28]) > 0.1 ? top([avg7, avg28]) * 2.2 : top([values]) * 1.05;
+      cfg.scales[scale] = { range: () => [0, hi] };
+      cfg.axes.push(yAxis(label, scale, Object.assign({ stroke: color, shortLabel: shortLabel },
+                                                      side ? { side: 1, grid: { show: false } } : {})));
+    };
+    if (runs) source(d.run_impact, d.run_7d, d.run_28d, "Run", COL.run, COL.runDay, "run", "Running impact (kBW)", "Running (kBW)", 0);
+    if (lifts) source(d.knee_load, d.knee_7d, d.knee_28d, "Strength", COL.strength, COL.strengthDay, "knee", "Strength knee load (kBW)", "Strength (kBW)", runs ? 1 : 0);
+    if (!runs) cfg.message = "No running in this period.";
+    if (!lifts) cfg.message = "No strength knee load in this period.";
+    return cfg;
   },
   acwr: (s) => {
     const d = s.d;
@@ -228,7 +280,7 @@ const CHARTS = {
         seriesLine("ACWR", COL.acwr, "ratio", "", 2)],
       scales: { x: { time: true, range: xRange(DAY) },
                 ratio: { range: (u, mn, mx) => [0, Math.max(2, (mx || 0) * 1.1)] } },
-      axes: [xAxis("Day"), yAxis("Acute : chronic (ratio)", "ratio")],
+      axes: [xAxis("Day"), yAxis("Acute : chronic (ratio)", "ratio", { shortLabel: "ACWR" })],
       plugins: [refPlugin([{ scale: "ratio", from: 0.8, to: 1.5, fill: "rgba(0,158,115,0.14)" },
                            { scale: "ratio", from: 1, stroke: "rgba(0,0,0,0.25)" }])],
       cursor: { sync: { key: "runlift-daily" } },
@@ -244,7 +296,7 @@ const CHARTS = {
         seriesLine("Fatigue", COL.fatigue, "au", "AU", 0),
         seriesLine("Form", COL.form, "au", "AU", 0, { fill: "rgba(0,158,115,0.12)", width: 1.5 })],
       scales: { x: { time: true, range: xRange(DAY) }, au: { range: (u, mn, mx) => [Math.min(0, mn) * 1.1, Math.max(1, mx) * 1.08] } },
-      axes: [xAxis("Day"), yAxis("Training load (AU)", "au")],
+      axes: [xAxis("Day"), yAxis("Training load (AU)", "au", { shortLabel: "Load (AU)" })],
       plugins: [refPlugin([{ scale: "au", from: 0, stroke: "rgba(0,0,0,0.3)" }])],
       cursor: { sync: { key: "runlift-daily" } },
     };
@@ -265,8 +317,8 @@ const CHARTS = {
         seriesLine("Post:ant (4 wk)", COL.ratio, "ratio", "", 2, { points: { show: true, size: 5 } })],
       scales: { x: { time: true, range: xRange(WEEK) }, sets: { range: (u, mn, mx) => [0, Math.max(4, mx) * 1.08] },
                 ratio: { range: (u, mn, mx) => [0, Math.max(1.5, (mx || 0) * 1.1)] } },
-      axes: [Object.assign(xAxis("Week (starting Monday)"), { splits: weekSplits }), yAxis("Hard sets (sets/week)", "sets"),
-             yAxis("Posterior : anterior (ratio)", "ratio", { side: 1, grid: { show: false } })],
+      axes: [Object.assign(xAxis("Week (starting Monday)"), { splits: weekSplits }), yAxis("Hard sets (sets/week)", "sets", { shortLabel: "Hard sets" }),
+             yAxis("Posterior : anterior (ratio)", "ratio", { side: 1, grid: { show: false }, shortLabel: "Post : ant" })],
       plugins: [refPlugin([{ scale: "ratio", from: 0.5, stroke: "rgba(29,35,48,0.35)" }])],
     };
   },
@@ -287,10 +339,19 @@ function drawChart(name, s) {
     box.dataset.drawn = "empty";
     return;
   }
-  const width = Math.max(200, box.clientWidth);
+  const width = Math.max(200, box.clientWidth), height = heightFor(width, name);
   const points = nonNull(cfg.data.slice(1));
+  // an axis title longer than the plot is tall would be cut: use its short form
+  const measure = document.createElement("canvas").getContext("2d"); measure.font = LABEL_FONT;
+  for (const ax of cfg.axes) {
+    // a left title may use the padding around the plot (height - 58); a right one was cut there
+    const room = height - (ax.side === 1 ? 58 : 40);
+    if (ax.shortLabel && measure.measureText(ax.label).width > room) ax.label = ax.shortLabel;
+    delete ax.shortLabel;
+  }
   const opts = Object.assign({
-    width: width, height: heightFor(width), padding: [10, 6, 0, 2],
+    // without a right axis, room on the right for the last x tick's label (it was cut at 390 px)
+    width: width, height: height, padding: [10, cfg.axes.some((ax) => ax.side === 1) ? 6 : 18, 0, 2],
     legend: { live: true },
     cursor: { points: { size: 6 } },
     hooks: { draw: [() => { box.dataset.points = String(points); box.dataset.drawn = "1"; }],
@@ -305,23 +366,37 @@ function drawChart(name, s) {
   plots.push({ u: u, box: box });
 }
 
-function renderFlags(s) {
-  const box = document.getElementById("flags");
-  box.replaceChildren();
-  box.dataset.rows = String(s.flags.length);
-  if (!s.flags.length) { box.appendChild(el("p", "no-data", "no flags in this period")); return; }
+function flagRows(list) {
   const table = el("table", "flags"), head = el("tr");
   for (const h of ["Date", "Severity", "Explanation"]) head.appendChild(el("th", null, h));
   const thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
   const body = el("tbody");
-  for (const f of s.flags) {
+  for (const f of list) {
     const tr = el("tr"); tr.dataset.flag = f.flag;
     tr.appendChild(el("td", "date", f.date));
     const sev = el("td"); sev.appendChild(el("span", "badge " + f.severity, f.severity)); tr.appendChild(sev);
     tr.appendChild(el("td", "expl", f.explanation));
     body.appendChild(tr);
   }
-  table.appendChild(body); box.appendChild(table);
+  table.appendChild(body);
+  return table;
+}
+
+// the flags of the last 14 days (to the as-of date) beside the verdict; older ones of the period folded away
+function renderFlags(a, s) {
+  const recentBox = document.getElementById("recent-flags"), box = document.getElementById("flags");
+  recentBox.replaceChildren(); box.replaceChildren();
+  const asOf = a && (a.plan ? a.plan.as_of : a.as_of_date);
+  const since = asOf ? ts(asOf) - (D.recent_flag_days - 1) * DAY : null;
+  const recent = a && since != null ? a.flags.filter((f) => ts(f.date) >= since && ts(f.date) <= ts(asOf)) : [];
+  const older = s.flags.filter((f) => since == null || ts(f.date) < since);
+  recentBox.dataset.rows = String(recent.length);
+  if (recent.length) recentBox.appendChild(flagRows(recent));
+  else recentBox.appendChild(el("p", "none", "None: no flag in the last " + D.recent_flag_days + " days."));
+  box.dataset.rows = String(older.length);
+  document.getElementById("history-count").textContent = "(" + older.length + " in this period)";
+  if (!older.length) box.appendChild(el("p", "none", "No older flags in this period."));
+  else box.appendChild(flagRows(older));
 }
 
 function render() {
@@ -331,15 +406,25 @@ function render() {
   if (!a) {
     document.getElementById("latest-week").textContent = "No athletes in the published file yet.";
     document.getElementById("tiles").replaceChildren();
+    renderPlan(null);
     for (const name in CHARTS) drawChart(name, { w: { t: [] }, d: { t: [] }, flags: [] });
-    renderFlags({ flags: [] });
+    renderFlags(null, { flags: [] });
+    document.getElementById("period-range").textContent = "";
     document.body.dataset.ready = "1";
     return;
   }
+  renderPlan(a);
   renderLatest(a);
   const s = slice(a, state.weeks);
+  document.body.dataset.periodStart = s.first || "";
+  document.body.dataset.periodEnd = s.last || "";
+  document.getElementById("period-range").textContent = s.last ? fmtDay(ts(s.first), true) + " – " + fmtDay(ts(s.last), true) : "";
   for (const name in CHARTS) drawChart(name, s);
-  renderFlags(s);
+  const share = imputedShare(s.w);
+  const imputedText = share == null ? "" : "In this period " + fix(share, 0) + " % of the session load had an imputed effort.";
+  document.getElementById("share-imputed").textContent = imputedText;
+  document.getElementById("pmc-imputed").textContent = imputedText;
+  renderFlags(a, s);
   document.body.dataset.ready = "1";
 }
 
@@ -357,7 +442,7 @@ let pending = 0;
 window.addEventListener("resize", () => {
   cancelAnimationFrame(pending);
   pending = requestAnimationFrame(() => {
-    for (const p of plots) { const w = Math.max(200, p.box.clientWidth); p.u.setSize({ width: w, height: heightFor(w) }); }
+    for (const p of plots) { const w = Math.max(200, p.box.clientWidth); p.u.setSize({ width: w, height: heightFor(w, p.box.dataset.chart) }); }
   });
 });
 
