@@ -22,7 +22,7 @@ import pyarrow as pa
 from runlift.warehouse.db import utcnow
 
 #: the raw tables that hold a FIT file's rows, each keyed by (athlete_id, file_sha256)
-CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records")
+CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records", "fit_weights")
 
 
 class FitTables(Protocol):
