@@ -157,3 +157,29 @@ def test_corpus_scale_files_decode_alike(corpus, name):
     want = SINGLE_WEIGHTS if name == SINGLE else MULTI_WEIGHTS
     assert [(w["measured_at_utc"], w["body_mass_kg"], w["body_fat_percent"], w["user_profile_index"])
             for w in fast.weights] == want
+
+
+def test_settings_without_body_mass_leave_the_days_to_the_scale(tmp_path):
+    """No body_mass_kg in the settings: nothing is written as a settings value (the 70 kg default is
+    not one), so the scale's measurements are used; body_mass_on still says 70 kg."""
+    from runlift.flows.build import athlete_params
+    from runlift.flows.settings import load_settings
+
+    cfg = tmp_path / "runlift.toml"
+    cfg.write_text('[athletes.me]\ntimezone = "UTC"\n')
+    s = load_settings(cfg, env={})
+    assert s.athlete.body_mass == () and s.athlete.body_mass_on(dt.date(2024, 1, 1)) == 70.0
+    (params,) = athlete_params(s)
+    assert params.body_mass == ()
+    db = tmp_path / "w.duckdb"
+    scale = tmp_path / "scale.fit"
+    scale.write_bytes(encode_weight([(dt.datetime(2024, 5, 10, 7), 66.5, None, None)]))
+    import_paths(db, "me", [scale], workers=1)
+    w = Warehouse(db)
+    key = _strength(w, "me", dt.datetime(2024, 5, 12, 18), offset_h=0)
+    w.build(d("2024-05-13"), [params])
+    (got,) = w.rows("SELECT knee_load_kbw FROM marts.fct_strength_sets WHERE activity_key = ?", [key])
+    assert got["knee_load_kbw"] == approx(knee_load_kbw(10, 3.0, 60.0, 66.5))
+    assert w.one("SELECT body_mass_kg, body_mass_source FROM marts.dim_athlete") == {
+        "body_mass_kg": 66.5, "body_mass_source": "scale"}
+    w.close()
