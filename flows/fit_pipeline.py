@@ -73,6 +73,7 @@ class ImportSummary:
     sessions: int = 0
     sets: int = 0
     records: int = 0
+    weights: int = 0  # scale measurements (weight files)
     bytes_read: int = 0
     seconds: float = 0.0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, reason)
@@ -83,7 +84,7 @@ class ImportSummary:
 
     def add(self, other: ImportSummary) -> None:
         for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
-                     "sessions", "sets", "records", "bytes_read", "seconds"):
+                     "sessions", "sets", "records", "weights", "bytes_read", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
@@ -97,6 +98,7 @@ class ImportSummary:
         self.sessions += prepared.n_sessions
         self.sets += prepared.active_sets
         self.records += prepared.n_records
+        self.weights += prepared.n_weights
         if prepared.status in ("partial", "rejected"):
             self.problems.append((path, prepared.status, prepared.error or ""))
         elif prepared.status == "skipped":
@@ -114,7 +116,8 @@ class ImportSummary:
             *(["skipped, not workouts: " + ", ".join(f"{n} {shown(r, 120)}" for r, n in
                                                       sorted(self.skipped_reasons.items(), key=lambda x: -x[1]))]
               if self.skipped_reasons else []),
-            f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records",
+            f"added: {self.sessions} sessions, {self.sets} active sets, {self.records} records"
+            + (f", {self.weights} scale measurements" if self.weights else ""),
             f"read {mb:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)",
         ]
         out += self.problem_lines()
@@ -170,7 +173,7 @@ def reason_kind(reason: str) -> str:
     """What kind of problem a reason is: its text before the first detail ("file CRC mismatch
     (CRC Mismatch [computed: ...])" -> "file CRC mismatch"; "session 0: total_distance_m = 1e+298
     outside [0, 2e+06]" -> "total_distance_m")."""
-    reason = re.sub(r"^(session|set) \d+: ", "", reason)
+    reason = re.sub(r"^(session|set|weight) \d+: ", "", reason)
     return re.split(r" \(|: |; | = ", reason, maxsplit=1)[0] or "no reason given"
 
 

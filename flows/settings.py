@@ -74,6 +74,9 @@ def check_base_url(url: str, origin: str) -> str:
     return url
 
 
+DEFAULT_BODY_MASS_KG = 70.0  # neither the settings nor a scale file give one
+
+
 @dataclass(frozen=True)
 class BodyMass:
     """Body mass in kilograms, in force from ``since`` (None: from the beginning)."""
@@ -97,7 +100,7 @@ class Race:
 class Athlete:
     id: str
     timezone: str = "UTC"
-    body_mass: tuple[BodyMass, ...] = (BodyMass(70.0),)
+    body_mass: tuple[BodyMass, ...] = ()  # (): not in the settings (the scale's, else DEFAULT_BODY_MASS_KG)
     sex: str = "unspecified"
     max_hr_bpm: int | None = None
     resting_hr_bpm: int | None = None
@@ -107,7 +110,11 @@ class Athlete:
     races: tuple[Race, ...] = ()
 
     def body_mass_on(self, day: dt.date) -> float:
-        """Body mass in kg in force on ``day`` (the latest dated value not after it)."""
+        """Body mass in kg the settings give for ``day`` (the latest dated value not after it; before
+        the first date, the earliest value; none given: DEFAULT_BODY_MASS_KG). The marts also use
+        scale measurements where the settings give none (docs/metrics.md)."""
+        if not self.body_mass:
+            return DEFAULT_BODY_MASS_KG
         current = None
         for bm in sorted(self.body_mass, key=lambda b: b.since or dt.date.min):
             if bm.since is None or bm.since <= day:
@@ -371,7 +378,8 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting `{prefix}.timezone`: {tz!r} is not a known time zone; "
                             "use an IANA name such as 'America/Denver'") from None
-    body_mass = _parse_body_mass(raw.get("body_mass_kg", 70.0), f"{prefix}.body_mass_kg")
+    body_mass = (() if raw.get("body_mass_kg") is None
+                 else _parse_body_mass(raw["body_mass_kg"], f"{prefix}.body_mass_kg"))
     sex = raw.get("sex", "unspecified")
     if sex not in SEXES:
         raise SettingsError(f"setting `{prefix}.sex`: {sex!r} is not one of {', '.join(SEXES)}")
@@ -550,9 +558,11 @@ units = "metric"
 [athletes.me]
 # IANA time zone: decides which day an activity belongs to when the file carries no local time.
 timezone = "America/Denver"
-# Body mass in kilograms: one number, or dated values (each in force from its date):
+# Body mass in kilograms: one number (every day), or dated values (each in force from its date):
 # body_mass_kg = [{ since = 2025-01-01, kg = 74.0 }, { since = 2026-03-01, kg = 71.5 }]
-body_mass_kg = 70.0
+# Days the settings give none for (left out, or before the first date) take the body mass of the
+# Garmin scale (FIT weight) files you import; neither: 70 kg. See docs/metrics.md, "Body mass".
+# body_mass_kg = 70.0
 # "female", "male" or "unspecified" (the heart-rate load's weighting).
 sex = "unspecified"
 # Heart rate in beats per minute (optional), for the heart-rate load (TRIMP). Without them the

@@ -47,6 +47,7 @@ M_PER_DEG_LAT = 111_320.0
 GARMIN = 1  # manufacturer 'garmin'
 PRODUCT_FR965 = 4315  # garmin_product 'fr965'
 PRODUCT_HRM_PRO = 3300  # garmin_product 'hrm_pro'
+PRODUCT_INDEX_SCALE = 2429  # garmin_product 'index_smart_scale'
 SOFTWARE_VERSION = 2108  # "21.08" (software_version has scale 100 in device_info)
 
 # Base point of the synthetic routes (Boulder, CO), in degrees.
@@ -496,6 +497,29 @@ def encode_strength(*, start_utc: dt.datetime, utc_offset_s: int, sets: list[Syn
                     "total_training_effect": round(min(4.0, 1.0 + n / 3600.0 + (avg - 100) / 40.0), 1),
                     "sport_profile_name": "Strength", **common})
     _footer(enc, ts_end=ts_end, utc_offset_s=utc_offset_s, timer_s=float(n))
+    return enc.close()
+
+
+def encode_weight(measurements: list[tuple[dt.datetime, float | None, float | None, int | None]], *,
+                  serial_number: int = 3_900_000_777) -> bytes:
+    """Encode a Garmin scale's file (FIT file type ``weight``): file_id, then one ``weight_scale``
+    message per measurement (time (UTC; naive is taken as UTC), weight kg (0.01 kg resolution; None:
+    not written; 655.34 is FIT's "calculating"), body fat % or None, user_profile_index or None)."""
+    if not measurements:
+        raise ValueError("measurements must not be empty")
+    enc = _new_encoder()
+    enc.write_mesg({"mesg_num": _MESG["file_id"], "type": "weight", "manufacturer": GARMIN,
+                    "product": PRODUCT_INDEX_SCALE, "serial_number": serial_number,
+                    "time_created": _fit_ts(measurements[0][0])})
+    for when, kg, fat, user in measurements:
+        m: dict[str, Any] = {"mesg_num": _MESG["weight_scale"], "timestamp": _fit_ts(when)}
+        if kg is not None:
+            m["weight"] = float(kg)
+        if fat is not None:
+            m["percent_fat"] = float(fat)
+        if user is not None:
+            m["user_profile_index"] = int(user)
+        enc.write_mesg(m)
     return enc.close()
 
 

@@ -31,6 +31,8 @@ as noted). Summarised sessions (no session message) use complete records only; s
 No file in the corpus is 'rejected' (every first header is valid).
 """
 
+import datetime as dt
+
 GOLDEN = {
     # header CRC is 0x0000 ("not computed", allowed by the FIT protocol); garmin-fit-sdk
     # check_integrity() still says False because it compares 0x0000 with the computed value. File CRC good -> ok.
@@ -69,12 +71,17 @@ GOLDEN = {
     'fitparse-tests/Settings2.fit': dict(status='skipped', file_type='settings', reason=None, records=0,
         sessions=[],
         strength=None),
-    'fitparse-tests/WeightScaleMultiUser.fit': dict(status='skipped', file_type='weight', reason=None, records=0,
+    # weight files: every weight_scale message, as fitparse 2.7.0 reads them (timestamp, weight kg, percent_fat,
+    # user_profile_index); the second user of the multi-user file weighs 58.2 kg
+    'fitparse-tests/WeightScaleMultiUser.fit': dict(status='ok', file_type='weight', reason=None, records=0,
         sessions=[],
-        strength=None),
-    'fitparse-tests/WeightScaleSingleUser.fit': dict(status='skipped', file_type='weight', reason=None, records=0,
+        strength=None,
+        weights=[(dt.datetime(2009, 9, 9, 21, 38), 75.8, 22.3, 0), (dt.datetime(2009, 9, 9, 22, 38), 58.2, 25.1, 1)]),
+    'fitparse-tests/WeightScaleSingleUser.fit': dict(status='ok', file_type='weight', reason=None, records=0,
         sessions=[],
-        strength=None),
+        strength=None,
+        weights=[(dt.datetime(2009, 9, 9, 21, 38), 75.8, 22.3, None),
+                 (dt.datetime(2009, 9, 9, 22, 38), 76.09, 25.1, None)]),
     'fitparse-tests/WorkoutCustomTargetValues.fit': dict(status='skipped', file_type='workout', reason=None, records=0,
         sessions=[],
         strength=None),

@@ -39,6 +39,7 @@ from runlift.connectors.fit.contract import (  # noqa: E402 - after importorskip
     RECORD_COLUMNS,
     SESSION_COLUMNS,
     SET_COLUMNS,
+    WEIGHT_COLUMNS,
     DecodedFit,
 )
 from runlift.connectors.fit.reference import FitparseDecoder  # noqa: E402 - after importorskip
@@ -210,7 +211,7 @@ def decoded_diffs(ref: DecodedFit, got: DecodedFit) -> set[tuple[str, str]]:
     for k, v in ref.file.items():
         if not close(v, got.file[k]):
             out.add(("file", k))
-    for table in ("sessions", "laps", "sets"):
+    for table in ("sessions", "laps", "sets", "weights"):
         a, b = getattr(ref, table), getattr(got, table)
         if len(a) != len(b):
             out.add((table, f"{len(a)} rows != {len(b)} rows"))
@@ -238,6 +239,9 @@ def check_goldens(name: str, got: DecodedFit) -> None:
             assert s["sub_sport"] == w["sub_sport"]
         assert close(s["total_distance_m"], w["distance_m"], 0.01)
         assert close(s["total_timer_time_s"], w["timer_s"], 0.001)
+    weights = [(w["measured_at_utc"], w["body_mass_kg"], w["body_fat_percent"], w["user_profile_index"])
+               for w in got.weights]
+    assert weights == g.get("weights", [])
     active = [s for s in got.sets if s["set_type"] == "active"]
     if g["strength"] is None:
         assert not active
@@ -746,7 +750,8 @@ def test_not_fit_and_empty():
 def assert_declared_columns(d: DecodedFit) -> None:
     """Every row and the records carry exactly the declared columns, in their order."""
     assert tuple(d.file) == FILE_COLUMNS
-    for table_rows, cols in ((d.sessions, SESSION_COLUMNS), (d.laps, LAP_COLUMNS), (d.sets, SET_COLUMNS)):
+    for table_rows, cols in ((d.sessions, SESSION_COLUMNS), (d.laps, LAP_COLUMNS), (d.sets, SET_COLUMNS),
+                             (d.weights, WEIGHT_COLUMNS)):
         for row in table_rows:
             assert tuple(row) == cols
     assert tuple(d.records) == RECORD_COLUMNS
@@ -770,7 +775,8 @@ class _Reads(dict):
 
 MAPPING_FILES = ["garmin-fenix6s/training_with_workout.fit", "garmin-fenix6s/running_with_3x1km_workout.fit",
                  "garmin-fenix6s/training_4pull_up_3push_up_3curl_3bench_press_1deadlift_1sit_up_5unknown.fit",
-                 "fitparse-tests/Activity.fit", "fitparse-tests/2019-02-17-062644-ELEMNT-297E-195-0.fit"]
+                 "fitparse-tests/Activity.fit", "fitparse-tests/2019-02-17-062644-ELEMNT-297E-195-0.fit",
+                 "fitparse-tests/WeightScaleMultiUser.fit"]
 
 
 def test_row_builders_read_only_declared_fields():
@@ -792,7 +798,7 @@ def test_row_builders_read_only_declared_fields():
         "lap": lambda v: rows.lap_row(0, v), "set": set_row,
         "record": lambda v: rows.record_into(records, 0, v), "activity": lambda v: rows.utc_offset(v),
         "exercise_title": lambda v: rows.add_title(titles, v), "workout_step": lambda v: rows.add_step(steps, v),
-        "sport": lambda v: rows.sport_of(v),
+        "sport": lambda v: rows.sport_of(v), "weight_scale": lambda v: rows.weight_row(0, v),
     }
     assert set(builders) == set(fields.COLUMNS) | set(fields.MESSAGE_FIELDS)
     for name in MAPPING_FILES:

@@ -69,6 +69,10 @@ def test_file_matches_golden(warehouse, corpus, name):
         assert summarised == want["summarised"]
         assert dist == pytest.approx(want["distance_m"], abs=0.01) if want["distance_m"] is not None else dist is None
         assert timer == pytest.approx(want["timer_s"], abs=0.001) if want["timer_s"] is not None else timer is None
+    weights = con.execute("""SELECT measured_at_utc, body_mass_kg, body_fat_percent, user_profile_index
+                             FROM raw.fit_weights WHERE athlete_id = 'me' AND file_sha256 = ?
+                             ORDER BY measurement_index""", [sha]).fetchall()
+    assert weights == g.get("weights", [])
     strength = con.execute("""
         SELECT count(*), coalesce(sum(coalesce(repetitions, 0)), 0),
                coalesce(sum(coalesce(repetitions, 0) * coalesce(weight_kg, 0)), 0),

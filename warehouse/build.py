@@ -46,7 +46,7 @@ class AthleteParams:
     sex: str
     max_hr_bpm: int | None
     resting_hr_bpm: int | None
-    body_mass: tuple[tuple[dt.date | None, float], ...]  # (valid from or None, kg)
+    body_mass: tuple[tuple[dt.date | None, float], ...]  # (valid from or None, kg); () = not in the settings
     acwr_flags: bool = False  # raise acwr_high / acwr_low flags
     races: tuple[tuple[dt.date, str, float | None, int | None], ...] = ()  # (date, name, m or None, taper days or None)
 
@@ -81,11 +81,11 @@ def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthletePa
         for race_date, name, distance_m, taper_days in a.races:
             con.execute("INSERT INTO raw.athlete_races VALUES (?, ?, ?, ?, ?)",
                         [a.athlete_id, race_date, name, distance_m, taper_days])
-        # the earliest value is in force from the beginning (before its date too), as
-        # flows.settings.Athlete.body_mass_on and docs/metrics.md say
-        first = min((since or dt.date.min for since, _kg in a.body_mass), default=None)
+        # each value from its date (an undated one: from the beginning); intermediate.int_body_mass
+        # lets the earliest value of the series cover the days before it and the scale fill the days
+        # before the first settings value (docs/metrics.md); no value given: no rows
         for since, kg in a.body_mass:
-            start = dt.date(1900, 1, 1) if since is None or since == first else since
+            start = dt.date(1900, 1, 1) if since is None else since
             con.execute("INSERT INTO raw.athlete_body_mass VALUES (?, ?, ?)", [a.athlete_id, start, kg])
 
 
@@ -131,6 +131,7 @@ UNIQUE_KEYS = {
     "marts.training_flags": ("athlete_id", "date", "flag", "activity_key"),
     "marts.weekly_muscle_volume": ("athlete_id", "week_start", "muscle_group"),
     "intermediate.int_workouts": ("athlete_id", "activity_key"),
+    "intermediate.int_body_mass": ("athlete_id", "valid_from"),
 }
 NOT_NULL = {
     "marts.fct_activities": ("athlete_id", "activity_key", "local_date", "sport_group", "session_load_au",
@@ -143,6 +144,7 @@ ACCEPTED = {
     ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
     ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
+    ("intermediate.int_body_mass", "source"): ("settings", "scale", "default"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.weekly_muscle_volume", "muscle_group"): (*exercise_muscles.MUSCLE_GROUPS, exercise_muscles.UNMAPPED),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

@@ -23,7 +23,7 @@ import pyarrow as pa
 from runlift.warehouse.db import scalar, utcnow
 
 #: the raw tables that hold a FIT file's rows, each keyed by (athlete_id, file_sha256)
-CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records")
+CHILD_TABLES = ("fit_sessions", "fit_laps", "fit_sets", "fit_records", "fit_weights")
 
 
 class FitTables(Protocol):
@@ -154,6 +154,7 @@ class PreparedFit:
     n_records: int
     active_sets: int
     dq: list[str] = field(default_factory=list)  # data-quality reasons of its sessions and sets
+    n_weights: int = 0  # rows for raw.fit_weights (scale measurements of a weight file)
     _tables: dict[str, pa.Table] | None = None  # child table name -> rows, with a file_sha256 column
     _spilled: tuple[str | None, bytes | None, dict[str, tuple[int, int]]] | None = None
 
@@ -211,7 +212,8 @@ def prepare(sha: str, fit: FitTables) -> PreparedFit:
     return PreparedFit(
         sha=sha, status=fit.status, error=fit.error, decoder=fit.decoder, file=dict(fit.file),
         utc_offset_s=fit.utc_offset_s, n_sessions=fit.n_sessions, n_laps=fit.n_laps, n_sets=fit.n_sets,
-        n_records=fit.n_records, active_sets=fit.active_sets, dq=list(fit.dq), _tables=tables)
+        n_records=fit.n_records, active_sets=fit.active_sets, dq=list(fit.dq),
+        n_weights=tables["fit_weights"].num_rows if "fit_weights" in tables else 0, _tables=tables)
 
 
 def failed(sha: str, decoder: str, reason: str) -> PreparedFit:

@@ -40,7 +40,7 @@ F8 = pa.float64()
 @dataclass
 class ArrowFit:
     """One decoded file as the warehouse takes it: facts for ``raw.fit_files`` and, per child raw
-    table (``fit_sessions``, ``fit_laps``, ``fit_sets``, ``fit_records``), an Arrow table of its rows
+    table (``fit_sessions``, ``fit_laps``, ``fit_sets``, ``fit_records``, ``fit_weights``), an Arrow table of its rows
     (tables without rows left out)."""
 
     status: str
@@ -186,7 +186,8 @@ def to_arrow(decoded: DecodedFit) -> ArrowFit:
     tables: dict[str, pa.Table] = {}
     bad = _Bad()
     for name, rows in (("fit_sessions", decoded.sessions), ("fit_laps", decoded.laps),
-                       ("fit_sets", decoded.sets), ("fit_records", decoded.records)):
+                       ("fit_sets", decoded.sets), ("fit_records", decoded.records),
+                       ("fit_weights", decoded.weights)):
         tbl = table(name, rows, bad)
         if tbl.num_rows:
             tables[name] = tbl
@@ -202,6 +203,7 @@ def to_arrow(decoded: DecodedFit) -> ArrowFit:
         error = why if not error else f"{error}; {why}"
     dq = [f"session {r['session_index']}: {r['dq_reason']}" for r in decoded.sessions if r.get("dq_reason")]
     dq += [f"set {r['set_index']}: {r['dq_reason']}" for r in decoded.sets if r.get("dq_reason")]
+    dq += [f"weight {r['measurement_index']}: {r['dq_reason']}" for r in decoded.weights if r.get("dq_reason")]
     return ArrowFit(
         status=status, error=error, decoder=decoded.decoder, file=file, utc_offset_s=decoded.utc_offset_s,
         n_sessions=len(decoded.sessions), n_laps=len(decoded.laps), n_sets=len(decoded.sets),

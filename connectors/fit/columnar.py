@@ -97,6 +97,7 @@ from runlift.connectors.fit.rows import (
     set_row,
     sport_of,
     utc_offset,
+    weight_row,
 )
 
 __all__ = ["ColumnarDecoder", "FALLBACKS", "crc16", "decode_columns", "profile"]
@@ -1167,7 +1168,7 @@ def _find_hazard(d: _Def, has_compressed: bool) -> str | None:
 
 # The fields the row builders read, per message type (connectors/fit/fields.py), in this order
 _FEW: dict[str, frozenset[str]] = {t: fields.fields_read(t) for t in (
-    "file_id", "activity", "exercise_title", "workout_step", "sport", "lap", "session", "set")}
+    "file_id", "activity", "exercise_title", "workout_step", "sport", "lap", "session", "set", "weight_scale")}
 _RECORD_WANT = fields.fields_read("record")
 
 
@@ -1611,6 +1612,7 @@ class ColumnarDecoder:
         out.laps = [lap_row(i, v) for i, v in enumerate(rows["lap"])]
         out.sessions = [session_row(i, v, out.utc_offset_s) for i, v in enumerate(rows["session"])]
         out.sets = [set_row(i, v, steps, titles) for i, v in enumerate(rows["set"])]
+        out.weights = [weight_row(i, v) for i, v in enumerate(rows["weight_scale"])]
         return _classify(out, saw, error, sport_msg)
 
 

@@ -2,7 +2,8 @@
 
 A :class:`FitDecoder` turns the bytes of one FIT file (chained files included) into a
 :class:`DecodedFit`: the file's identity, a status (``ok`` / ``partial`` / ``rejected`` /
-``skipped``) with its reason, and rows for sessions, laps, sets and records in SI units. It
+``skipped``) with its reason, and rows for sessions, laps, sets and records (activity files) or
+scale measurements (weight files) in SI units. It
 never raises for bad input: a decoder error becomes the status and the reason.
 
 The columns, their order and their quality bounds are derived from connectors/fit/fields.py.
@@ -26,6 +27,7 @@ SESSION_COLUMNS = _names(fields.SESSION)
 LAP_COLUMNS = _names(fields.LAP)
 SET_COLUMNS = _names(fields.SET)
 RECORD_COLUMNS = _names(fields.RECORD)
+WEIGHT_COLUMNS = _names(fields.WEIGHT)
 FILE_COLUMNS = _names(fields.FILE)
 
 
@@ -42,6 +44,7 @@ def _bounds(cols: tuple[fields.Col, ...]) -> dict[str, tuple[float, float]]:
 # Decodable values no session or set can have (see fields.py); documented in docs/fit-import.md.
 SESSION_BOUNDS: dict[str, tuple[float, float]] = _bounds(fields.SESSION)
 SET_BOUNDS: dict[str, tuple[float, float]] = _bounds(fields.SET)
+WEIGHT_BOUNDS: dict[str, tuple[float, float]] = _bounds(fields.WEIGHT)
 MAX_IMPLIED_SPEED_MPS = 150.0  # distance / timer time
 
 
@@ -58,6 +61,7 @@ class DecodedFit:
     laps: list[dict[str, Any]] = field(default_factory=list)
     sets: list[dict[str, Any]] = field(default_factory=list)
     records: dict[str, Any] = field(default_factory=lambda: {c: [] for c in RECORD_COLUMNS})
+    weights: list[dict[str, Any]] = field(default_factory=list)  # weight_scale measurements (weight files)
 
     @property
     def n_records(self) -> int:

@@ -1,6 +1,6 @@
 """The FIT field mapping, declared once: which FIT fields become which raw column, how.
 
-Per message (``file_id``, ``session``, ``lap``, ``set``, ``record``) the raw columns in their
+Per message (``file_id``, ``session``, ``lap``, ``set``, ``record``, ``weight_scale``) the raw columns in their
 order, each with:
 
 * ``type``: its Arrow type name (``int16``, ``int32``, ``int64``, ``float64``, ``bool``, ``string``,
@@ -150,6 +150,22 @@ RECORD: tuple[Col, ...] = (
     _c("step_length_m", "float64", "step_length", scale=_MM),
 )
 
+# weight_scale: one body composition measurement of a scale (``weight`` files). A value outside its
+# bounds is set to NULL, the reason in dq_reason (a scale reading has no "as the file said" worth keeping).
+WEIGHT: tuple[Col, ...] = (
+    _c("measurement_index", "int32", conv="derived"),
+    _c("measured_at_utc", "timestamp", "timestamp", conv="time"),
+    _c("user_profile_index", "int32", "user_profile_index", conv="int"),  # multi-user scales: which user
+    # the heaviest human on record weighed ~635 kg; the FIT value 0xFFFE (655.34) means "calculating"
+    _c("body_mass_kg", "float64", "weight", conv="derived", bounds=(0.5, 650.0)),
+    _c("body_fat_percent", "float64", "percent_fat", bounds=(0.0, 100.0)),
+    _c("body_water_percent", "float64", "percent_hydration", bounds=(0.0, 100.0)),
+    _c("bone_mass_kg", "float64", "bone_mass", bounds=(0.0, 650.0)),
+    _c("muscle_mass_kg", "float64", "muscle_mass", bounds=(0.0, 650.0)),
+    _c("bmi_kg_m2", "float64", "bmi", bounds=(0.0, 300.0)),
+    _c("dq_reason", "string", conv="derived"),
+)
+
 FILE: tuple[Col, ...] = (  # the file_id message: columns of raw.fit_files
     _c("file_type", "string", "type", conv="name"),
     _c("manufacturer", "string", "manufacturer", conv="name"),
@@ -159,10 +175,12 @@ FILE: tuple[Col, ...] = (  # the file_id message: columns of raw.fit_files
 )
 
 #: FIT message name -> its columns
-COLUMNS: dict[str, tuple[Col, ...]] = {"file_id": FILE, "session": SESSION, "lap": LAP, "set": SET, "record": RECORD}
+COLUMNS: dict[str, tuple[Col, ...]] = {"file_id": FILE, "session": SESSION, "lap": LAP, "set": SET, "record": RECORD,
+                                       "weight_scale": WEIGHT}
 
 #: raw table -> FIT message (raw.fit_files takes the file_id columns among its own)
-TABLES: dict[str, str] = {"fit_sessions": "session", "fit_laps": "lap", "fit_sets": "set", "fit_records": "record"}
+TABLES: dict[str, str] = {"fit_sessions": "session", "fit_laps": "lap", "fit_sets": "set", "fit_records": "record",
+                          "fit_weights": "weight_scale"}
 
 #: FIT fields of messages that give no column but that the row builders read
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {

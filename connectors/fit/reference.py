@@ -26,6 +26,7 @@ from runlift.connectors.fit.rows import (
     set_row,
     sport_of,
     utc_offset,
+    weight_row,
 )
 
 
@@ -87,6 +88,8 @@ class FitparseDecoder:
                         add_step(steps, msg.get_values())
                     elif name == "sport" and sport_msg == (None, None):
                         sport_msg = sport_of(msg.get_values())
+                    elif name == "weight_scale":
+                        out.weights.append(weight_row(len(out.weights), msg.get_values()))
         except fitparse.FitParseError as exc:
             error = error or _describe(exc)
         except Exception as exc:  # a decoder bug on odd input must not stop the import

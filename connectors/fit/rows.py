@@ -21,6 +21,7 @@ from runlift.connectors.fit.contract import (
     SESSION_BOUNDS,
     SESSION_COLUMNS,
     SET_BOUNDS,
+    WEIGHT_BOUNDS,
     DecodedFit,
 )
 
@@ -154,6 +155,7 @@ _LAP = _converters(fields.LAP)
 _SET = _converters(fields.SET)
 _FILE = _converters(fields.FILE)
 _RECORD = _converters(fields.RECORD)
+_WEIGHT = _converters(fields.WEIGHT)
 
 
 def _row(convs: tuple[tuple[str, Getter | None], ...], v: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +174,27 @@ def session_row(i: int, v: dict[str, Any], offset: int | None) -> dict[str, Any]
 def lap_row(i: int, v: dict[str, Any]) -> dict[str, Any]:
     row = _row(_LAP, v)
     row["lap_index"] = i
+    return row
+
+
+CALCULATING_KG = 655.34  # FIT weight 0xFFFE x 0.01: the scale had no value yet ("calculating")
+
+
+def weight_row(i: int, v: dict[str, Any]) -> dict[str, Any]:
+    """One ``weight_scale`` message. A value outside ``WEIGHT_BOUNDS`` (or a weight the scale was
+    still calculating) becomes NULL, the reason in ``dq_reason``."""
+    row = _row(_WEIGHT, v)
+    row["measurement_index"] = i
+    why = []
+    kg = v.get("weight")  # fitparse names 0xFFFE "calculating"; Garmin's profile gives 655.34
+    if kg == "calculating" or (isinstance(kg, float) and abs(kg - CALCULATING_KG) < 1e-9):
+        why.append("body_mass_kg: the scale was still calculating")
+        kg = None
+    row["body_mass_kg"] = _num(kg)
+    for col in _out_of_bounds(row, WEIGHT_BOUNDS):
+        row[col.split(" ", 1)[0]] = None
+        why.append(f"{col}, set to NULL")
+    row["dq_reason"] = "; ".join(why) or None
     return row
 
 
@@ -341,6 +364,8 @@ def classify(out: DecodedFit, *, saw_messages: bool, error: str | None,
     is_activity = ftype == "activity" or (ftype is None and (out.sessions or out.n_records))
     if not saw_messages:
         out.status, out.error = "rejected", error or "no FIT messages"
+    elif ftype == "weight":  # a scale's file: its measurements are the data (docs/fit-import.md)
+        out.status, out.error = ("partial", error) if error else ("ok", None)
     elif not is_activity:
         why = f"not an activity (file type {ftype})" if ftype is not None else "no file_id message and no activity data"
         out.status = "skipped" if ftype is not None else "rejected"

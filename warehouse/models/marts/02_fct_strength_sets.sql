@@ -16,7 +16,7 @@ catalog AS (
     SELECT * FROM intermediate.int_exercise_categories
 ),
 mass AS (
-    SELECT * FROM staging.stg_settings__body_mass
+    SELECT * FROM intermediate.int_body_mass
 ),
 sessions_per_file AS (
     SELECT athlete_id, file_sha256, count(*) AS n FROM sessions GROUP BY ALL

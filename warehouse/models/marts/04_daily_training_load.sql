@@ -43,12 +43,13 @@ act_days AS (
     FROM acts GROUP BY ALL
 ),
 mass AS (
-    SELECT * FROM staging.stg_settings__body_mass
+    SELECT * FROM intermediate.int_body_mass
 ),
 days AS (
     SELECT
         s.athlete_id, s.date, s.day_number,
         m.body_mass_kg,
+        m.source AS body_mass_source,
         coalesce(a.run_distance_m, 0) AS run_distance_m,
         coalesce(a.run_count, 0)::INTEGER AS run_count,
         coalesce(a.run_time_s, 0) AS run_time_s,
@@ -130,7 +131,7 @@ warmup AS (
 ),
 final AS (
     SELECT
-        athlete_id, date, day_number, body_mass_kg,
+        athlete_id, date, day_number, body_mass_kg, body_mass_source,
         run_distance_m, run_distance_m / 1000.0 AS run_distance_km, run_count, run_time_s, run_impact_kbw,
         strength_knee_load_kbw, impact_load_kbw, strength_volume_load_kg, strength_sessions, strength_time_s,
         hard_sets, hard_sets_lower, hard_sets_upper, hard_sets_core, hard_sets_knee, hard_sets_hip,
@@ -153,7 +154,8 @@ COMMENT ON TABLE marts.daily_training_load IS 'One row per athlete per calendar 
 COMMENT ON COLUMN marts.daily_training_load.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN marts.daily_training_load.date IS 'Local calendar day.';
 COMMENT ON COLUMN marts.daily_training_load.day_number IS 'Day 1 is the day of the first workout.';
-COMMENT ON COLUMN marts.daily_training_load.body_mass_kg IS 'Body mass in force that day, kg.';
+COMMENT ON COLUMN marts.daily_training_load.body_mass_kg IS 'Body mass in force that day, kg (intermediate.int_body_mass: the settings, else the scale, else 70 kg).';
+COMMENT ON COLUMN marts.daily_training_load.body_mass_source IS 'Where body_mass_kg comes from: settings, scale (FIT weight files) or default (70 kg).';
 COMMENT ON COLUMN marts.daily_training_load.run_distance_m IS 'Running distance, m.';
 COMMENT ON COLUMN marts.daily_training_load.run_distance_km IS 'Running distance, km (display).';
 COMMENT ON COLUMN marts.daily_training_load.run_count IS 'Runs.';
