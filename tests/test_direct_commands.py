@@ -108,7 +108,8 @@ def test_skipped_files_say_why_in_the_import_and_in_status(corpus, tmp_path):
     """Issue 13: the import said "17 skipped" without why; status lists files grouped by reason."""
     db = tmp_path / "w.duckdb"
     files = [str(corpus / n) for n in
-             ("fitparse-tests/MonitoringFile.fit", "garmin-fenix6s/monitor1_with_all.fit", "fitparse-tests/Settings.fit",
+             ("fitparse-tests/MonitoringFile.fit", "garmin-fenix6s/monitor1_with_all.fit",
+              "fitparse-tests/Settings.fit",
               "fitparse-tests/activity-filecrc.fit", "fitparse-tests/Activity.fit")]
     proc = run(["import-fit", "--db", str(db), "--no-build", *files], tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -122,7 +123,8 @@ def test_skipped_files_say_why_in_the_import_and_in_status(corpus, tmp_path):
     assert lines[at + 1].startswith("  skipped: 2 files: not an activity (file type monitoring_b): e.g. ")
     assert lines[at + 1].endswith("(and 1 more)")
     assert any(x.startswith("  partial: 1 file: file CRC mismatch: e.g. ") for x in lines[at + 2:at + 4])
-    assert any(x.startswith("  skipped: 1 file: not an activity (file type settings): e.g. ") for x in lines[at + 2:at + 4])
+    assert any(x.startswith("  skipped: 1 file: not an activity (file type settings): e.g. ")
+               for x in lines[at + 2:at + 4])
 
 
 def test_the_demo_leaves_settings_a_later_sync_can_use(tmp_path):
