@@ -253,6 +253,10 @@ def _build_and_point(settings: Settings) -> None:
     click.echo(f"built the marts as of {result.as_of} ({rows} workouts) and published {published.path}")
     if result.failures:
         click.echo("model tests failed: " + "; ".join(result.failures))
+    else:
+        from runlift.flows.dashboard import write_dashboard_file
+
+        click.echo(f"dashboard: {write_dashboard_file(settings)}")  # as `runlift build` does: never left stale
     click.echo("next: `runlift dashboard` (charts), `runlift status`, or "
                "`runlift sql \"SELECT * FROM marts.weekly_training_balance ORDER BY week_start DESC LIMIT 4\"`")
 
@@ -338,8 +342,7 @@ def status(settings: Settings, working: bool) -> None:
     only = settings.athlete_id if settings.sources.get("athlete", "default") != "default" else None
 
     def chosen(rows: Any) -> list[Any]:
-        return [r for r in rows if only is None or getattr(r, "athlete_id", None) == only
-                or (isinstance(r, tuple) and r[0] == only)]
+        return [r for r in rows if only is None or r.athlete_id == only]
 
     con, which = _open_for_reading(settings, working)
     published = which == "published"
@@ -359,7 +362,9 @@ def status(settings: Settings, working: bool) -> None:
             km = fmt.distance(s.run_distance_m, settings.units)
             click.echo(f"  {s.athlete_id}: {s.activities} Strava activities ({km} "
                        f"of running, {s.with_streams} with streams, {s.deleted} deleted at Strava)")
-        for aid, source, sport, n in chosen(unmapped_sport_types(con)):
+        for aid, source, sport, n in unmapped_sport_types(con):
+            if only is not None and aid != only:
+                continue
             click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
                        "add it to warehouse/seeds/sport_types.csv)")
         for run in chosen(q.last_strava_sync_runs(con)):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,6 @@ from runlift.warehouse.publish import PublishResult
 
 def _log() -> Any:
     """The Prefect run's logger inside a flow or task run, else the "runlift" logger."""
-    import sys
-
     if "prefect" in sys.modules:  # never import Prefect for a plain run
         from prefect.context import FlowRunContext, TaskRunContext
 
