@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from runlift.flows.settings import Settings
 from runlift.warehouse import db as wdb
-from runlift.warehouse.build import AthleteParams, BuildResult, build
+from runlift.warehouse.build import AthleteParams, BuildResult, build, build_if_changed
 from runlift.warehouse.lock import write_lock
-from runlift.warehouse.publish import PublishResult, publish
+from runlift.warehouse.publish import PublishResult, publish, refresh
 
 
 def athlete_params(settings: Settings) -> list[AthleteParams]:
@@ -26,23 +26,37 @@ def default_as_of(settings: Settings) -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.athlete.timezone)).date()
 
 
-def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_timeout_s: float = 600.0) -> BuildResult:
+def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_timeout_s: float = 600.0,
+                    if_changed: bool = False) -> BuildResult:
+    """Rebuild the marts (``if_changed``: only when something they are built from changed since the
+    last build, see warehouse.build.build_if_changed; `runlift build` always rebuilds)."""
     as_of = as_of or default_as_of(settings)
     with write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
-            result = build(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
-            con.execute("CHECKPOINT")
+            how = build_if_changed if if_changed else build
+            result = how(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
+            if result.unchanged_since is None:
+                con.execute("CHECKPOINT")
             return result
         finally:
             con.close()
 
 
-def publish_warehouse(settings: Settings, *, lock_timeout_s: float = 600.0) -> PublishResult:
-    """Write the read-only copy for dashboards (under the write lock)."""
+def publish_warehouse(settings: Settings, *, lock_timeout_s: float = 600.0, refresh_if_unchanged: bool = False,
+                      ) -> PublishResult:
+    """Write the read-only copy for dashboards (under the write lock).
+
+    ``refresh_if_unchanged``: when the published file holds the marts of the last build already
+    (a night that did not rebuild), write only its pipeline state anew (warehouse.publish.refresh)."""
     with write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
-            return publish(con, settings.published_path, include_location=settings.publish.include_location)
+            include_location = settings.publish.include_location
+            if refresh_if_unchanged:
+                refreshed = refresh(con, settings.published_path, include_location=include_location)
+                if refreshed is not None:
+                    return refreshed
+            return publish(con, settings.published_path, include_location=include_location)
         finally:
             con.close()

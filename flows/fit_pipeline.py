@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -33,18 +34,21 @@ from runlift.connectors.fit.arrow import to_arrow
 from runlift.connectors.fit.contract import DecodedFit, FitDecoder
 from runlift.connectors.fit.decode import default_decoder
 from runlift.connectors.fit.limits import too_many_messages
-from runlift.connectors.fit.sources import FitSource, UnpackError, iter_sources
+from runlift.connectors.fit.sources import FileStamp, FitSource, UnpackError, iter_sources
 from runlift.warehouse import db as wdb
 from runlift.warehouse import queries
 from runlift.warehouse.fit_loader import (
     FileToSave,
     PreparedFit,
+    SeenFile,
     blob_relpath,
     failed,
     known_files,
     prepare,
     read_blob,
+    record_seen_files,
     save_fits,
+    seen_files,
     sha256_hex,
     store_blob,
     sweep_orphan_blobs,
@@ -66,6 +70,7 @@ class ImportSummary:
     files_seen: int = 0
     files_new: int = 0
     files_known: int = 0
+    files_unchanged: int = 0  # of files_known: in files on disk unchanged since an import read them, not read
     ok: int = 0
     partial: int = 0
     rejected: int = 0
@@ -83,8 +88,8 @@ class ImportSummary:
     skipped_reasons: dict[str, int] = field(default_factory=dict)  # why new files were skipped -> how many
 
     def add(self, other: ImportSummary) -> None:
-        for name in ("files_seen", "files_new", "files_known", "ok", "partial", "rejected", "skipped",
-                     "sessions", "sets", "records", "weights", "bytes_read", "seconds"):
+        for name in ("files_seen", "files_new", "files_known", "files_unchanged", "ok", "partial", "rejected",
+                     "skipped", "sessions", "sets", "records", "weights", "bytes_read", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
@@ -111,7 +116,9 @@ class ImportSummary:
         mb = self.bytes_read / 1e6
         rate = mb / self.seconds if self.seconds > 0 else 0.0
         out = [
-            f"files: {self.files_seen} seen, {self.files_new} new, {self.files_known} already known",
+            f"files: {self.files_seen} seen, {self.files_new} new, {self.files_known} already known"
+            + (f" ({self.files_unchanged} of them in {'a file' if self.files_unchanged == 1 else 'files'} "
+               "unchanged since an import read them, not read again)" if self.files_unchanged else ""),
             f"new files: {self.ok} ok, {self.partial} partial, {self.rejected} rejected, {self.skipped} skipped",
             *(["skipped, not workouts: " + ", ".join(f"{n} {shown(r, 120)}" for r, n in
                                                       sorted(self.skipped_reasons.items(), key=lambda x: -x[1]))]
@@ -365,7 +372,7 @@ def _alive(pid: int) -> bool:
 def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
                    sources: Iterable[FitSource], *, decoder: FitDecoder | None = None,
                    progress: Progress | None = None, workers: int | None = None,
-                   replace: bool = False) -> ImportSummary:
+                   replace: bool = False, on_disk: dict[str, SeenFile] | None = None) -> ImportSummary:
     """Import FIT sources into an open warehouse. Idempotent: known content is skipped.
 
     Files are inflated, hashed, decoded, kept and turned into Arrow tables in parallel on all
@@ -375,8 +382,19 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     members (``iter_sources(..., packed=True)``): the decoding processes inflate them.
     ``replace``: every source is decoded again and replaces the rows of the same content
     (reprocessing the kept bytes); nothing counts as known, nothing as new.
+    ``on_disk``: the files on disk read whole by earlier imports (``ops.fit_seen_files``); a source
+    ``unchanged`` stands for one of them (counted as known, not read). Given, the files this run
+    reads whole, every FIT file in them written or known and none unreadable, are recorded there
+    at the end, when their stamp has not changed meanwhile (``FileStamp.still_same``).
     """
-    decoder = decoder or default_decoder()
+    chosen_decoder = decoder
+
+    def the_decoder() -> FitDecoder:  # made when a file is read first (a night with nothing new reads none)
+        nonlocal chosen_decoder
+        if chosen_decoder is None:
+            chosen_decoder = default_decoder()
+        return chosen_decoder
+
     workers = default_workers() if workers is None else max(1, workers)
     summary = ImportSummary()
     t0 = time.perf_counter()
@@ -394,6 +412,13 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     # a writer error), so no kept bytes are left without rows
     unsaved_blobs: set[str] = set()
     saved_blobs: set[str] = set()
+    # files on disk this run reads: absolute path -> [stamp, FIT files, FIT bytes, all of it read well]
+    origins: dict[str, list[Any]] = {}
+    last_origin: str | None = None
+
+    def spoil(src: FitSource) -> None:
+        if src.origin is not None and src.origin.path in origins:
+            origins[src.origin.path][3] = False
 
     def flush() -> None:
         nonlocal batch, batch_bytes, batch_records, last_flush
@@ -461,21 +486,25 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 out = job.result()
             except BrokenProcessPool as exc:  # e.g. a caller's script without the __main__ guard
                 broken(exc)
-                out = handle(decoder, blob_root, src, seen)
+                out = handle(the_decoder(), blob_root, src, seen)
             except Exception as exc:  # the file's outcome could not come back (e.g. not picklable): redo it here
                 if _not_the_files_fault(exc):  # a full disk is not cured by decoding the file again here
                     raise
                 log.warning("decoding process failed on %s (%s); decoding it here", shown(src.path), exc)
-                out = handle(decoder, blob_root, src, seen)
+                out = handle(the_decoder(), blob_root, src, seen)
         else:
             out = job
         if out.kind == "unreadable":
             summary.unreadable.append((src.path, out.reason))
+            spoil(src)
             if progress:
                 progress(src.path, 0)
             return
         summary.files_seen += 1
         summary.bytes_read += src.size
+        if src.origin is not None and src.origin.path in origins:
+            origins[src.origin.path][1] += 1
+            origins[src.origin.path][2] += src.size
         if out.kind == "known" or out.sha in seen:  # a copy earlier in this run is known too
             if out.prepared is not None:
                 out.prepared.discard()
@@ -496,7 +525,22 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
 
     try:
         for src in sources:
+            if src.unchanged and on_disk is not None and src.origin is not None and src.origin.path in on_disk:
+                known_file = on_disk[src.origin.path]
+                summary.files_seen += known_file.fit_files
+                summary.files_known += known_file.fit_files
+                summary.files_unchanged += known_file.fit_files
+                if progress:
+                    progress(src.path, 0)
+                continue
+            if on_disk is not None and src.origin is not None and src.origin.path != last_origin:
+                last_origin = src.origin.path
+                if last_origin in origins:  # the same file twice in one run: not vouched for
+                    origins[last_origin][3] = False
+                else:
+                    origins[last_origin] = [src.origin, 0, 0, True]
             if src.data is None and src.packed is None:
+                spoil(src)
                 summary.unreadable.append((src.path, src.error or "unreadable"))
                 if progress:
                     progress(src.path, 0)
@@ -508,12 +552,12 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                                initializer=_init_worker, initargs=(frozenset(seen),))
                 try:
-                    job = pool.submit(handle, decoder, blob_root, src, spill=True, scratch=scratch)
+                    job = pool.submit(handle, the_decoder(), blob_root, src, spill=True, scratch=scratch)
                     decoded_count += 1
                 except BrokenProcessPool as exc:
                     broken(exc)
             if job is None:
-                job = handle(decoder, blob_root, src, seen)
+                job = handle(the_decoder(), blob_root, src, seen)
                 decoded_count += job.kind == "new"
             pending.append((src, job))
             in_flight_bytes += src.size
@@ -523,6 +567,10 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             collect()
         if batch:
             flush()
+        if on_disk is not None:  # every file's rows are committed: the files read whole can be vouched for
+            record_seen_files(con, athlete_id, {
+                path: SeenFile(_stamp_key(stamp), n, size) for path, (stamp, n, size, whole) in origins.items()
+                if whole and stamp.still_same()})
     except BaseException:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -576,10 +624,19 @@ def _import_connection(db_path: Path, workers: int | None, lock_timeout_s: float
             con.close()
 
 
+def _stamp_key(stamp: FileStamp) -> tuple[int, int, int, int]:
+    return (stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode)
+
+
 def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
                  decoder: FitDecoder | None = None, progress: Progress | None = None,
-                 workers: int | None = None, lock_timeout_s: float = 600.0) -> ImportSummary:
+                 workers: int | None = None, lock_timeout_s: float = 600.0, reread: bool = False) -> ImportSummary:
     """Open the warehouse (under the write lock) and import every FIT file under ``paths``.
+
+    A file on disk that an earlier import read whole (every FIT file in it imported or known, none
+    unreadable) is not read again while its size, modification and change times and inode are
+    the same (``ops.fit_seen_files``): its FIT files count as known. ``reread``: read every file
+    anyway (its content is still only imported when new).
 
     ``workers``: decoding processes (default: env RUNLIFT_IMPORT_WORKERS, else one per core).
     The processes are spawned, so a script of your own that calls this needs the usual
@@ -591,8 +648,16 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
         started = wdb.utcnow()
         # kept bytes an interrupted import wrote without committing their rows
         orphans = sweep_orphan_blobs(con, wdb.blob_dir(db_path))
-        summary = import_sources(con, wdb.blob_dir(db_path), athlete_id, iter_sources(paths, packed=True),
-                                 decoder=decoder, progress=progress, workers=workers)
+        # files read whole before and unchanged since (same size, times, inode) are not read again
+        on_disk = {} if reread else seen_files(con, athlete_id)
+
+        def unchanged(stamp: FileStamp) -> bool:
+            known_file = on_disk.get(stamp.path)
+            return known_file is not None and known_file.key == _stamp_key(stamp)
+
+        summary = import_sources(con, wdb.blob_dir(db_path), athlete_id,
+                                 iter_sources(paths, packed=True, unchanged=unchanged),
+                                 decoder=decoder, progress=progress, workers=workers, on_disk=on_disk)
         if orphans:
             summary.notes.append(f"removed {orphans} kept file(s) without rows, left by an interrupted import")
         _record_run(con, uuid.uuid4().hex, athlete_id, "fit", started, summary)

@@ -95,13 +95,19 @@ def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None)
 
 
 def build_marts(config: str | None, as_of: dt.date | None, db: str | None = None, athlete: str | None = None,
-                units: str | None = None) -> BuildResult:
-    """Every configured athlete's marts (as_of default: today in the night's athlete's time zone)."""
-    return build_warehouse(night_settings(config, db, athlete, units), as_of)
+                units: str | None = None, if_changed: bool = True) -> BuildResult:
+    """Every configured athlete's marts (as_of default: today in the night's athlete's time zone).
+
+    ``if_changed``: not rebuilt when nothing they are built from changed since the last build (the
+    raw data, the athletes' settings, units, the as-of date, the models' code)."""
+    return build_warehouse(night_settings(config, db, athlete, units), as_of, if_changed=if_changed)
 
 
-def publish_for_dashboards(config: str | None, db: str | None = None) -> PublishResult:
-    return publish_warehouse(night_settings(config, db))
+def publish_for_dashboards(config: str | None, db: str | None = None, refresh_if_unchanged: bool = True,
+                           ) -> PublishResult:
+    """Publish the marts (``refresh_if_unchanged``: when the published file holds the last build's
+    marts already, only its pipeline state is written anew)."""
+    return publish_warehouse(night_settings(config, db), refresh_if_unchanged=refresh_if_unchanged)
 
 
 def write_dashboard(config: str | None, db: str | None = None, athlete: str | None = None,
@@ -230,6 +236,9 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
     try:
         report.build = steps.build_marts(config, as_of, db=db, athlete=only, units=units)
         report.as_of = report.build.as_of
+        if report.build.unchanged_since is not None:
+            logger.info("nothing new since the build of %s UTC; marts unchanged (as of %s)",
+                        f"{report.build.unchanged_since:%Y-%m-%d %H:%M}", report.as_of)
         if report.build.failures:
             fail("model tests: " + "; ".join(report.build.failures))
         report.published = steps.publish(config, db=db).path

@@ -8,16 +8,24 @@ writes the athletes' parameters from the settings into ``raw.athletes`` /
 ``staging.sport_types``, ``warehouse/seeds/exercise_muscles.csv`` into
 ``staging.exercise_muscles``) and rebuilds everything in one transaction: readers see the old marts
 or the new ones, never a mix; building twice gives the same tables.
+
+Every build is recorded in ``ops.builds`` with the fingerprint of what it was built from
+(:func:`fingerprint`); :func:`build_if_changed` (a night) does not rebuild when the fingerprint is
+that of the last build and that build's model tests passed: the marts would come out the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import re
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 
 import duckdb
 
@@ -57,6 +65,8 @@ class BuildResult:
     seconds: float
     rows: dict[str, int]
     failures: list[str]
+    # not rebuilt: nothing changed since the build that finished then (UTC); the marts are that build's
+    unchanged_since: dt.datetime | None = None
 
 
 def model_files() -> list[tuple[str, str, str]]:
@@ -89,12 +99,124 @@ def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthletePa
             con.execute("INSERT INTO raw.athlete_body_mass VALUES (?, ?, ?)", [a.athlete_id, start, kg])
 
 
+# --- what a build is made from: the fingerprint --------------------------------------------------
+
+FINGERPRINT_VERSION = 1
+# The build writes these from the settings: the fingerprint takes the settings themselves instead.
+SETTINGS_TABLES = ("athletes", "athlete_body_mass", "athlete_races")
+# What stands for each raw table's content in the fingerprint, besides its row count: a hash of
+# every row (the row as a whole), or, for the tables of millions of samples, of the columns that
+# change whenever its rows are written again. A FIT file's records are only ever written or
+# replaced with its raw.fit_files row (new imported_at), so their count is enough beside that row.
+# A raw table not listed here (a later migration's) is hashed whole.
+RAW_ROW_HASH = {
+    "fit_records": None,
+    "strava_streams": "hash(t.athlete_id, t.activity_id, t.stream_type, t.fetched_at, len(t.data))",
+}
+# The Python code of the build besides the .sql models and seeds
+BUILD_CODE = ("build.py", "sport_types.py", "exercise_muscles.py")
+
+
+def code_digest() -> str:
+    """SHA-256 of the models (.sql), the seeds and the build's Python code, and runlift's and
+    DuckDB's versions: a change to any of them changes the marts."""
+    h = hashlib.sha256()
+    for layer, name, sql in model_files():
+        h.update(f"{layer}/{name}\0{sql}\0".encode())
+    root = resources.files("runlift.warehouse")
+    for entry in sorted(root.joinpath("seeds").iterdir(), key=lambda f: f.name):
+        if entry.is_file():
+            h.update(f"seeds/{entry.name}\0".encode() + entry.read_bytes() + b"\0")
+    for name in BUILD_CODE:
+        h.update(f"{name}\0".encode() + root.joinpath(name).read_bytes() + b"\0")
+    try:
+        version = metadata.version("runlift")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    h.update(f"runlift {version}\0duckdb {duckdb.__version__}".encode())
+    return h.hexdigest()
+
+
+def raw_digest(con: duckdb.DuckDBPyConnection) -> dict[str, list[int | None]]:
+    """Each raw table's row count and row-hash digest (bit_xor of the hashes of its rows)."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw' "
+        "ORDER BY table_name").fetchall() if r[0] not in SETTINGS_TABLES]
+    parts = []
+    for t in tables:
+        row_hash = RAW_ROW_HASH.get(t, "hash(t)")
+        parts.append(f"SELECT '{t}' AS name, count(*) AS n, "
+                     f"{'bit_xor(' + row_hash + ')' if row_hash else 'NULL'}::UBIGINT AS h FROM raw.{t} t")
+    rows = con.execute(" UNION ALL ".join(parts)).fetchall() if parts else []
+    return {name: [n, h] for name, n, h in sorted(rows)}
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
+                units: str) -> str:
+    """SHA-256 of everything the marts are built from: the raw tables' content (:func:`raw_digest`),
+    the athletes' settings, the display units, the as-of date and the build's code
+    (:func:`code_digest`). Equal fingerprints, equal marts."""
+    parts = {
+        "version": FINGERPRINT_VERSION,
+        "as_of": as_of.isoformat(),
+        "units": units,
+        "athletes": [dataclasses.asdict(a) for a in athletes],
+        "raw": raw_digest(con),
+        "code": code_digest(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    build_id: str
+    finished_at: dt.datetime
+    as_of: dt.date
+    fingerprint: str
+    rows: dict[str, int]
+    test_failures: int
+
+
+def last_build(con: duckdb.DuckDBPyConnection) -> BuildRecord | None:
+    """The latest build recorded in ops.builds."""
+    row = con.execute("SELECT build_id, finished_at, as_of_date, fingerprint, mart_rows, test_failures "
+                      "FROM ops.builds ORDER BY finished_at DESC, started_at DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    return BuildRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+
+
+def _marts_present(con: duckdb.DuckDBPyConnection) -> bool:
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'marts'").fetchall()}
+    return set(MARTS) <= present
+
+
+def build_if_changed(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
+                     units: str = "metric") -> BuildResult:
+    """:func:`build`, unless nothing it is made from changed since the last build and that build's
+    model tests passed: then the marts are left as they are (``BuildResult.unchanged_since``)."""
+    athletes = list(athletes)
+    t0 = time.perf_counter()
+    fp = fingerprint(con, as_of=as_of, athletes=athletes, units=units)
+    last = last_build(con)
+    if last is not None and last.fingerprint == fp and last.test_failures == 0 and _marts_present(con):
+        return BuildResult(as_of, time.perf_counter() - t0, dict(last.rows), [], unchanged_since=last.finished_at)
+    return build(con, as_of=as_of, athletes=athletes, units=units, fingerprint_=fp)
+
+
 def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
-          units: str = "metric", check: bool = True) -> BuildResult:
-    """Rebuild every model for ``as_of`` in one transaction; then run the model tests."""
+          units: str = "metric", check: bool = True, fingerprint_: str | None = None) -> BuildResult:
+    """Rebuild every model for ``as_of`` in one transaction; then run the model tests. The build is
+    recorded in ops.builds with its fingerprint (``fingerprint_``: computed already by the caller)
+    and its model tests' outcome (-1 without ``check``: not tested)."""
     if units not in ("metric", "imperial"):
         raise ValueError(f"units must be metric or imperial, not {units!r}")
+    athletes = list(athletes)
+    started = utcnow()
     t0 = time.perf_counter()
+    fp = fingerprint_ or fingerprint(con, as_of=as_of, athletes=athletes, units=units)
     con.execute(f"SET VARIABLE as_of = DATE '{as_of.isoformat()}'")
     con.execute(f"SET VARIABLE units = '{units}'")
     con.execute("BEGIN TRANSACTION")
@@ -117,6 +239,8 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
         raise
     rows = {m: wdb.scalar(con, f"SELECT count(*) FROM marts.{m}") for m in MARTS}
     failures = run_model_tests(con) if check else []
+    con.execute("INSERT INTO ops.builds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [uuid.uuid4().hex, started, utcnow(), as_of, fp, json.dumps(rows), len(failures) if check else -1])
     return BuildResult(as_of, time.perf_counter() - t0, rows, failures)
 
 

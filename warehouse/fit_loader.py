@@ -397,8 +397,56 @@ def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: st
 
 
 def readmit_files(con: duckdb.DuckDBPyConnection, athlete_id: str, idents: list[str]) -> list[tuple[str, str]]:
-    """Forget that files were removed, so the next import of them imports them again."""
+    """Forget that files were removed, so the next import of them imports them again.
+
+    The athlete's files seen whole (``ops.fit_seen_files``) are forgotten too: the next import
+    reads every file again, so it finds the readmitted content in whichever file holds it."""
     chosen = dict(_one(con, athlete_id, ident, "ops.fit_removed_files", "removed FIT file") for ident in idents)
-    for sha in chosen:
-        con.execute("DELETE FROM ops.fit_removed_files WHERE athlete_id = ? AND file_sha256 = ?", [athlete_id, sha])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for sha in chosen:
+            con.execute("DELETE FROM ops.fit_removed_files WHERE athlete_id = ? AND file_sha256 = ?",
+                        [athlete_id, sha])
+        con.execute("DELETE FROM ops.fit_seen_files WHERE athlete_id = ?", [athlete_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return list(chosen.items())
+
+
+# --- files on disk already read whole (ops.fit_seen_files) -----------------------------------------
+
+# (size_bytes, mtime_ns, ctime_ns, inode): a file whose stamp is unchanged is not read again
+StampKey = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    key: StampKey
+    fit_files: int  # FIT files in it
+    fit_bytes: int  # their bytes, uncompressed
+
+
+def seen_files(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, SeenFile]:
+    """The athlete's files read whole by an earlier import, by absolute path."""
+    rows = con.execute("SELECT path, size_bytes, mtime_ns, ctime_ns, inode, fit_files, fit_bytes "
+                       "FROM ops.fit_seen_files WHERE athlete_id = ?", [athlete_id]).fetchall()
+    return {r[0]: SeenFile((r[1], r[2], r[3], r[4]), r[5], r[6]) for r in rows}
+
+
+def record_seen_files(con: duckdb.DuckDBPyConnection, athlete_id: str,
+                      files: dict[str, SeenFile]) -> None:
+    """Remember files read whole, every FIT file in them imported or known (replacing older stamps)."""
+    if not files:
+        return
+    cols = list(zip(*[(path, *f.key, f.fit_files, f.fit_bytes) for path, f in files.items()], strict=True))
+    table = pa.table({name: pa.array(col, type=STR if name == "path" else pa.int64())
+                      for name, col in zip(("path", "size_bytes", "mtime_ns", "ctime_ns", "inode", "fit_files",
+                                            "fit_bytes"), cols, strict=True)})
+    con.register("_rl_seen", table)
+    try:
+        con.execute("INSERT OR REPLACE INTO ops.fit_seen_files SELECT ?, path, size_bytes, mtime_ns, ctime_ns, "
+                    "inode, fit_files, fit_bytes, ? FROM _rl_seen", [athlete_id, utcnow()])
+    finally:
+        con.unregister("_rl_seen")

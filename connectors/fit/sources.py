@@ -13,13 +13,15 @@ far more than zipped data can (a zip bomb) or beyond the temporary-space cap is 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -87,6 +89,37 @@ class Packed:
                 + struct.pack("<II", self.crc32 & 0xFFFFFFFF, self.size & 0xFFFFFFFF))
 
 
+# A file is only vouched for as unchanged by its stamp when its modification time was at least this
+# long before the stamp was last checked: a write in the same tick of the file system's clock (2 s
+# on FAT) could otherwise leave size and times as they were.
+STAMP_SETTLED_NS = 3_000_000_000
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What says a file on disk is unchanged without reading it (as git's index does): its absolute
+    path, size, modification and inode change times, inode."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str], st: os.stat_result) -> FileStamp:
+        return cls(os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+    def still_same(self) -> bool:
+        """The file is as stamped, and was modified long enough ago (``STAMP_SETTLED_NS``) that a
+        later write cannot leave its stamp as it is: a stamp safe to record."""
+        try:
+            now = FileStamp.of(self.path, os.stat(self.path))
+        except OSError:
+            return False
+        return now == self and time.time_ns() - self.mtime_ns >= STAMP_SETTLED_NS
+
+
 @dataclass(frozen=True)
 class FitSource:
     """One candidate FIT file.
@@ -95,12 +128,17 @@ class FitSource:
     means bytes that are not FIT (e.g. a broken ``.fit.gz``), to be recorded as rejected.
     With ``iter_sources(..., packed=True)`` a zip member may come as ``packed`` instead of
     ``data``: its stored bytes, to be inflated with ``packed.unpack()``.
+    ``origin``: the stamp of the file on disk it came from (the file itself, or the zip it is a
+    member of). ``unchanged``: that file was not read at all, the ``unchanged`` callback of
+    :func:`iter_sources` vouched for its stamp (``data`` and ``packed`` are None).
     """
 
     path: str
     data: bytes | None
     error: str | None = None
     packed: Packed | None = None
+    origin: FileStamp | None = None
+    unchanged: bool = False
 
     @property
     def size(self) -> int:
@@ -202,11 +240,18 @@ def walk_folder(folder: Path, skipped: list[tuple[str, str]] | None = None,
             yield Path(path)
 
 
-def iter_sources(paths: Iterable[str | os.PathLike[str]], *, packed: bool = False) -> Iterator[FitSource]:
+Unchanged = Callable[[FileStamp], bool]
+
+
+def iter_sources(paths: Iterable[str | os.PathLike[str]], *, packed: bool = False,
+                 unchanged: Unchanged | None = None) -> Iterator[FitSource]:
     """Every FIT file under ``paths``; unreadable ones come with an ``error`` instead of data.
 
     ``packed``: hand ``.fit`` members of zip archives over as stored (deflated or stored), not
     inflated, in ``FitSource.packed``; the caller inflates them where it likes.
+    ``unchanged``: called with the stamp of each file on disk once it is open; True means the
+    caller already has everything in it, and the file is not read: one ``FitSource`` with
+    ``unchanged=True`` stands for it.
     A file named in ``paths`` is read even through a symbolic link (it was named); what a folder
     holds is read as :func:`walk_folder` says.
     """
@@ -216,10 +261,10 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]], *, packed: bool = Fals
             skipped: list[tuple[str, str]] = []
             for found in walk_folder(path, skipped):
                 yield from _skipped(skipped)
-                yield from _from_path(found, explicit=False, packed=packed)
+                yield from _from_path(found, explicit=False, packed=packed, unchanged=unchanged)
             yield from _skipped(skipped)
         elif path.exists() or path.is_symlink():
-            yield from _from_path(path, explicit=True, packed=packed)
+            yield from _from_path(path, explicit=True, packed=packed, unchanged=unchanged)
         else:
             yield FitSource(str(path), None, "no such file or folder")
 
@@ -264,7 +309,8 @@ def read_capped(fh: IO[bytes], cap: int) -> bytes:
     return b"".join(parts)
 
 
-def _from_path(path: Path, *, explicit: bool, packed: bool = False) -> Iterator[FitSource]:
+def _from_path(path: Path, *, explicit: bool, packed: bool = False,
+               unchanged: Unchanged | None = None) -> Iterator[FitSource]:
     kind = fit_kind(path.name)
     if kind is None:
         if explicit:  # a file named on the command line is tried whatever its name
@@ -273,17 +319,23 @@ def _from_path(path: Path, *, explicit: bool, packed: bool = False) -> Iterator[
             return
     try:
         with open_regular(path) as fh:
-            if kind == "zip":
-                yield from _from_zip(str(path), fh, packed, MAX_TEMP_BYTES)
+            stamp = FileStamp.of(path, os.fstat(fh.fileno()))
+            if unchanged is not None and unchanged(stamp):
+                yield FitSource(str(path), None, origin=stamp, unchanged=True)
                 return
-            if os.fstat(fh.fileno()).st_size > MAX_FIT_BYTES:
-                yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
+            if kind == "zip":
+                for src in _from_zip(str(path), fh, packed, MAX_TEMP_BYTES):
+                    yield dataclasses.replace(src, origin=stamp)
+                return
+            if stamp.size > MAX_FIT_BYTES:
+                yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity",
+                                origin=stamp)
                 return
             raw = read_capped(fh, MAX_FIT_BYTES)  # the cap holds while reading, whatever stat said
         if len(raw) > MAX_FIT_BYTES:
-            yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity")
+            yield FitSource(str(path), None, f"larger than {MAX_FIT_BYTES} bytes, not a FIT activity", origin=stamp)
             return
-        yield _from_bytes(str(path), kind, raw)
+        yield dataclasses.replace(_from_bytes(str(path), kind, raw), origin=stamp)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         yield FitSource(str(path), None,
