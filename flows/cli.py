@@ -51,7 +51,7 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
         try:
             settings = load_settings(config, db=db, athlete=athlete, units=units, require_athlete=not every_athlete)
             return func(settings, *args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, BrokenPipeError):  # a closed stdout: click exits quietly (main)
             raise
         except Exception as exc:
             if verbose:
@@ -466,7 +466,7 @@ def demo(folder: str, weeks: int, units: str) -> None:
 
     try:
         run_demo(Path(folder), weeks=weeks, units=units, echo=click.echo)
-    except click.ClickException:
+    except (click.ClickException, BrokenPipeError):
         raise
     except Exception as exc:
         raise Failure(_explain(exc)) from None

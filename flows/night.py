@@ -117,11 +117,19 @@ def write_dashboard(config: str | None, db: str | None = None, athlete: str | No
     return write_dashboard_file(night_settings(config, db, athlete, units))
 
 
+def unchanged_line(build: BuildResult) -> str:
+    """What a night that did not rebuild says about the marts."""
+    return (f"nothing new since the build of {build.unchanged_since:%Y-%m-%d %H:%M} UTC; marts unchanged "
+            f"(as of {build.as_of}), not rebuilt")
+
+
 def _summary_markdown(settings: Settings, report: NightReport) -> str:
     lines = [f"# runlift night of {report.started_at:%Y-%m-%d %H:%M} UTC", ""]
     lines.append("**Status: " + ("ok" if report.ok else "FAILED") + "**")
     if report.warehouse:
         lines.append(f"Warehouse: `{report.warehouse}`")
+    if report.build is not None and report.build.unchanged_since is not None:
+        lines.append(f"Marts: {unchanged_line(report.build)}")
     for failure in report.failures:
         lines.append(f"- failed: {redact(failure, known_secrets(settings), limit=2000)}")
     for skip in report.skipped:
@@ -237,8 +245,7 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
         report.build = steps.build_marts(config, as_of, db=db, athlete=only, units=units)
         report.as_of = report.build.as_of
         if report.build.unchanged_since is not None:
-            logger.info("nothing new since the build of %s UTC; marts unchanged (as of %s)",
-                        f"{report.build.unchanged_since:%Y-%m-%d %H:%M}", report.as_of)
+            logger.info("%s", unchanged_line(report.build))
         if report.build.failures:
             fail("model tests: " + "; ".join(report.build.failures))
         report.published = steps.publish(config, db=db).path

@@ -117,11 +117,11 @@ RAW_ROW_HASH = {
 BUILD_CODE = ("build.py", "sport_types.py", "exercise_muscles.py")
 
 
-def code_digest() -> str:
-    """SHA-256 of the models (.sql), the seeds and the build's Python code, and runlift's and
-    DuckDB's versions: a change to any of them changes the marts."""
+def code_digest(models: list[tuple[str, str, str]] | None = None) -> str:
+    """SHA-256 of the models (``models``: default :func:`model_files`), the seeds and the build's
+    Python code, and runlift's and DuckDB's versions: a change to any of them changes the marts."""
     h = hashlib.sha256()
-    for layer, name, sql in model_files():
+    for layer, name, sql in model_files() if models is None else models:
         h.update(f"{layer}/{name}\0{sql}\0".encode())
     root = resources.files("runlift.warehouse")
     for entry in sorted(root.joinpath("seeds").iterdir(), key=lambda f: f.name):

@@ -74,6 +74,8 @@ PUBLISHED_ONLY = {
         "published_at": "When the file was written, UTC.",
         "as_of_date": "The as-of date the marts were built for (`marts.dim_athlete.as_of_date`).",
         "include_location": "Whether `staging.stg_fit__positions` is in the file (setting `publish.include_location`).",
+        "build_fingerprint": "Fingerprint of the build the marts come from (`ops.builds.fingerprint` of the "
+                             "working warehouse); a night that did not rebuild writes only the `ops` tables anew.",
     }),
     "staging.stg_fit__positions": ("From `raw.fit_records`, only when the setting `publish.include_location` "
                                    "is true (off by default).", {
