@@ -185,7 +185,8 @@ def _direct_logging() -> None:
         logger.propagate = False
 
 
-def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_prefect: bool) -> Any:
+def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_prefect: bool,
+                reread: bool = False) -> Any:
     from runlift.flows import fit_pipeline
 
     bar = _Bar(enabled=sys.stderr.isatty() or bool(os.environ.get("RUNLIFT_PROGRESS")))
@@ -194,12 +195,14 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
             from runlift.flows.import_fit import import_fit, set_progress
 
             set_progress(bar)
-            return import_fit(str(settings.db_path), settings.athlete_id, paths, reprocess_kept=reprocess_kept)
+            return import_fit(str(settings.db_path), settings.athlete_id, paths, reprocess_kept=reprocess_kept,
+                              reread=reread)
         total = fit_pipeline.ImportSummary()
         if reprocess_kept:
             total.add(fit_pipeline.reprocess(settings.db_path, settings.athlete_id, progress=bar))
         if paths:
-            total.add(fit_pipeline.import_paths(settings.db_path, settings.athlete_id, paths, progress=bar))
+            total.add(fit_pipeline.import_paths(settings.db_path, settings.athlete_id, paths, progress=bar,
+                                                reread=reread))
         return total
     finally:
         bar.close()
@@ -214,23 +217,28 @@ BUILD_OPTION = click.option(
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--reprocess", is_flag=True,
               help="Decode every kept FIT file again from the warehouse's own copy and replace its rows.")
+@click.option("--reread", is_flag=True,
+              help="Read every file again, even one unchanged (size, times, inode) since an import read it whole.")
 @BUILD_OPTION
 @PREFECT_OPTION
 @common_options(units=False)
-def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, rebuild: bool,
+def import_fit_cmd(settings: Settings, paths: tuple[str, ...], reprocess: bool, reread: bool, rebuild: bool,
                    use_prefect: bool | None) -> None:
     """Import Garmin FIT files: .fit, .fit.gz, folders and .zip exports (zips in zips too).
 
     With no PATH, imports the athlete's fit_inbox folders from the settings. Importing the same
-    files again adds nothing. Then, when anything changed, the marts are rebuilt and published
-    (--no-build skips it) and the summary says what to look at next.
+    files again adds nothing; a file an import read whole and unchanged since (same size,
+    modification and change times, inode) is not even read again (--reread reads it). Then, when
+    anything changed, the marts are rebuilt and published (--no-build skips it) and the summary
+    says what to look at next.
     """
     targets = list(paths) or [str(p) for p in settings.athlete.fit_inbox]
     if not targets and not reprocess:
         raise Failure(f"no PATH given and athletes.{settings.athlete_id}.fit_inbox is not set; "
                       "name files or folders to import, or set fit_inbox in the settings file")
     click.echo(f"importing for athlete {settings.athlete_id} into {settings.db_path}", err=True)
-    summary = _run_import(settings, targets, reprocess, prefect_configured() if use_prefect is None else use_prefect)
+    summary = _run_import(settings, targets, reprocess, prefect_configured() if use_prefect is None else use_prefect,
+                          reread=reread)
     for line in summary.lines():
         click.echo(line)
     missing = [p for p, reason in summary.unreadable if reason == "no such file or folder"]

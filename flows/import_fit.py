@@ -26,9 +26,10 @@ def set_progress(callback: Progress | None) -> None:
 
 
 @task(name="import-fit", task_run_name="import {athlete_id}: {label}")
-def import_fit_files(db_path: str, athlete_id: str, paths: list[str], label: str = "") -> ImportSummary:
+def import_fit_files(db_path: str, athlete_id: str, paths: list[str], label: str = "",
+                     reread: bool = False) -> ImportSummary:
     """Import FIT files, folders and archives (no retries: a decode is not a network call)."""
-    return import_paths(Path(db_path), athlete_id, paths, progress=_progress)
+    return import_paths(Path(db_path), athlete_id, paths, progress=_progress, reread=reread)
 
 
 @task(name="reprocess-fit")
@@ -37,8 +38,10 @@ def reprocess_fit(db_path: str, athlete_id: str | None) -> ImportSummary:
 
 
 @flow(name="import_fit", log_prints=False)
-def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: bool = False) -> ImportSummary:
-    """Import FIT files for one athlete; with ``reprocess_kept``, re-decode every kept file."""
+def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: bool = False,
+               reread: bool = False) -> ImportSummary:
+    """Import FIT files for one athlete; with ``reprocess_kept``, re-decode every kept file;
+    ``reread``: read every file, even one unchanged since an import read it whole."""
     check_athlete_id(athlete_id, "the import_fit flow's athlete_id parameter")
     logger = get_run_logger()
     total = ImportSummary()
@@ -46,7 +49,7 @@ def import_fit(db_path: str, athlete_id: str, paths: list[str], reprocess_kept: 
         total.add(reprocess_fit(db_path, athlete_id))
     if paths:
         label = paths[0] if len(paths) == 1 else f"{len(paths)} paths"
-        total.add(import_fit_files(db_path, athlete_id, paths, label=label))
+        total.add(import_fit_files(db_path, athlete_id, paths, label=label, reread=reread))
     for line in total.lines():
         logger.info(line)
     return total

@@ -1,7 +1,7 @@
 -- 0008: what lets a night with nothing new do (almost) nothing: the files of a FIT inbox read whole
 -- by an import, by their size and times (not read and hashed again while these are unchanged), and
 -- every build of the marts with the fingerprint of what it was built from (a night whose
--- fingerprint equals the last successful build's does not rebuild; docs/warehouse.md, "Builds").
+-- fingerprint equals the last successful build's does not rebuild; README.md, "A night with nothing new").
 CREATE TABLE ops.fit_seen_files (
     athlete_id   VARCHAR NOT NULL,
     path         VARCHAR NOT NULL,
