@@ -57,8 +57,10 @@ class Receiver:
 def setup_world(tmp_path: Path, base_url: str, webhook: str | None = None) -> Path:
     inbox = tmp_path / "inbox"
     inbox.mkdir(exist_ok=True)
+    an_hour_ago = time.time() - 3600  # as a night finds an inbox: files written a while ago
     for name, data in FIT_FILES:
         (inbox / name).write_bytes(data)
+        os.utime(inbox / name, (an_hour_ago, an_hour_ago))
     return write_settings(tmp_path, athlete="ana", timezone="America/Denver",
                           athlete_settings={"fit_inbox": ["inbox"]},
                           strava={"client_id": "12345", "base_url": base_url, "retries": 1, "timeout_s": 5.0},
@@ -96,6 +98,10 @@ def test_two_nights_second_adds_nothing(prefect_server, tmp_path, emulator):
     again = nightly_sync(config=str(cfg), as_of=END)
     assert again.strava["ana"].new == 0 and again.fit["ana"].files_new == 0
     assert snapshot(db) == first
+    # nothing new from either source: the marts are not rebuilt, the FIT files not read again
+    assert again.build is not None and again.build.unchanged_since is not None
+    assert again.fit["ana"].files_unchanged == len(FIT_FILES) and again.fit["ana"].bytes_read == 0
+    assert "Marts: nothing new since the build of" in again.markdown
 
 
 def test_strava_down_still_imports_fit_and_fails_visibly(prefect_server, tmp_path, monkeypatch):
