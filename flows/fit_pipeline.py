@@ -412,13 +412,18 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
     # a writer error), so no kept bytes are left without rows
     unsaved_blobs: set[str] = set()
     saved_blobs: set[str] = set()
-    # files on disk this run reads: absolute path -> [stamp, FIT files, FIT bytes, all of it read well]
-    origins: dict[str, list[Any]] = {}
-    last_origin: str | None = None
+    # files on disk this run reads. Each opening of a file stamps it anew (a new FileStamp object),
+    # so a file read twice in one run (a folder given twice) counts its FIT files from one reading:
+    # id(stamp) -> [stamp, FIT files, FIT bytes]; absolute path -> its latest stamp; paths with an
+    # unreadable part (not vouched for)
+    readings: dict[int, list[Any]] = {}
+    latest: dict[str, FileStamp] = {}
+    spoiled: set[str] = set()
+    last_origin: FileStamp | None = None
 
     def spoil(src: FitSource) -> None:
-        if src.origin is not None and src.origin.path in origins:
-            origins[src.origin.path][3] = False
+        if src.origin is not None:
+            spoiled.add(src.origin.path)
 
     def flush() -> None:
         nonlocal batch, batch_bytes, batch_records, last_flush
@@ -502,9 +507,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             return
         summary.files_seen += 1
         summary.bytes_read += src.size
-        if src.origin is not None and src.origin.path in origins:
-            origins[src.origin.path][1] += 1
-            origins[src.origin.path][2] += src.size
+        if src.origin is not None and id(src.origin) in readings:
+            readings[id(src.origin)][1] += 1
+            readings[id(src.origin)][2] += src.size
         if out.kind == "known" or out.sha in seen:  # a copy earlier in this run is known too
             if out.prepared is not None:
                 out.prepared.discard()
@@ -533,12 +538,10 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
                 if progress:
                     progress(src.path, 0)
                 continue
-            if on_disk is not None and src.origin is not None and src.origin.path != last_origin:
-                last_origin = src.origin.path
-                if last_origin in origins:  # the same file twice in one run: not vouched for
-                    origins[last_origin][3] = False
-                else:
-                    origins[last_origin] = [src.origin, 0, 0, True]
+            if on_disk is not None and src.origin is not None and src.origin is not last_origin:
+                last_origin = src.origin  # the next file on disk (or the same one again)
+                readings[id(last_origin)] = [last_origin, 0, 0]
+                latest[last_origin.path] = last_origin
             if src.data is None and src.packed is None:
                 spoil(src)
                 summary.unreadable.append((src.path, src.error or "unreadable"))
@@ -569,8 +572,8 @@ def import_sources(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: 
             flush()
         if on_disk is not None:  # every file's rows are committed: the files read whole can be vouched for
             record_seen_files(con, athlete_id, {
-                path: SeenFile(_stamp_key(stamp), n, size) for path, (stamp, n, size, whole) in origins.items()
-                if whole and stamp.still_same()})
+                path: SeenFile(_stamp_key(stamp), readings[id(stamp)][1], readings[id(stamp)][2])
+                for path, stamp in latest.items() if path not in spoiled and stamp.still_same()})
     except BaseException:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

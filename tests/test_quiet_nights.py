@@ -248,3 +248,22 @@ def test_a_closed_stdout_ends_a_command_quietly(corpus, tmp_path):
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) in (0, 1)
         assert err == "", err
+
+
+def test_a_folder_given_twice_counts_each_file_once_per_reading(corpus, tmp_path):
+    """fit_inbox = ["/data", "/data/garmin"] reads /data/garmin twice: its files are still vouched
+    for, with the FIT files of one reading."""
+    inbox = tmp_path / "data" / "garmin"
+    inbox.mkdir(parents=True)
+    with zipfile.ZipFile(inbox / "export.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(corpus / RUN, "a/run.fit")
+        z.write(corpus / ACTIVITY, "a/Activity.fit")
+    settled(inbox / "export.zip")
+    db = tmp_path / "w.duckdb"
+    first = import_paths(db, "me", [str(tmp_path / "data"), str(inbox)], workers=1)
+    assert (first.files_seen, first.files_new, first.files_known) == (4, 2, 2)
+    assert q(db, "SELECT path, fit_files, fit_bytes FROM ops.fit_seen_files") == [
+        (str(inbox / "export.zip"), 2, (corpus / RUN).stat().st_size + (corpus / ACTIVITY).stat().st_size)]
+    again = import_paths(db, "me", [str(tmp_path / "data"), str(inbox)], workers=1)
+    assert (again.files_seen, again.files_new, again.files_known, again.files_unchanged, again.bytes_read) == (
+        4, 0, 4, 4, 0)
