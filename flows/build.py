@@ -31,7 +31,8 @@ def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_ti
     with write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
-            result = build(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
+            result = build(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units,
+                           shoe_range_km=settings.gear.shoe_replacement_km)
             con.execute("CHECKPOINT")
             return result
         finally:

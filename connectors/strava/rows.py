@@ -259,3 +259,37 @@ def stream_rows(streams: dict[str, Any] | None) -> StreamSet:
                          "data": values})
     status = "ok" if streams is not None else "none"
     return StreamSet(status, pa.Table.from_pylist(rows, schema=STREAMS) if rows else None)
+
+
+# Typed columns of raw.strava_gear from a DetailedGear (GET /gear/{id})
+GEAR_COLUMNS = ("name", "nickname", "brand_name", "model_name", "description", "is_primary", "is_retired",
+                "distance_m", "payload")
+
+
+def gear_row(gear: Any) -> dict[str, Any] | None:
+    """The typed columns of ``raw.strava_gear`` from one gear payload (``fetch_status`` ``ok``), or
+    None for an answer that is no object or that JSON cannot hold. Odd values become NULL."""
+    if not isinstance(gear, dict):
+        return None
+    try:
+        payload = canonical_json(gear)
+    except (ValueError, RecursionError):
+        return None
+    distance = _num(gear.get("distance"))
+    return {
+        "fetch_status": "ok",
+        "name": _str(gear.get("name")),
+        "nickname": _str(gear.get("nickname")),
+        "brand_name": _str(gear.get("brand_name")),
+        "model_name": _str(gear.get("model_name")),
+        "description": _str(gear.get("description")),
+        "is_primary": _bool(gear.get("primary")),
+        "is_retired": _bool(gear.get("retired")),
+        "distance_m": distance if distance is not None and 0 <= distance <= 1e9 else None,
+        "payload": payload,
+    }
+
+
+def missing_gear_row(status: str) -> dict[str, Any]:
+    """A gear Strava did not give (``not_found``, ``unusable``): recorded so it is not asked every run."""
+    return {"fetch_status": status, **{c: None for c in GEAR_COLUMNS}}
