@@ -242,7 +242,8 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     sl.finish_run(con, state, {
         "run_id": uuid.uuid4().hex, "started_at": started, "finished_at": wdb.utcnow(), "listing_mode": mode,
         "api_calls": result.api_calls, "new": result.new, "updated": result.updated, "deleted": result.deleted,
-        "streams": result.streams, "details": result.details, "gear": result.gear, "status": result.status, "message": result.message,
+        "streams": result.streams, "details": result.details, "gear": result.gear, "status": result.status,
+        "message": result.message,
     }, app=app, budget=budget())
     return result
 

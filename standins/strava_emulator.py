@@ -132,7 +132,7 @@ class StravaEmulator:
             athlete_id = int(first["athlete"]["id"]) if first and first.get("athlete") else 4242
             athlete = default_athlete(athlete_id)
         self._athlete = copy.deepcopy(athlete)
-        self._gear: dict[str, dict[str, Any]] = {s["id"]: dict(s) for s in SHOES.values()}
+        self._gear: dict[str, dict[str, Any]] = {str(s["id"]): dict(s) for s in SHOES.values()}
         self._codes: dict[str, str] = {}  # code -> scope
         self._refresh: dict[str, str] = {}  # refresh token -> scope
         self._access: dict[str, float] = {}  # access token -> expires_at

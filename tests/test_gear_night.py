@@ -9,6 +9,7 @@ import re
 
 import duckdb
 import pytest
+from test_dashboard import ARTIFACTS, Page, browser, page_data  # noqa: F401 (browser: a fixture)
 
 from runlift.flows.dashboard import render_dashboard
 from runlift.flows.night import run_night
@@ -16,8 +17,6 @@ from runlift.standins.config import write_settings
 from runlift.standins.fit_writer import season_fit_files
 from runlift.standins.season import SHOES, synthetic_season
 from runlift.standins.strava_emulator import StravaEmulator
-
-from test_dashboard import ARTIFACTS, Page, browser, page_data  # noqa: F401 (browser: a fixture)
 
 END = dt.date(2026, 10, 30)
 SEASON = synthetic_season(END, weeks=7, tz="America/Denver", gym_from_week=3)

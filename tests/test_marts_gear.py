@@ -69,8 +69,8 @@ def test_a_shoe_used_in_two_blocks_counts_all_its_runs_and_the_matched_fit_run(g
     [flag] = w.flags("s", "shoe_past_range")
     assert (flag["date"], flag["severity"], flag["value"], flag["threshold"], flag["activity_key"]) == (
         d("2024-06-20"), "info", 32000.0, 25000.0, k["jun20"])
-    assert flag["explanation"] == ("Shoe Pegs passed 25.0 km on this run (32.0 km over 3 runs by now); "
-                                   "running shoes are usually replaced at 15.0-25.0 km (docs/metrics.md).")
+    assert flag["explanation"] == ("Shoe Pegs passed 25.0 km on this run (32.0 km over 3 runs by now): the end of "
+                                   "its replacement range, 15.0-25.0 km (docs/metrics.md, Shoe mileage).")
 
 
 def test_a_retired_shoe_past_its_range_is_kept_but_not_flagged(gear_wh):
@@ -112,8 +112,8 @@ def test_in_range_and_imperial_explanation(gear_wh):
     assert (got["g1"]["range_status"], got["g2"]["range_status"]) == ("in_range", "in_range")
     w.build(AS_OF, [athlete("s")], units="imperial", shoe_range_km=(16.09344, 24.14016))
     [flag] = w.flags("s", "shoe_past_range")
-    assert flag["explanation"] == ("Shoe Pegs passed 15.0 mi on this run (19.9 mi over 3 runs by now); "
-                                   "running shoes are usually replaced at 10.0-15.0 mi (docs/metrics.md).")
+    assert flag["explanation"] == ("Shoe Pegs passed 15.0 mi on this run (19.9 mi over 3 runs by now): the end of "
+                                   "its replacement range, 10.0-15.0 mi (docs/metrics.md, Shoe mileage).")
 
 
 def write(path: Path, text: str) -> Path:

@@ -110,7 +110,7 @@ shoes AS (
     SELECT athlete_id, past_range_date AS date, 'shoe_past_range' AS flag, 'info' AS severity,
            past_range_distance_m AS value, replacement_high_m AS threshold, NULL AS baseline,
            past_range_activity_key AS activity_key,
-           printf('Shoe %s passed %s on this run (%s over %d runs by now); running shoes are usually replaced at %s-%s (docs/metrics.md).',
+           printf('Shoe %s passed %s on this run (%s over %d runs by now): the end of its replacement range, %s-%s (docs/metrics.md, Shoe mileage).',
                   shoe_name, fmt_distance(replacement_high_m), fmt_distance(distance_m), runs,
                   regexp_replace(fmt_distance(replacement_low_m), ' .*', ''), fmt_distance(replacement_high_m)) AS explanation
     FROM marts.gear_mileage g
