@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runlift.flows.settings import SettingsError, load_settings
+from runlift.flows.settings import EXAMPLE_TOML, SettingsError, load_settings
 
 from marts_fixtures import Warehouse, athlete, d, t
 
@@ -133,6 +133,9 @@ def test_the_range_setting_is_read_checked_and_misspellings_refused(tmp_path):
     write(cfg, "[gear]\nshoe_replacement = [500, 800]\n")
     with pytest.raises(SettingsError, match=r"unknown setting `gear.shoe_replacement`.*shoe_replacement_km"):
         load_settings(cfg, env=env)
+    # `runlift init` documents it, with the default
+    assert "[gear]" in EXAMPLE_TOML and "shoe_replacement_km = [500, 800]" in EXAMPLE_TOML
+    assert load_settings(write(tmp_path / "init.toml", EXAMPLE_TOML), env=env).gear.shoe_replacement_km == (500, 800)
     write(cfg, "[gears]\nshoe_replacement_km = [500, 800]\n")
     with pytest.raises(SettingsError, match="unknown setting `gears`"):
         load_settings(cfg, env=env)
