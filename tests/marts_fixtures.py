@@ -112,10 +112,10 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO raw.strava_activities (athlete_id, activity_id, name, sport_type, type, start_time_utc, "
             "start_time_local, distance_m, moving_time_s, elapsed_time_s, elevation_gain_m, average_cadence_rpm, "
-            "perceived_exertion, external_id, device_name, is_manual, payload, first_fetched_at, fetched_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?)",
+            "perceived_exertion, external_id, device_name, is_manual, gear_id, payload, first_fetched_at, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?)",
             [athlete_id, activity_id, name, sport_type, sport_type, start_utc, local_time, distance_m, moving_s,
-             moving_s, ascent_m, cadence_rpm, rpe, external_id, device_name, json.dumps(payload), NOW, NOW])
+             moving_s, ascent_m, cadence_rpm, rpe, external_id, device_name, gear_id, json.dumps(payload), NOW, NOW])
         return f"strava:{activity_id}"
 
     def gear(self, athlete_id: str, gear_id: str, name: str | None, *, retired: bool | None = False,

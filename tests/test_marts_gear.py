@@ -154,3 +154,25 @@ def test_gear_range_reaches_the_build_through_the_settings(tmp_path):
     assert w.one("SELECT replacement_high_m, is_flagged FROM marts.gear_mileage") == {
         "replacement_high_m": 25000.0, "is_flagged": True}
     w.close()
+
+
+def test_an_older_warehouse_gets_the_gear_of_its_stored_payloads(tmp_path):
+    """Migration 0008 (to be 0010): gear_id becomes a typed column, filled from the payloads already stored."""
+    from runlift.warehouse import db as wdb
+
+    from marts_fixtures import NOW
+
+    path = tmp_path / "old.duckdb"
+    con = wdb.connect(path, upto=7)
+    for activity_id, payload in ((1, '{"id": 1, "gear_id": "g42"}'), (2, '{"id": 2, "gear_id": null}'),
+                                 (3, '{"id": 3}')):
+        con.execute("INSERT INTO raw.strava_activities (athlete_id, activity_id, payload, first_fetched_at, "
+                    "fetched_at) VALUES ('s', ?, ?, ?, ?)", [activity_id, payload, NOW, NOW])
+    con.close()
+    con = wdb.connect(path)
+    try:
+        assert con.execute("SELECT activity_id, gear_id FROM raw.strava_activities ORDER BY 1").fetchall() == [
+            (1, "g42"), (2, None), (3, None)]
+        assert con.execute("SELECT count(*) FROM raw.strava_gear").fetchone() == (0,)
+    finally:
+        con.close()

@@ -263,13 +263,13 @@ GEAR_ID_PATTERN = "[A-Za-z0-9]{1,64}"  # Strava's gear ids (g123, b456); anythin
 
 
 def pending_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, refresh_days: int) -> list[str]:
-    """Gear ids of the athlete's activities (the payload's ``gear_id``) never fetched, or last fetched
+    """Gear ids of the athlete's activities (``gear_id``) never fetched, or last fetched
     ``refresh_days`` or more ago (names and retirement change rarely), most used first."""
     rows = con.execute("""
         WITH used AS (
-            SELECT payload->>'gear_id' AS gear_id, count(*) AS n
+            SELECT gear_id, count(*) AS n
             FROM raw.strava_activities
-            WHERE athlete_id = ? AND deleted_at IS NULL AND payload->>'gear_id' IS NOT NULL
+            WHERE athlete_id = ? AND deleted_at IS NULL AND gear_id IS NOT NULL
             GROUP BY ALL
         )
         SELECT u.gear_id FROM used u

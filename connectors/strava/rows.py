@@ -33,7 +33,7 @@ TYPED = pa.schema([
     ("max_heartrate_bpm", pa.float64()), ("calories_kcal", pa.float64()), ("perceived_exertion", pa.float64()),
     ("external_id", pa.string()), ("upload_id", pa.int64()), ("device_name", pa.string()),
     ("is_manual", pa.bool_()), ("is_trainer", pa.bool_()), ("is_commute", pa.bool_()),
-    ("payload", pa.string()),
+    ("gear_id", pa.string()), ("payload", pa.string()),
 ])
 # Columns only the detail payload carries: a listing's NULL there keeps the stored value
 DETAIL_ONLY = ("calories_kcal", "perceived_exertion", "device_name")
@@ -113,6 +113,11 @@ def _time(v: Any) -> dt.datetime | None:
     return parsed
 
 
+def _gear_id(v: Any) -> str | None:
+    """A gear id as Strava gives them (g123 shoes, b456 bikes): text of at most 64 characters."""
+    return v if isinstance(v, str) and 0 < len(v) <= 64 else None
+
+
 def typed(payload: dict[str, Any]) -> dict[str, Any]:
     """Typed key columns from one activity payload (list or detail); odd values become NULL."""
     athlete = payload.get("athlete")
@@ -145,6 +150,7 @@ def typed(payload: dict[str, Any]) -> dict[str, Any]:
         "is_manual": _bool(payload.get("manual")),
         "is_trainer": _bool(payload.get("trainer")),
         "is_commute": _bool(payload.get("commute")),
+        "gear_id": _gear_id(payload.get("gear_id")),
         "payload": canonical_json(payload),
     }
 

@@ -1,5 +1,10 @@
 -- 0010: Strava gear (shoes, bikes) by id, from GET /gear/{id}: the typed fields and the whole JSON.
--- Which gear an activity used is in its payload (gear_id); names and Strava's own totals are here.
+-- Which gear an activity used is its payload's gear_id, now also a typed column of raw.strava_activities
+-- (filled from the stored payloads here); names and Strava's own totals are in raw.strava_gear.
+ALTER TABLE raw.strava_activities ADD COLUMN gear_id VARCHAR;
+UPDATE raw.strava_activities SET gear_id = payload->>'gear_id' WHERE payload->>'gear_id' IS NOT NULL;
+COMMENT ON COLUMN raw.strava_activities.gear_id IS 'Strava gear the athlete set on the activity (shoe g..., bike b...; payload gear_id); NULL: none.';
+
 CREATE TABLE raw.strava_gear (
     athlete_id          VARCHAR NOT NULL,
     gear_id             VARCHAR NOT NULL,
