@@ -406,9 +406,8 @@ function renderShoes(a) {
   const list = a ? a.shoes : [];
   box.dataset.rows = String(list.length);
   const worn = list.filter((x) => x.status === "past_range" && !x.retired);
-  sub.textContent = !list.length ? "" : worn.length
-    ? worn.length + (worn.length > 1 ? " shoes are" : " shoe is") + " past the replacement range."
-    : "No shoe in use is past the replacement range.";
+  sub.textContent = worn.length ? worn.length + (worn.length > 1 ? " shoes are" : " shoe is") + " past the replacement range." : "";
+  sub.hidden = !worn.length;
   if (!list.length) { box.appendChild(el("p", "none", "No shoe yet: set the shoe on your runs at Strava to see its distance here.")); return; }
   const table = el("table", "flags shoes"), head = el("tr");
   for (const h of ["Shoe", "Distance", "Runs", "Used", "Replacement range"]) head.appendChild(el("th", null, h));
@@ -418,9 +417,10 @@ function renderShoes(a) {
     const tr = el("tr"); tr.dataset.gear = x.gear_id; tr.dataset.status = x.retired ? "retired" : x.status;
     tr.appendChild(el("td", "expl", x.name));
     tr.appendChild(el("td", "date", withUnit(x.distance, 1, DIST)));
-    tr.appendChild(el("td", "date", String(x.runs)));
-    tr.appendChild(el("td", "date", fmtDay(ts(x.first_used), true) + " – " + fmtDay(ts(x.last_used), true)));
+    tr.appendChild(el("td", "date runs", x.runs + (x.runs === 1 ? " run" : " runs")));
+    tr.appendChild(el("td", "date used", fmtDay(ts(x.first_used), true) + " – " + fmtDay(ts(x.last_used), true)));
     const st = el("td");
+    st.className = "status";
     st.appendChild(el("span", "range-text", fix(x.range[0], 0) + "–" + withUnit(x.range[1], 0, DIST) + " "));
     if (x.retired) st.appendChild(el("span", "badge retired", "retired"));
     else if (x.status === "past_range") st.appendChild(el("span", "badge info", "past range since " + fmtDay(ts(x.past_range_since), true)));
