@@ -98,3 +98,21 @@ def test_the_dashboard_lists_every_shoe_and_marks_the_worn_one(night, browser, t
     pg.page.screenshot(path=str(ARTIFACTS / f"dashboard-shoes-{width}.png"), full_page=True)
     assert pg.errors == [] and pg.outside == [], (pg.errors, pg.outside)
     pg.close()
+
+
+def test_a_published_file_from_before_the_shoes_still_gives_a_summary(night, tmp_path):
+    import dataclasses
+    import shutil
+
+    from runlift.flows.night import _summary_markdown
+    from runlift.flows.settings import load_settings
+
+    old = tmp_path / "old.published.duckdb"
+    shutil.copy(night.published, old)
+    con = duckdb.connect(str(old))
+    con.execute("DROP TABLE marts.gear_mileage")
+    con.close()
+    settings = load_settings(env={"RUNLIFT_HOME": str(tmp_path)})
+    text = _summary_markdown(settings, dataclasses.replace(night, published=old, athletes=["ana"]))
+    assert "## Shoes past their range\n\n- not in the published file yet" in text
+    assert "## This week" in text

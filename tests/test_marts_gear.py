@@ -157,7 +157,7 @@ def test_gear_range_reaches_the_build_through_the_settings(tmp_path):
 
 
 def test_an_older_warehouse_gets_the_gear_of_its_stored_payloads(tmp_path):
-    """Migration 0008 (to be 0010): gear_id becomes a typed column, filled from the payloads already stored."""
+    """Migration 0010: gear_id becomes a typed column, filled from the payloads already stored."""
     from runlift.warehouse import db as wdb
 
     from marts_fixtures import NOW
