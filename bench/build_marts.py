@@ -53,7 +53,7 @@ NOW = dt.datetime(2025, 6, 30, 6, 0, 0)  # imported_at / fetched_at (fixed: dete
 TIMEZONES = ("Europe/Berlin", "America/Denver", "America/New_York", "Europe/London",
              "Australia/Sydney", "Asia/Tokyo", "America/Los_Angeles", "Europe/Madrid")
 PRODUCTS = ("fr965", "fr265", "fenix7", "fr955", "fr255", "epix_gen2")
-RAW_TABLES = ("fit_files", "fit_sessions", "fit_sets", "strava_activities")
+RAW_TABLES = ("fit_files", "fit_sessions", "fit_sets", "strava_activities", "strava_gear")
 
 TS = pa.timestamp("us")
 F8, I4, I8, STR, BOOL = pa.float64(), pa.int32(), pa.int64(), pa.string(), pa.bool_()
@@ -419,6 +419,24 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         return f"(GMT{sign}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}) {name}"
 
     tz_texts = np.array([tz_text(z, int(o)) for z, o in zip(tz_of, st["off"], strict=True)], dtype=object)
+    # a new pair of shoes every half year (gear ids g<athlete><half-year>); all but each athlete's
+    # latest pair retired, described by GET /gear/{id} (raw.strava_gear)
+    half = st["utc"].astype("datetime64[M]").astype(np.int64) // 6
+    gear_ids = np.array([f"g{1000 + int(a)}{int(h):04d}" for a, h in zip(st["athlete"], half, strict=True)],
+                        dtype=object)
+    pairs = sorted({(int(a), str(g)) for a, g in zip(st["athlete"], gear_ids, strict=True)})
+    latest = {a: g for a, g in pairs}
+    strava_gear = pa.table({
+        "athlete_id": pa.array([str(ath_ids[a]) for a, _ in pairs], type=STR),
+        "gear_id": pa.array([g for _, g in pairs], type=STR),
+        "fetch_status": const("ok", len(pairs), STR),
+        "name": pa.array([f"Trainer {g[-4:]}" for _, g in pairs], type=STR),
+        "is_retired": pa.array([latest[a] != g for a, g in pairs], type=BOOL),
+        "payload": pa.array([json.dumps({"id": g, "name": f"Trainer {g[-4:]}", "retired": latest[a] != g})
+                             for a, g in pairs], type=STR),
+        "first_fetched_at": const(np.datetime64(NOW, "us"), len(pairs), TS),
+        "fetched_at": const(np.datetime64(NOW, "us"), len(pairs), TS),
+    })
     payloads = []
     for i in range(NS):
         moving_i = float(st["moving"][i])
@@ -432,7 +450,7 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
             "achievement_count": int(i % 4), "kudos_count": int(i % 11), "comment_count": 0,
             "athlete_count": 1, "photo_count": 0, "trainer": bool(st["trainer"][i]), "commute": bool(commute[i]),
             "manual": bool(st["manual"][i]), "private": False, "visibility": "everyone", "flagged": False,
-            "gear_id": f"g{1000 + int(st['athlete'][i])}",
+            "gear_id": gear_ids[i],
             "average_speed": round(float(st["dist"][i]) / max(moving_i, 1.0), 3),
             "max_speed": float(st["max_speed"][i]), "has_heartrate": not bool(st["hr_null"][i]),
             "heartrate_opt_out": False, "display_hide_heartrate_option": True,
@@ -467,7 +485,8 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
         "external_id": pa.array(list(ext_id), type=STR),
         "upload_id": arr(upload_id, I8, upload_id < 0), "device_name": const(None, NS, STR),
         "is_manual": arr(st["manual"], BOOL), "is_trainer": arr(st["trainer"], BOOL),
-        "is_commute": arr(commute, BOOL), "payload": pa.array(payloads, type=STR),
+        "is_commute": arr(commute, BOOL), "gear_id": pa.array(list(gear_ids), type=STR),
+        "payload": pa.array(payloads, type=STR),
         "detail_payload": const(None, NS, STR),
         "first_fetched_at": const(np.datetime64(NOW, "us"), NS, TS),
         "fetched_at": const(np.datetime64(NOW, "us"), NS, TS), "detail_fetched_at": const(None, NS, TS),
@@ -485,7 +504,7 @@ def generate(n_athletes: int, years: int, seed: int = SEED) -> tuple[dict[str, p
                "n": np.floor(sess_all["timer"]).astype(np.int64), "avg_hr": sess_all["avg_hr"],
                "max_hr": max_hr[sess_all["athlete"]], "is_run": sess_all["is_run"], "seed": seed}
     tables = {"fit_files": fit_files, "fit_sessions": fit_sessions, "fit_sets": fit_sets,
-              "strava_activities": strava}
+              "strava_activities": strava, "strava_gear": strava_gear}
     return tables, athletes, as_of, hr_plan
 
 

@@ -35,7 +35,8 @@ def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_ti
         con = wdb.connect(settings.db_path)
         try:
             how = build_if_changed if if_changed else build
-            result = how(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units)
+            result = how(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units,
+                         shoe_range_km=settings.gear.shoe_replacement_km)
             if result.unchanged_since is None:
                 con.execute("CHECKPOINT")
             return result

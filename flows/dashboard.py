@@ -159,6 +159,13 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             gaps.setdefault(g.athlete_id, []).append(g)
         plans = {a.athlete_id: queries.week_plan(con, a.athlete_id, a.as_of_date)
                  for a in athletes if a.as_of_date is not None and a.workouts}
+        shoes: dict[str, list[dict[str, Any]]] = {}
+        for sh in queries.shoes(con):  # by athlete, most recently used first
+            shoes.setdefault(sh.athlete_id, []).append({
+                "name": sh.shoe_name, "gear_id": sh.gear_id, "distance": dist(sh.distance_m), "runs": sh.runs,
+                "first_used": iso(sh.first_used_date), "last_used": iso(sh.last_used_date),
+                "status": sh.range_status, "retired": bool(sh.is_retired), "past_range_since": iso(sh.past_range_date),
+                "range": [dist(sh.replacement_low_m), dist(sh.replacement_high_m)]})
         flags: dict[str, list[dict[str, Any]]] = {}
         for f in queries.training_flags(con):  # newest first; by severity, then flag, within a day
             flags.setdefault(f.athlete_id, []).append({"date": iso(f.date), "flag": f.flag, "severity": f.severity,
@@ -183,6 +190,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             "gaps": [[iso(g.first_day), iso(g.last_day)] for g in athlete_gaps],
             "weekly": week_cols, "daily": day_cols | {k: v for k, v in knee_cols.items() if k != "date"},
             "flags": flags.get(a.athlete_id, []),
+            "shoes": shoes.get(a.athlete_id, []),
             "plan": week_verdict(plan, units) if plan is not None else None,
         })
     published_at, as_of_date = (published.published_at, published.as_of_date) if published else (None, None)

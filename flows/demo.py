@@ -61,6 +61,11 @@ def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before
     return len(files)
 
 
+# The demo's season is a few months long: its shoes cannot reach the usual 500-800 km, so the demo's
+# settings use a short replacement range, and the daily pair passes it (a shoe_past_range flag).
+DEMO_GEAR = {"shoe_replacement_km": [200, 250]}
+
+
 def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
              end_date: dt.date | None = None) -> Path:
     """Run the demo end to end; returns the working warehouse path."""
@@ -92,11 +97,13 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     try:
         config = write_settings(
             folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
-                            "[strava] base_url: the demo's local Strava API emulator (stopped when the demo ends).",
+                            "[strava] base_url: the demo's local Strava API emulator (stopped when the demo ends).\n"
+                            "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).",
             top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
             athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
                               "fit_inbox": ["inbox"]},
-            token_file=f"tokens/strava-{DEMO_ATHLETE}.json", strava={"client_id": DEMO_CLIENT_ID, "base_url": base_url})
+            token_file=f"tokens/strava-{DEMO_ATHLETE}.json", strava={"client_id": DEMO_CLIENT_ID, "base_url": base_url},
+            tables={"gear": DEMO_GEAR})
         os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
                           STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url)
         echo(f"local Strava API emulator on {base_url}; running the nightly_sync Prefect flow")
@@ -119,11 +126,12 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
         folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
                         "During the demo Strava was the demo's local emulator, which stopped when the demo ended;\n"
                         "there is no [strava] table, so `runlift sync --config` this file imports the FIT inbox only.\n"
-                        "To sync your own Strava, add [strava] with your application (runlift init shows it).",
+                        "To sync your own Strava, add [strava] with your application (runlift init shows it).\n"
+                        "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).",
         top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
         athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
                           "fit_inbox": ["inbox"]},
-        token_file=f"tokens/strava-{DEMO_ATHLETE}.json")
+        token_file=f"tokens/strava-{DEMO_ATHLETE}.json", tables={"gear": DEMO_GEAR})
     settings = load_settings(config, athlete=DEMO_ATHLETE, env={})
     _print_result(settings.published_path, settings.units, echo)
     echo(f"\nworking warehouse: {settings.db_path}")
@@ -143,6 +151,7 @@ def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> N
     try:
         weeks = queries.latest_weeks(con, [DEMO_ATHLETE])
         flags = queries.training_flags(con, athlete_ids=[DEMO_ATHLETE], limit=6)
+        shoes = queries.shoes(con, [DEMO_ATHLETE])
     finally:
         con.close()
     for w in weeks:
@@ -159,4 +168,12 @@ def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> N
     for f in flags:
         echo(f"  {f.date} {f.severity}: {f.explanation}")
     if not flags:
+        echo("  none")
+    echo("shoes (the demo's replacement range is short: [gear] shoe_replacement_km in its settings):")
+    for sh in shoes:
+        state = ("retired" if sh.is_retired else {"past_range": f"past its range since {sh.past_range_date}",
+                                                  "in_range": "within its replacement range"}.get(sh.range_status, ""))
+        echo(f"  {sh.shoe_name}: {fmt.distance(sh.distance_m, units)} over {sh.runs} runs, "
+             f"{sh.first_used_date} to {sh.last_used_date}" + (f"; {state}" if state else ""))
+    if not shoes:
         echo("  none")

@@ -151,6 +151,10 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
             # no as-of date (the build did not run): no flags listed
             flags = (queries.training_flags(con, athlete_ids=shown, after=report.as_of - dt.timedelta(days=7), limit=20)
                      if report.as_of else [])
+            try:
+                worn: list[queries.Shoe] | None = queries.shoes(con, shown, past_range_only=True)
+            except duckdb.CatalogException:  # a published file from before marts.gear_mileage (the build failed)
+                worn = None
         finally:
             con.close()
         lines += ["", "## This week", "",
@@ -166,6 +170,11 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                          f"{share_txt} | {w.impact_load_kbw:.1f} kBW | {w.flags_count} |")
         lines += ["", "## Flags of the last 7 days", ""]
         lines += [f"- {f.date} **{f.athlete_id}** {f.severity}: {f.explanation}" for f in flags] or ["- none"]
+        lines += ["", "## Shoes past their range", ""]
+        lines += [f"- **{s.athlete_id}** {s.shoe_name}: {fmt.distance(s.distance_m, settings.units)} over {s.runs} "
+                  f"runs, past {fmt.distance(s.replacement_high_m, settings.units)} since {s.past_range_date} "
+                  f"(last run {s.last_used_date})" for s in worn or []] or [
+                      "- none" if worn is not None else "- not in the published file yet (the next build adds them)"]
         lines += ["", f"Published for dashboards: `{report.published}`"]
     if report.dashboard:
         lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")

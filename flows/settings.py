@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -143,6 +144,7 @@ class StravaSettings:
     retries: int = 3
     timeout_s: float = 30.0
     callback_port: int = 8723
+    gear_refresh_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,13 @@ class FlagSettings:
 
 
 @dataclass(frozen=True)
+class GearSettings:
+    """[gear]: running shoes."""
+
+    shoe_replacement_km: tuple[float, float] = (500.0, 800.0)  # docs/metrics.md "Shoe mileage"
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path | None
     db_path: Path
@@ -173,6 +182,7 @@ class Settings:
     publish: PublishSettings = field(default_factory=PublishSettings)
     webhook_url: str | None = None
     flags: FlagSettings = field(default_factory=FlagSettings)
+    gear: GearSettings = field(default_factory=GearSettings)
 
     def acwr_flags(self, athlete_id: str) -> bool:
         """Whether the athlete gets acwr_high / acwr_low flags: athletes.<id>.acwr_flags, else flags.acwr."""
@@ -244,7 +254,7 @@ BODY_MASS_KEYS = ("since", "kg")
 def _known_names() -> dict[str, tuple[str, ...]]:
     """Every name runlift reads, per table ('athletes.*': the table of any athlete)."""
     return {
-        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava"),
+        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear"),
         "warehouse": ("path",),
         "athletes.*": ATHLETE_KEYS,
         "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
@@ -253,6 +263,7 @@ def _known_names() -> dict[str, tuple[str, ...]]:
         "publish": ("path", "include_location"),
         "notify": ("webhook_url",),
         "strava": tuple(StravaSettings.__dataclass_fields__),
+        "gear": tuple(GearSettings.__dataclass_fields__),
     }
 
 
@@ -276,7 +287,7 @@ def check_names(doc: Mapping[str, Any], where: str = "the settings file") -> Non
             raise SettingsError(f"unknown setting `{full}` in {where}; {hint}")
 
     check(doc, "", "")
-    for table in ("warehouse", "flags", "publish", "notify", "strava"):
+    for table in ("warehouse", "flags", "publish", "notify", "strava", "gear"):
         if isinstance(doc.get(table), Mapping):
             check(doc[table], table, table)
     athletes = doc.get("athletes")
@@ -451,6 +462,22 @@ def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
     return StravaSettings(**values)
 
 
+def _parse_gear(raw: Any) -> GearSettings:
+    _expect(raw, dict, "gear", "a [gear] table")
+    if "shoe_replacement_km" not in raw:
+        return GearSettings()
+    value = raw["shoe_replacement_km"]
+    hint = "two distances in km, low and high, e.g. [500, 800]"
+    _expect(value, list, "gear.shoe_replacement_km", hint)
+    if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise SettingsError(f"setting `gear.shoe_replacement_km`: {value!r} is not {hint}")
+    low, high = float(value[0]), float(value[1])
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high <= 100_000):
+        raise SettingsError(f"setting `gear.shoe_replacement_km`: {value!r} must be low <= high, both over 0 km "
+                            "(and under 100,000 km)")
+    return GearSettings((low, high))
+
+
 def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None,
                   athlete: str | None = None, units: str | None = None,
                   env: Mapping[str, str] | None = None, require_athlete: bool = True) -> Settings:
@@ -532,7 +559,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     flags_raw = doc.get("flags", {})
     _expect(flags_raw, dict, "flags", "a [flags] table")
     flags = FlagSettings(acwr=_expect(flags_raw.get("acwr", False), bool, "flags.acwr", "true or false"))
-    return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags,
+    gear = _parse_gear(doc.get("gear", {}))
+    return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags, gear=gear,
                     athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
                     webhook_url=webhook)
@@ -587,6 +615,11 @@ fit_inbox = ["~/GarminInbox"]
 # (docs/metrics.md). An athlete's own acwr_flags overrides this.
 acwr = false
 
+[gear]
+# Running shoes' replacement range in km (the usual guidance is 500-800 km; docs/metrics.md "Shoe mileage").
+# A shoe past the upper end raises an info flag (shoe_past_range); retired shoes (Strava) never do.
+shoe_replacement_km = [500, 800]
+
 [publish]
 # The read-only copy of the marts that dashboards and `runlift sql` read, swapped in atomically after
 # every build. Default: <warehouse name>.published.duckdb beside the warehouse. Env: RUNLIFT_PUBLISHED.
@@ -631,6 +664,9 @@ retries = 3
 timeout_s = 30.0
 # Port on 127.0.0.1 where `runlift strava auth` receives Strava's redirect.
 callback_port = 8723
+# Gear names (GET /gear/{id}, one call per shoe or bike) are asked once, then again at most this often,
+# in days (to see a rename or a retirement); they come after the activities and wait when calls run short.
+gear_refresh_days = 7
 '''
 
 

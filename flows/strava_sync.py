@@ -32,7 +32,7 @@ from runlift.connectors.strava.client import (
     StravaError,
     next_cursor,
 )
-from runlift.connectors.strava.rows import activity_rows, detail_row, stream_rows
+from runlift.connectors.strava.rows import activity_rows, detail_row, gear_row, missing_gear_row, stream_rows
 from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import Settings, SettingsError, StravaSettings
 from runlift.warehouse import db as wdb
@@ -52,6 +52,7 @@ class SyncResult:
     deleted: int = 0
     streams: int = 0
     details: int = 0
+    gear: int = 0
     skipped_payloads: list[str] = field(default_factory=list)
     status: str = "complete"  # complete | paused | failed
     message: str = ""
@@ -66,7 +67,7 @@ class SyncResult:
     def lines(self) -> list[str]:
         out = [f"strava {self.athlete_id}: {self.status}; {self.listing_mode or 'no'} listing, "
                f"{self.api_calls} API calls; {self.new} new, {self.updated} updated, {self.deleted} deleted; "
-               f"streams for {self.streams}, details for {self.details}"]
+               f"streams for {self.streams}, details for {self.details}, gear {self.gear}"]
         if self.message:
             out.append(f"strava {self.athlete_id}: {self.message}")
         out += [f"strava {self.athlete_id}: {p}" for p in self.skipped_payloads]
@@ -206,6 +207,19 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
                 result.streams += 1
             with_wait(one_stream)
             log(f"streams {result.streams} of {len(pending)}")
+
+        # 4. gear names (GET /gear/{id}), last: when the budget runs short they wait for the next run,
+        # never the activities or their streams. One call per gear id not yet known, or last asked
+        # strava.gear_refresh_days ago or more (retirement and names change rarely).
+        for gear_id in sl.pending_gear(con, athlete_id, cfg.gear_refresh_days):
+            def one_gear(gid: str = gear_id) -> None:
+                try:
+                    row = gear_row(client.gear(gid)) or missing_gear_row("unusable")
+                except NotFound:
+                    row = missing_gear_row("not_found")
+                sl.save_gear(con, athlete_id, gid, row, app=app, budget=budget())
+                result.gear += 1
+            with_wait(one_gear)
     except RateLimited as exc:
         result.status, result.resume_at = "paused", exc.resume_at
         result.message = f"{exc}; the next run continues where this one stopped"
@@ -228,7 +242,8 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
     sl.finish_run(con, state, {
         "run_id": uuid.uuid4().hex, "started_at": started, "finished_at": wdb.utcnow(), "listing_mode": mode,
         "api_calls": result.api_calls, "new": result.new, "updated": result.updated, "deleted": result.deleted,
-        "streams": result.streams, "details": result.details, "status": result.status, "message": result.message,
+        "streams": result.streams, "details": result.details, "gear": result.gear, "status": result.status,
+        "message": result.message,
     }, app=app, budget=budget())
     return result
 

@@ -47,11 +47,26 @@ RESERVOIR = (40.07196, -105.22908)
 CREEK_PATH = (40.01343, -105.25106)
 
 SHOES = {
-    "daily": {"id": "g15203114", "name": "Nike Pegasus 41", "nickname": "Pegs", "primary": True},
-    "trail": {"id": "g15203127", "name": "Hoka Speedgoat 6", "nickname": "Goats", "primary": False},
+    "daily": {"id": "g15203114", "name": "Nike Pegasus 41", "nickname": "Pegs", "primary": True,
+              "brand_name": "Nike", "model_name": "Pegasus 41", "retired": False},
+    "trail": {"id": "g15203127", "name": "Hoka Speedgoat 6", "nickname": "Goats", "primary": False,
+              "brand_name": "Hoka", "model_name": "Speedgoat 6", "retired": False},
     "race": {"id": "g16011942", "name": "Saucony Endorphin Speed 4", "nickname": "Speedies",
-             "primary": False},
+             "primary": False, "brand_name": "Saucony", "model_name": "Endorphin Speed 4", "retired": False},
+    # the daily pair before the Pegasus 41: worn for the easy runs of the season's first weeks, then retired
+    "old_daily": {"id": "g13990051", "name": "Nike Pegasus 40", "nickname": "Old pegs", "primary": False,
+                  "brand_name": "Nike", "model_name": "Pegasus 40", "retired": True},
 }
+OLD_DAILY_UNTIL_WEEK = 4  # easy and long runs of weeks 1..4 of a season wear the old daily pair
+
+
+def gear_detail(shoe: dict[str, Any], distance_m: float) -> dict[str, Any]:
+    """A DetailedGear (``GET /gear/{id}``) for one of ``SHOES``, with Strava's total distance."""
+    return {"id": shoe["id"], "primary": shoe["primary"], "name": shoe["name"], "nickname": shoe["nickname"],
+            "resource_state": 3, "retired": shoe["retired"], "distance": round(distance_m, 1),
+            "converted_distance": round(distance_m / 1609.344, 1), "brand_name": shoe["brand_name"],
+            "model_name": shoe["model_name"], "description": None, "notification_distance": 0}
+
 
 # The fields of a SummaryActivity as the list endpoint sends them: Strava's swagger SummaryActivity
 # (less device_name, which live list answers leave out) plus the undocumented ones live answers
@@ -144,7 +159,7 @@ def default_athlete(athlete_id: int = 4242) -> dict[str, Any]:
         distance = 412_345.6 - 101_000.0 * i
         shoes.append({
             "id": shoe["id"], "primary": shoe["primary"], "name": shoe["name"],
-            "nickname": shoe["nickname"], "resource_state": 2, "retired": False,
+            "nickname": shoe["nickname"], "resource_state": 2, "retired": shoe["retired"],
             "distance": distance, "converted_distance": round(distance / 1609.344, 1),
         })
     return {
@@ -783,6 +798,8 @@ def _detail(p: dict[str, Any], act_id: int, garmin_id: int, n: int, athlete_id: 
             shoe = SHOES["trail"]
         else:
             shoe = SHOES["race"] if kind in ("race", "workout") else SHOES["daily"]
+            if shoe is SHOES["daily"] and p["week"] <= OLD_DAILY_UNTIL_WEEK:
+                shoe = SHOES["old_daily"]
 
     is_run = legacy == "Run"
     manual = kind == "manual"
@@ -895,7 +912,7 @@ def _detail(p: dict[str, Any], act_id: int, garmin_id: int, n: int, athlete_id: 
     detail["segment_efforts"] = []
     if shoe:
         detail["gear"] = {"id": shoe["id"], "primary": shoe["primary"], "name": shoe["name"],
-                          "nickname": shoe["nickname"], "resource_state": 2, "retired": False,
+                          "nickname": shoe["nickname"], "resource_state": 2, "retired": shoe["retired"],
                           "distance": 412_345.6, "converted_distance": 256.2}
     detail["partner_brand_tag"] = None
     detail["photos"] = {"primary": None, "count": 0}

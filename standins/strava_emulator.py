@@ -8,7 +8,9 @@ What it does like the live API (see ``shared/strava/README.md``):
   tokens expire after ``access_token_ttl_s`` by the emulator's clock.
 * ``GET /api/v3/athlete``, ``/athlete/activities`` (``before``/``after``/``page``/``per_page``; newest
   first, oldest first when only ``after`` is given), ``/activities/{id}`` and
-  ``/activities/{id}/streams`` (404 for manual activities).
+  ``/activities/{id}/streams`` (404 for manual activities), ``/gear/{id}`` (a DetailedGear of the
+  season's shoes, or any set with ``set_gear``; its ``distance`` is the total of the emulator's
+  activities carrying that ``gear_id``, as Strava counts it; 404 for an unknown id).
 * Every ``/api/v3`` answer carries ``X-RateLimit-Limit``/``-Usage`` and ``X-ReadRateLimit-Limit``/``-Usage``;
   windows reset at multiples of ``window_s`` and ``day_s`` since the epoch; past a limit: 429 (which
   still counts). ``set_inactive(True)``: every call answers 403 ``Application/Status/Inactive``.
@@ -39,8 +41,10 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from runlift.standins.season import (
+    SHOES,
     _legacy_type,
     default_athlete,
+    gear_detail,
     streams_for,
     summary_athlete,
     summary_of,
@@ -94,7 +98,7 @@ class StravaEmulator:
     """A local Strava API v3 on a daemon thread. Use as a context manager or ``start()``/``stop()``.
 
     Python control surface (thread-safe): ``activities``, ``add_activity``, ``edit_activity``,
-    ``delete_activity``, ``set_inactive``, ``fail_next``, ``drop_next``, ``issue_refresh_token``,
+    ``delete_activity``, ``set_gear``, ``set_inactive``, ``fail_next``, ``drop_next``, ``issue_refresh_token``,
     ``request_log``, ``usage()``, ``reset_usage()``. HTTP control surface for other processes (no
     auth, not rate limited): ``POST /_emulator/edit/{id}`` (JSON fields), ``POST /_emulator/delete/{id}``,
     ``POST /_emulator/inactive?on=1|0``, ``POST /_emulator/refresh_token``, ``GET /_emulator/usage``.
@@ -128,6 +132,7 @@ class StravaEmulator:
             athlete_id = int(first["athlete"]["id"]) if first and first.get("athlete") else 4242
             athlete = default_athlete(athlete_id)
         self._athlete = copy.deepcopy(athlete)
+        self._gear: dict[str, dict[str, Any]] = {str(s["id"]): dict(s) for s in SHOES.values()}
         self._codes: dict[str, str] = {}  # code -> scope
         self._refresh: dict[str, str] = {}  # refresh token -> scope
         self._access: dict[str, float] = {}  # access token -> expires_at
@@ -226,6 +231,13 @@ class StravaEmulator:
         with self._lock:
             if self._activities.pop(int(activity_id), None) is None:
                 raise KeyError(activity_id)
+
+    def set_gear(self, gear_id: str, **fields: Any) -> None:
+        """Add a gear or change its fields (``name``, ``retired``, ``brand_name``, ...; see ``SHOES``)."""
+        with self._lock:
+            base = self._gear.get(gear_id) or {"id": gear_id, "name": gear_id, "nickname": None, "primary": False,
+                                              "brand_name": None, "model_name": None, "retired": False}
+            self._gear[gear_id] = {**base, **fields}
 
     def set_inactive(self, flag: bool = True) -> None:
         with self._lock:
@@ -415,6 +427,14 @@ class StravaEmulator:
                 return 200, copy.deepcopy(self._athlete)
         if parts == ["athlete", "activities"]:
             return 200, self._list(query)
+        if len(parts) == 2 and parts[0] == "gear":
+            with self._lock:
+                shoe = self._gear.get(parts[1])
+                total = sum(float(a.get("distance") or 0.0) for a in self._activities.values()
+                            if a.get("gear_id") == parts[1])
+            if shoe is None:
+                return 404, _not_found("Gear")
+            return 200, gear_detail(shoe, total)
         if len(parts) in (2, 3) and parts[0] == "activities":
             try:
                 activity_id = int(parts[1])

@@ -97,7 +97,8 @@ class Warehouse:
     def strava(self, athlete_id: str, activity_id: int, start_utc: dt.datetime, *, local: Any = _SAME_AS_UTC,
                sport_type: str = "Run", distance_m: float | None = 10000.0, moving_s: float | None = 3600.0,
                cadence_rpm: float | None = None, ascent_m: float | None = None, rpe: float | None = None,
-               external_id: str | None = None, device_name: str | None = None, name: str | None = None) -> str:
+               external_id: str | None = None, device_name: str | None = None, name: str | None = None,
+               gear_id: str | None = None) -> str:
         """One Strava activity (``local``: start_date_local; default the UTC start). Returns the key."""
         local_time = start_utc if local is _SAME_AS_UTC else local
         name = name or f"{sport_type} {activity_id}"
@@ -106,20 +107,35 @@ class Warehouse:
                    "start_date_local": local_time.isoformat() + "Z" if local_time else None,
                    "distance": distance_m, "moving_time": moving_s, "elapsed_time": moving_s,
                    "average_cadence": cadence_rpm, "total_elevation_gain": ascent_m,
-                   "perceived_exertion": rpe, "external_id": external_id, "device_name": device_name}
+                   "perceived_exertion": rpe, "external_id": external_id, "device_name": device_name,
+                   "gear_id": gear_id}
         self.con.execute(
             "INSERT INTO raw.strava_activities (athlete_id, activity_id, name, sport_type, type, start_time_utc, "
             "start_time_local, distance_m, moving_time_s, elapsed_time_s, elevation_gain_m, average_cadence_rpm, "
-            "perceived_exertion, external_id, device_name, is_manual, payload, first_fetched_at, fetched_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?)",
+            "perceived_exertion, external_id, device_name, is_manual, gear_id, payload, first_fetched_at, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?)",
             [athlete_id, activity_id, name, sport_type, sport_type, start_utc, local_time, distance_m, moving_s,
-             moving_s, ascent_m, cadence_rpm, rpe, external_id, device_name, json.dumps(payload), NOW, NOW])
+             moving_s, ascent_m, cadence_rpm, rpe, external_id, device_name, gear_id, json.dumps(payload), NOW, NOW])
         return f"strava:{activity_id}"
+
+    def gear(self, athlete_id: str, gear_id: str, name: str | None, *, retired: bool | None = False,
+             nickname: str | None = None, brand: str | None = None, model: str | None = None,
+             strava_distance_m: float | None = None, status: str = "ok") -> None:
+        """One row of raw.strava_gear, as GET /gear/{id} gives it."""
+        payload = {"id": gear_id, "name": name, "nickname": nickname, "brand_name": brand, "model_name": model,
+                   "retired": retired, "distance": strava_distance_m, "primary": False}
+        self.con.execute(
+            "INSERT INTO raw.strava_gear (athlete_id, gear_id, fetch_status, name, nickname, brand_name, model_name, "
+            "is_primary, is_retired, distance_m, payload, first_fetched_at, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?)",
+            [athlete_id, gear_id, status, name, nickname, brand, model, retired, strava_distance_m,
+             json.dumps(payload) if status == "ok" else None, NOW, NOW])
 
     # --- building and reading ---------------------------------------------------------------------
 
-    def build(self, as_of: dt.date, athletes: Sequence[AthleteParams], units: str = "metric") -> BuildResult:
-        result = build(self.con, as_of=as_of, athletes=athletes, units=units)
+    def build(self, as_of: dt.date, athletes: Sequence[AthleteParams], units: str = "metric",
+              **kwargs: Any) -> BuildResult:
+        result = build(self.con, as_of=as_of, athletes=athletes, units=units, **kwargs)
         assert result.failures == [], result.failures
         return result
 

@@ -481,3 +481,24 @@ def test_command_line_serves_until_interrupted(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+
+
+def test_gear_endpoint_gives_each_shoe_with_strava_total(emu, http, season):
+    headers = auth(emu, http)
+    totals: Counter[str] = Counter()
+    for a in season:
+        if a.get("gear_id"):
+            totals[a["gear_id"]] += a["distance"]
+    assert len(totals) == 4  # daily, trail and race shoes, and the retired daily pair of the first weeks
+    for gear_id, total in totals.items():
+        r = http.get(f"/api/v3/gear/{gear_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        g = r.json()
+        strava_model.DetailedGear.model_validate(g)  # Strava's shape (stravalib's schema)
+        assert (g["id"], g["distance"]) == (gear_id, round(total, 1))
+        assert g["retired"] is (gear_id == "g13990051")
+    assert http.get("/api/v3/gear/g1", headers=headers).status_code == 404
+    assert http.get("/api/v3/gear/g15203114").status_code == 401  # no token
+    emu.set_gear("g15203114", retired=True, name="Nike Pegasus 41 (old)")
+    g = http.get("/api/v3/gear/g15203114", headers=headers).json()
+    assert (g["retired"], g["name"]) == (True, "Nike Pegasus 41 (old)")

@@ -1,5 +1,6 @@
 """The Prefect flow import_fit on a real (temporary) Prefect server, and the runlift command."""
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -98,6 +99,8 @@ def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server,
     first, first_marts = snapshot(db), marts_content(published)
     text = "\n".join(lines)
     assert "this week" in text and "three queries to try" in text and str(published) in text
+    # two pairs of daily shoes at least, the older one retired
+    assert re.search(r"\n  Pegs: [\d.]+ km over \d+ runs", text) and re.search(r"\n  Old pegs: .*; retired\n", text)
     con = duckdb.connect(str(db), read_only=True)
     offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
                                   FROM raw.fit_sessions GROUP BY 1""").fetchall())

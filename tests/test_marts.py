@@ -776,6 +776,7 @@ def test_rebuild_is_idempotent_and_model_tests_pass(tmp_path):
     _fill_x(w)
     _fill_y(w)
     w.fit("w", t("2024-01-31 07:00"), distance_m=30000)  # day 31: a spike, so every mart has rows
+    w.strava("w", 9001, t("2024-01-20 21:30"), distance_m=5000, gear_id="g1")  # a shoe (marts.gear_mileage)
     params = [athlete("w"), athlete("x"), athlete("y", "America/Denver")]
     first = w.build(WEEKLY_AS_OF, params)
     snap1 = w.snapshot()

@@ -69,12 +69,15 @@ def content(db: Path) -> tuple:
                            max_heartrate_bpm, payload::VARCHAR, deleted_at IS NULL, streams_status
                     FROM raw.strava_activities ORDER BY ALL""")
     streams = q(db, "SELECT activity_id, stream_type, len(data), list_sum(data) FROM raw.strava_streams ORDER BY ALL")
-    return acts, streams
+    gear = q(db, """SELECT gear_id, fetch_status, name, is_retired, distance_m, payload::VARCHAR
+                    FROM raw.strava_gear ORDER BY ALL""")
+    return acts, streams, gear
 
 
 N_ACTIVITIES = len(SEASON)
 RUNS_WITH_STREAMS = sum(1 for a in SEASON if a.get("sport_type") in ("Run", "TrailRun", "VirtualRun")
                         and not a.get("manual"))
+N_GEAR = len({a["gear_id"] for a in SEASON if a.get("gear_id")})
 
 
 def test_first_sync_then_second_adds_nothing(tmp_path, emu, clock):
@@ -83,7 +86,8 @@ def test_first_sync_then_second_adds_nothing(tmp_path, emu, clock):
     assert (r.listing_mode, r.new, r.updated, r.deleted) == ("full", N_ACTIVITIES, 0, 0)
     assert r.streams == RUNS_WITH_STREAMS
     pages = -(-N_ACTIVITIES // 200)
-    assert r.api_calls == pages + RUNS_WITH_STREAMS  # list pages + one streams call per run, nothing else
+    # list pages + one streams call per run + one gear call per shoe, nothing else
+    assert (r.gear, r.api_calls) == (N_GEAR, pages + RUNS_WITH_STREAMS + N_GEAR)
     db = tmp_path / "w.duckdb"
     assert q(db, "SELECT count(*), count(DISTINCT activity_id) FROM raw.strava_activities") == [(N_ACTIVITIES,) * 2]
     assert q(db, "SELECT count(DISTINCT activity_id) FROM raw.strava_streams")[0][0] == RUNS_WITH_STREAMS
@@ -341,4 +345,89 @@ def test_forget_deletes_data_and_tokens(tmp_path, emu, clock):
     db = tmp_path / "w.duckdb"
     assert q(db, "SELECT count(*) FROM raw.strava_activities")[0][0] == 0
     assert q(db, "SELECT count(*) FROM raw.strava_streams")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM raw.strava_gear")[0][0] == 0
     assert not (tmp_path / "tokens" / "me.json").exists()
+
+
+# --- gear (shoes): GET /gear/{id} ----------------------------------------------------------------
+
+SHOE_TOTALS = {}
+for _a in SEASON:
+    if _a.get("gear_id"):
+        SHOE_TOTALS[_a["gear_id"]] = SHOE_TOTALS.get(_a["gear_id"], 0.0) + _a["distance"]
+
+
+def gear_calls(emu: StravaEmulator) -> list[tuple[str, int]]:
+    return [(path, status) for _, path, status in emu.request_log if path.startswith("/api/v3/gear/")]
+
+
+def test_a_sync_fetches_each_gear_once_and_the_next_sync_none(tmp_path, emu, clock):
+    r = run_sync(tmp_path, emu, clock)
+    assert r.status == "complete" and r.gear == N_GEAR == 4
+    assert sorted(gear_calls(emu)) == sorted((f"/api/v3/gear/{g}", 200) for g in SHOE_TOTALS)
+    db = tmp_path / "w.duckdb"
+    got = {row[0]: row[1:] for row in q(db, """SELECT gear_id, fetch_status, name, brand_name, model_name,
+                                                      is_retired, round(distance_m, 1)
+                                               FROM raw.strava_gear WHERE athlete_id = 'me'""")}
+    assert got["g15203114"] == ("ok", "Nike Pegasus 41", "Nike", "Pegasus 41", False,
+                                round(SHOE_TOTALS["g15203114"], 1))
+    assert got["g13990051"][:5] == ("ok", "Nike Pegasus 40", "Nike", "Pegasus 40", True)
+    assert q(db, "SELECT gear_fetched FROM ops.strava_sync_runs") == [(4,)]
+    again = run_sync(tmp_path, emu, clock)
+    assert (again.gear, again.api_calls) == (0, 1)
+    assert len(gear_calls(emu)) == N_GEAR  # no gear call the second time
+    # a week later the names are asked again (a retirement at Strava shows up), once each
+    emu.set_gear("g15203114", retired=True)
+    with wdb.connect(db) as con:
+        con.execute("UPDATE raw.strava_gear SET fetched_at = fetched_at - INTERVAL 7 DAY")
+    later = run_sync(tmp_path, emu, clock)
+    assert later.gear == N_GEAR and len(gear_calls(emu)) == 2 * N_GEAR
+    assert q(db, "SELECT is_retired FROM raw.strava_gear WHERE gear_id = 'g15203114'") == [(True,)]
+
+
+def test_unknown_gear_is_recorded_and_not_asked_every_night(tmp_path, emu, clock):
+    first = min(SEASON, key=lambda a: a["start_date"])
+    emu.edit_activity(first["id"], gear_id="g999")  # a shoe Strava no longer has
+    r = run_sync(tmp_path, emu, clock)
+    assert r.status == "complete"
+    assert ("/api/v3/gear/g999", 404) in gear_calls(emu)
+    assert q(tmp_path / "w.duckdb", "SELECT fetch_status, name FROM raw.strava_gear WHERE gear_id = 'g999'") == [
+        ("not_found", None)]
+    assert run_sync(tmp_path, emu, clock).gear == 0
+
+
+def test_a_429_at_the_gear_step_keeps_the_activities_and_gear_comes_later(tmp_path, emu, clock):
+    """Another tool of the same application spends the window just as the gear step starts: the gear
+    call answers a real 429; activities and streams are kept, the run pauses, the next one (a new
+    window) fetches only the gear."""
+    cfg = write_config(tmp_path, emu.base_url)
+    settings = load_settings(cfg, env={})
+    clock.jump_to_next_window(900)
+    spent = []
+
+    def foreign_spending(line: str) -> None:
+        if line == f"streams {RUNS_WITH_STREAMS} of {RUNS_WITH_STREAMS}" and not spent:
+            tok = httpx.post(f"{emu.base_url}/oauth/token", data={
+                "client_id": "12345", "client_secret": "emulator-secret", "grant_type": "refresh_token",
+                "refresh_token": emu.issue_refresh_token()}).json()["access_token"]
+            while httpx.get(f"{emu.base_url}/api/v3/athlete",
+                            headers={"Authorization": f"Bearer {tok}"}).status_code != 429:
+                spent.append(1)
+
+    con = wdb.connect(settings.db_path)
+    try:
+        with make_client(settings, "me", clock=clock, sleep=lambda s: None) as client:
+            r = sync_athlete(con, client, settings.strava, "me", log=foreign_spending)
+    finally:
+        con.close()
+    db = settings.db_path
+    assert spent and r.status == "paused" and "429" in r.message
+    assert (r.new, r.streams, r.gear) == (N_ACTIVITIES, RUNS_WITH_STREAMS, 0)
+    assert gear_calls(emu) == [(gear_calls(emu)[0][0], 429)]
+    assert q(db, "SELECT count(*) FROM raw.strava_activities")[0][0] == N_ACTIVITIES
+    assert q(db, "SELECT count(DISTINCT activity_id) FROM raw.strava_streams")[0][0] == RUNS_WITH_STREAMS
+    assert q(db, "SELECT count(*) FROM raw.strava_gear")[0][0] == 0
+    clock.jump_to_next_window(900)
+    later = run_sync(tmp_path, emu, clock)
+    assert (later.status, later.new, later.streams, later.gear) == ("complete", 0, 0, N_GEAR)
+    assert q(db, "SELECT count(*) FROM raw.strava_gear WHERE fetch_status = 'ok'")[0][0] == N_GEAR

@@ -390,3 +390,42 @@ def knee_stress_days(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         WINDOW w7 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
                w28 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 27 PRECEDING AND CURRENT ROW)
         ORDER BY athlete_id, date""")
+
+
+# --- shoes (marts.gear_mileage) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shoe:
+    """A row of marts.gear_mileage (SI units, as stored)."""
+    athlete_id: str
+    gear_id: str
+    shoe_name: str
+    is_retired: bool
+    runs: int
+    distance_m: float
+    first_used_date: dt.date
+    last_used_date: dt.date
+    replacement_low_m: float
+    replacement_high_m: float
+    range_status: str  # below_range, in_range or past_range
+    past_range_date: dt.date | None
+
+
+def shoes(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | None = None, *,
+          past_range_only: bool = False) -> list[Shoe]:
+    """Shoes of ``athlete_ids`` (None: every athlete), by athlete then most recently used first.
+    ``past_range_only``: only shoes past the upper end of their replacement range and not retired
+    (the ones a person should hear about)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if athlete_ids is not None:
+        where.append("list_contains(?, athlete_id)")
+        params.append(athlete_ids)
+    if past_range_only:
+        where.append("range_status = 'past_range' AND NOT is_retired")
+    return [Shoe(*r) for r in con.execute(
+        "SELECT athlete_id, gear_id, shoe_name, is_retired, runs, distance_m, first_used_date, last_used_date, "
+        "replacement_low_m, replacement_high_m, range_status, past_range_date FROM marts.gear_mileage"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY athlete_id, last_used_date DESC, gear_id", params).fetchall()]

@@ -259,6 +259,44 @@ def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: in
         _save_budget(con, app, budget)
 
 
+GEAR_ID_PATTERN = "[A-Za-z0-9]{1,64}"  # Strava's gear ids (g123, b456); anything else is never asked for
+
+
+def pending_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, refresh_days: int) -> list[str]:
+    """Gear ids of the athlete's activities (``gear_id``) never fetched, or last fetched
+    ``refresh_days`` or more ago (names and retirement change rarely), most used first."""
+    rows = con.execute("""
+        WITH used AS (
+            SELECT gear_id, count(*) AS n
+            FROM raw.strava_activities
+            WHERE athlete_id = ? AND deleted_at IS NULL AND gear_id IS NOT NULL
+            GROUP BY ALL
+        )
+        SELECT u.gear_id FROM used u
+        LEFT JOIN raw.strava_gear g ON g.athlete_id = ? AND g.gear_id = u.gear_id
+        WHERE regexp_full_match(u.gear_id, ?)
+          AND (g.gear_id IS NULL OR g.fetched_at <= ? - to_days(?::INTEGER))
+        ORDER BY u.n DESC, u.gear_id""",
+                       [athlete_id, athlete_id, GEAR_ID_PATTERN, utcnow(), refresh_days]).fetchall()
+    return [r[0] for r in rows]
+
+
+def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gear: dict[str, Any], *,
+              app: str, budget: dict[str, Any]) -> None:
+    """Upsert one gear's row of raw.strava_gear (columns by name, from the connector's gear row) with
+    the rate budget, in one transaction; ``first_fetched_at`` is kept."""
+    now = utcnow()
+    cols = list(gear)
+    with _Tx(con):
+        con.execute(f"""
+            INSERT INTO raw.strava_gear (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
+            VALUES (?, ?, {', '.join('?' * len(cols))}, ?, ?)
+            ON CONFLICT (athlete_id, gear_id) DO UPDATE SET
+                {', '.join(f'{c} = excluded.{c}' for c in cols)}, fetched_at = excluded.fetched_at""",
+                    [athlete_id, gear_id, *[gear[c] for c in cols], now, now])
+        _save_budget(con, app, budget)
+
+
 def mark_without_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, sport_types: tuple[str, ...]) -> None:
     """Activities that will get no streams are marked so they are never asked for: manual ones
     (Strava has none: ``none``) and sport types the settings leave out (``skipped``)."""
@@ -275,17 +313,20 @@ def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, 
         state.last_run_at, state.last_status, state.last_message = run["finished_at"], run["status"], run["message"]
         _save_state(con, state)
         _save_budget(con, app, budget)
-        con.execute("INSERT INTO ops.strava_sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("""INSERT INTO ops.strava_sync_runs (run_id, athlete_id, started_at, finished_at, listing_mode,
+                           api_calls, activities_new, activities_updated, activities_deleted, streams_fetched,
+                           details_fetched, status, message, gear_fetched)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     [run["run_id"], state.athlete_id, run["started_at"], run["finished_at"], run["listing_mode"],
                      run["api_calls"], run["new"], run["updated"], run["deleted"], run["streams"], run["details"],
-                     run["status"], run["message"]])
+                     run["status"], run["message"], run.get("gear", 0)])
 
 
 def forget(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, int]:
     """Delete every Strava row of an athlete (Strava's terms, on deauthorization)."""
     out = {}
     with _Tx(con):
-        for table in ("raw.strava_streams", "raw.strava_activities", "ops.strava_listing_seen",
+        for table in ("raw.strava_streams", "raw.strava_activities", "raw.strava_gear", "ops.strava_listing_seen",
                       "ops.strava_sync_state", "ops.strava_sync_runs"):
             out[table] = scalar(con, f"DELETE FROM {table} WHERE athlete_id = ?", [athlete_id])
     return out

@@ -482,6 +482,14 @@ class StravaClient:
             raise StravaError(f"Strava's detail of activity {activity_id} was not a JSON object")
         return body
 
+    def gear(self, gear_id: str) -> Any:
+        """``GET /api/v3/gear/{id}`` (a DetailedGear: name, brand_name, model_name, retired, distance, ...);
+        the body as sent (the caller checks it is an object)."""
+        if not isinstance(gear_id, str) or not gear_id or len(gear_id) > 64 or not gear_id.isascii() \
+                or not gear_id.isalnum():
+            raise NotFound(f"gear id {gear_id!r} is not one Strava gives")
+        return self._get(f"/api/v3/gear/{gear_id}")
+
     def streams(self, activity_id: int, keys: tuple[str, ...] = DEFAULT_STREAM_KEYS) -> dict[str, Any]:
         body = self._get(f"/api/v3/activities/{int(activity_id)}/streams",
                          {"keys": ",".join(keys), "key_by_type": "true"})

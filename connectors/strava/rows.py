@@ -33,7 +33,7 @@ TYPED = pa.schema([
     ("max_heartrate_bpm", pa.float64()), ("calories_kcal", pa.float64()), ("perceived_exertion", pa.float64()),
     ("external_id", pa.string()), ("upload_id", pa.int64()), ("device_name", pa.string()),
     ("is_manual", pa.bool_()), ("is_trainer", pa.bool_()), ("is_commute", pa.bool_()),
-    ("payload", pa.string()),
+    ("gear_id", pa.string()), ("payload", pa.string()),
 ])
 # Columns only the detail payload carries: a listing's NULL there keeps the stored value
 DETAIL_ONLY = ("calories_kcal", "perceived_exertion", "device_name")
@@ -113,6 +113,11 @@ def _time(v: Any) -> dt.datetime | None:
     return parsed
 
 
+def _gear_id(v: Any) -> str | None:
+    """A gear id as Strava gives them (g123 shoes, b456 bikes): text of at most 64 characters."""
+    return v if isinstance(v, str) and 0 < len(v) <= 64 else None
+
+
 def typed(payload: dict[str, Any]) -> dict[str, Any]:
     """Typed key columns from one activity payload (list or detail); odd values become NULL."""
     athlete = payload.get("athlete")
@@ -145,6 +150,7 @@ def typed(payload: dict[str, Any]) -> dict[str, Any]:
         "is_manual": _bool(payload.get("manual")),
         "is_trainer": _bool(payload.get("trainer")),
         "is_commute": _bool(payload.get("commute")),
+        "gear_id": _gear_id(payload.get("gear_id")),
         "payload": canonical_json(payload),
     }
 
@@ -259,3 +265,37 @@ def stream_rows(streams: dict[str, Any] | None) -> StreamSet:
                          "data": values})
     status = "ok" if streams is not None else "none"
     return StreamSet(status, pa.Table.from_pylist(rows, schema=STREAMS) if rows else None)
+
+
+# Typed columns of raw.strava_gear from a DetailedGear (GET /gear/{id})
+GEAR_COLUMNS = ("name", "nickname", "brand_name", "model_name", "description", "is_primary", "is_retired",
+                "distance_m", "payload")
+
+
+def gear_row(gear: Any) -> dict[str, Any] | None:
+    """The typed columns of ``raw.strava_gear`` from one gear payload (``fetch_status`` ``ok``), or
+    None for an answer that is no object or that JSON cannot hold. Odd values become NULL."""
+    if not isinstance(gear, dict):
+        return None
+    try:
+        payload = canonical_json(gear)
+    except (ValueError, RecursionError):
+        return None
+    distance = _num(gear.get("distance"))
+    return {
+        "fetch_status": "ok",
+        "name": _str(gear.get("name")),
+        "nickname": _str(gear.get("nickname")),
+        "brand_name": _str(gear.get("brand_name")),
+        "model_name": _str(gear.get("model_name")),
+        "description": _str(gear.get("description")),
+        "is_primary": _bool(gear.get("primary")),
+        "is_retired": _bool(gear.get("retired")),
+        "distance_m": distance if distance is not None and 0 <= distance <= 1e9 else None,
+        "payload": payload,
+    }
+
+
+def missing_gear_row(status: str) -> dict[str, Any]:
+    """A gear Strava did not give (``not_found``, ``unusable``): recorded so it is not asked every run."""
+    return {"fetch_status": status, **{c: None for c in GEAR_COLUMNS}}

@@ -399,6 +399,39 @@ function renderFlags(a, s) {
   else box.appendChild(flagRows(older));
 }
 
+// every shoe of the athlete (not limited to the period: a shoe's distance is its whole life)
+function renderShoes(a) {
+  const box = document.getElementById("shoe-list"), sub = document.getElementById("shoes-sub");
+  box.replaceChildren();
+  const list = a ? a.shoes : [];
+  box.dataset.rows = String(list.length);
+  const worn = list.filter((x) => x.status === "past_range" && !x.retired);
+  sub.textContent = worn.length ? worn.length + (worn.length > 1 ? " shoes are" : " shoe is") + " past the replacement range." : "";
+  sub.hidden = !worn.length;
+  if (!list.length) { box.appendChild(el("p", "none", "No shoe yet: set the shoe on your runs at Strava to see its distance here.")); return; }
+  const table = el("table", "flags shoes"), head = el("tr");
+  for (const h of ["Shoe", "Distance", "Runs", "Used", "Replacement range"]) head.appendChild(el("th", null, h));
+  const thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
+  const body = el("tbody");
+  for (const x of list) {
+    const tr = el("tr"); tr.dataset.gear = x.gear_id; tr.dataset.status = x.retired ? "retired" : x.status;
+    tr.appendChild(el("td", "expl", x.name));
+    tr.appendChild(el("td", "date", withUnit(x.distance, 1, DIST)));
+    tr.appendChild(el("td", "date runs", x.runs + (x.runs === 1 ? " run" : " runs")));
+    tr.appendChild(el("td", "date used", fmtDay(ts(x.first_used), true) + " – " + fmtDay(ts(x.last_used), true)));
+    const st = el("td");
+    st.className = "status";
+    st.appendChild(el("span", "range-text", fix(x.range[0], 0) + "–" + withUnit(x.range[1], 0, DIST) + " "));
+    if (x.retired) st.appendChild(el("span", "badge retired", "retired"));
+    else if (x.status === "past_range") st.appendChild(el("span", "badge info", "past range since " + fmtDay(ts(x.past_range_since), true)));
+    else if (x.status === "in_range") st.appendChild(el("span", "badge warning", "in range"));
+    tr.appendChild(st);
+    body.appendChild(tr);
+  }
+  table.appendChild(body);
+  box.appendChild(table);
+}
+
 function render() {
   destroyPlots();
   const a = D.athletes.find((x) => x.id === state.athlete);
@@ -409,6 +442,7 @@ function render() {
     renderPlan(null);
     for (const name in CHARTS) drawChart(name, { w: { t: [] }, d: { t: [] }, flags: [] });
     renderFlags(null, { flags: [] });
+    renderShoes(null);
     document.getElementById("period-range").textContent = "";
     document.body.dataset.ready = "1";
     return;
@@ -425,6 +459,7 @@ function render() {
   document.getElementById("share-imputed").textContent = imputedText;
   document.getElementById("pmc-imputed").textContent = imputedText;
   renderFlags(a, s);
+  renderShoes(a);
   document.body.dataset.ready = "1";
 }
 

@@ -104,10 +104,23 @@ comeback AS (
                   break_days) AS explanation
     FROM days WHERE return_after_break
 ),
+-- shoes past the upper end of their replacement range (marts.gear_mileage; default 500-800 km,
+-- docs/metrics.md "Shoe mileage"): info, on the run that took them past it; retired shoes never
+shoes AS (
+    SELECT athlete_id, past_range_date AS date, 'shoe_past_range' AS flag, 'info' AS severity,
+           past_range_distance_m AS value, replacement_high_m AS threshold, NULL AS baseline,
+           past_range_activity_key AS activity_key,
+           printf('Shoe %s passed %s on this run (%s over %d runs by now): the end of its replacement range, %s-%s (docs/metrics.md, Shoe mileage).',
+                  shoe_name, fmt_distance(replacement_high_m), fmt_distance(distance_m), runs,
+                  regexp_replace(fmt_distance(replacement_low_m), ' .*', ''), fmt_distance(replacement_high_m)) AS explanation
+    FROM marts.gear_mileage g
+    WHERE g.is_flagged
+),
 unioned AS (
     SELECT * FROM long_run UNION ALL BY NAME SELECT * FROM ramp UNION ALL BY NAME SELECT * FROM acwr
     UNION ALL BY NAME SELECT * FROM monotony UNION ALL BY NAME SELECT * FROM balance
     UNION ALL BY NAME SELECT * FROM cadence UNION ALL BY NAME SELECT * FROM comeback
+    UNION ALL BY NAME SELECT * FROM shoes
 ),
 final AS (
     SELECT u.athlete_id, u.date, u.flag, u.severity, u.value::DOUBLE AS value, u.threshold::DOUBLE AS threshold,
@@ -121,9 +134,9 @@ SELECT * FROM final ORDER BY athlete_id, date, flag;
 COMMENT ON TABLE marts.training_flags IS 'One row per athlete, date and flag: warnings a coach would recognise, each with the numbers behind it (thresholds and sources in docs/metrics.md).';
 COMMENT ON COLUMN marts.training_flags.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN marts.training_flags.date IS 'Local date the flag belongs to (a run''s day, or the last day of a week).';
-COMMENT ON COLUMN marts.training_flags.flag IS 'long_run_spike, weekly_distance_ramp, acwr_high, acwr_low (only when the settings ask for them), monotony_high, posterior_anterior_low, cadence_implausible, return_after_break.';
+COMMENT ON COLUMN marts.training_flags.flag IS 'long_run_spike, weekly_distance_ramp, acwr_high, acwr_low (only when the settings ask for them), monotony_high, posterior_anterior_low, cadence_implausible, return_after_break, shoe_past_range.';
 COMMENT ON COLUMN marts.training_flags.severity IS 'info (descriptive, weak evidence), warning or alert (a large single-run spike), graded by the evidence behind the flag (docs/metrics.md).';
-COMMENT ON COLUMN marts.training_flags.value IS 'The number that raised the flag (%, ratio, steps/min or days as the flag says).';
+COMMENT ON COLUMN marts.training_flags.value IS 'The number that raised the flag (%, ratio, steps/min, days or, for shoe_past_range, the shoe''s distance in m, as the flag says).';
 COMMENT ON COLUMN marts.training_flags.threshold IS 'The threshold it crossed.';
 COMMENT ON COLUMN marts.training_flags.baseline IS 'What it was compared with (the longest run of the previous 30 days, or the previous week''s distance, m), where it applies.';
 COMMENT ON COLUMN marts.training_flags.activity_key IS 'The workout that raised it, for run flags.';

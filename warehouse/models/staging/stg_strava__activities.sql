@@ -32,6 +32,7 @@ final AS (
         staging.bounded(a.calories_kcal, 0, 50000) AS calories_kcal,
         a.external_id,
         a.device_name,
+        a.gear_id,
         coalesce(a.is_manual, false) AS is_manual,
         coalesce(a.is_trainer, false) AS is_trainer,
         list_filter([
@@ -73,6 +74,7 @@ COMMENT ON COLUMN staging.stg_strava__activities.rpe IS 'Perceived exertion 1-10
 COMMENT ON COLUMN staging.stg_strava__activities.calories_kcal IS 'Energy, kcal (detail calls only).';
 COMMENT ON COLUMN staging.stg_strava__activities.external_id IS 'Upload identifier (often the FIT file name or a Garmin id).';
 COMMENT ON COLUMN staging.stg_strava__activities.device_name IS 'Recording device (detail calls only).';
+COMMENT ON COLUMN staging.stg_strava__activities.gear_id IS 'Strava gear (shoe g..., bike b...) the athlete set on the activity, (payload gear_id); NULL: none set.';
 COMMENT ON COLUMN staging.stg_strava__activities.is_manual IS 'Entered by hand.';
 COMMENT ON COLUMN staging.stg_strava__activities.is_trainer IS 'Treadmill or trainer.';
 COMMENT ON COLUMN staging.stg_strava__activities.bounds_notes IS 'Values outside their plausible bounds (docs/metrics.md), set to NULL here.';
