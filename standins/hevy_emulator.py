@@ -13,8 +13,9 @@ measurement. Payload shapes as Hevy's API documents them (https://api.hevyapp.co
   ``GET /v1/exercise_templates?page=&pageSize=`` (at most 100), ``GET /v1/body_measurements``.
   Answers ``{"page", "page_count", <items>}``; a page past the last: 404; a bad page size: 400.
 * The ``api-key`` header must be the emulator's key, else 401.
-* Failure injection: ``fail_next(n, status)`` (e.g. 429, 500, 503), ``drop_next(n)`` (the
-  connection closes unanswered). Changes: ``edit_workout``, ``delete_workout``, ``add_workout``.
+* Failure injection: ``fail_next(n, status)`` (e.g. 429, 500, 503), ``fail_on(path, page, status)``,
+  ``drop_next(n)`` (the connection closes unanswered). Changes: ``edit_workout``, ``delete_workout``,
+  ``add_workout``.
 
 It binds 127.0.0.1 only unless told otherwise and never logs the key.
 Run it by hand: ``python -m runlift.standins.hevy_emulator --port 8766`` (or ``runlift hevy emulator``).
@@ -190,6 +191,7 @@ class HevyEmulator:
         self._templates = copy.deepcopy(templates if templates is not None else hevy_templates())
         self._measurements = copy.deepcopy(measurements or [])
         self._fail: list[int] = []
+        self._fail_on: list[list[Any]] = []  # [path, page or None, status, times left]
         self._drop = 0
         self._log: list[tuple[str, str, int]] = []
         self._server: ThreadingHTTPServer | None = None
@@ -285,6 +287,11 @@ class HevyEmulator:
         with self._lock:
             self._fail += [status] * n
 
+    def fail_on(self, path: str, page: int | None = None, status: int = 429, times: int = 1) -> None:
+        """Answer ``status`` to the next ``times`` requests of ``path`` (and ``page``, when given)."""
+        with self._lock:
+            self._fail_on.append([path, page, status, times])
+
     def drop_next(self, n: int = 1) -> None:
         with self._lock:
             self._drop += n
@@ -318,8 +325,13 @@ class HevyEmulator:
 
     def _api(self, path: str, query: dict[str, str], headers: Any) -> _Response:
         with self._lock:
-            if self._fail:
-                status = self._fail.pop(0)
+            status = self._fail.pop(0) if self._fail else None
+            for rule in self._fail_on:
+                if status is None and rule[3] > 0 and rule[0] == path and (
+                        rule[1] is None or str(rule[1]) == query.get("page", "1")):
+                    rule[3] -= 1
+                    status = rule[2]
+            if status is not None:
                 body = {"error": "Too Many Requests"} if status == 429 else {"error": "Internal Server Error"}
                 return _Response(status, body, {"Retry-After": "60"} if status == 429 else {})
             if headers.get("api-key") != self.api_key:
