@@ -363,10 +363,10 @@ class HevyEmulator:
             events.sort(key=lambda e: e[0], reverse=True)
             return self._paged([e for _, e in events], "events", page, size)
         if path.startswith("/v1/workouts/"):
-            w = self._workouts.get(path.rsplit("/", 1)[1])
-            if w is None:
+            one = self._workouts.get(path.rsplit("/", 1)[1])
+            if one is None:
                 raise _Response(404, {"error": "Workout not found"})
-            return copy.deepcopy(w)
+            return copy.deepcopy(one)
         if path == "/v1/exercise_templates":
             page, size = self._paging(query, 100)
             return self._paged(copy.deepcopy(self._templates), "exercise_templates", page, size)

@@ -212,3 +212,17 @@ def test_the_key_belongs_to_one_athlete_and_is_a_known_secret(tmp_path, monkeypa
     cfg = write_settings(tmp_path, athlete="ann", timezone="UTC", tables={"hevy": {"athlete": "ann"}})
     assert load_settings(cfg, env={"HEVY_API_KEY": "ann-key-0001"}).hevy_key("ann") == "ann-key-0001"
     assert "ann-key-0001" not in repr(load_settings(cfg, env={"HEVY_API_KEY": "ann-key-0001"}))
+
+
+def test_the_night_syncs_hevy_for_an_athlete_with_a_key(tmp_path, emu, monkeypatch):
+    from runlift.flows.night import run_night
+
+    cfg = config(tmp_path, emu.base_url)
+    monkeypatch.setenv("HEVY_API_KEY", DEFAULT_KEY)
+    report = run_night(str(cfg), full=False, wait=False, as_of=END)
+    assert report.ok, report.failures
+    assert report.hevy["me"].new == len(WORKOUTS) and report.hevy["me"].status == "complete"
+    assert f"Hevy me: {len(WORKOUTS)} new" in report.markdown
+    monkeypatch.delenv("HEVY_API_KEY")
+    quiet = run_night(str(cfg), full=False, wait=False, as_of=END)  # no key: no Hevy, no failure
+    assert quiet.ok and quiet.hevy == {}

@@ -76,13 +76,17 @@ def workout_rows(w: Any) -> WorkoutRows | None:
         "payload_json": json.dumps(w, ensure_ascii=False, sort_keys=True),
     }
     sets: list[dict[str, Any]] = []
-    exercises = w.get("exercises") if isinstance(w.get("exercises"), list) else []
+    exercises = w.get("exercises")
+    if not isinstance(exercises, list):
+        exercises = []
     for ex_pos, ex in enumerate(exercises):
         if not isinstance(ex, dict):
             continue
         ex_index = _int(ex.get("index"), 0, 10_000)
         ex_index = ex_pos if ex_index is None else ex_index
-        raw_sets = ex.get("sets") if isinstance(ex.get("sets"), list) else []
+        raw_sets = ex.get("sets")
+        if not isinstance(raw_sets, list):
+            raw_sets = []
         for set_pos, s in enumerate(raw_sets):
             if not isinstance(s, dict):
                 continue
@@ -116,10 +120,8 @@ def workout_rows(w: Any) -> WorkoutRows | None:
             seen[s["exercise_index"]] = s["set_index"] + 1
         keys = [(s["exercise_index"], s["set_index"]) for s in sets]
         if len(set(keys)) != len(keys):  # exercises sharing an index as well
-            ordinal = 0
-            for s in sets:
+            for ordinal, s in enumerate(sets):
                 s["exercise_index"], s["set_index"] = 0, ordinal
-                ordinal += 1
     return WorkoutRows(row, sets, problems)
 
 
