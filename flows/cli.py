@@ -77,13 +77,15 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
 
 def _explain(exc: Exception) -> str:
     from runlift.connectors.hevy.client import HevyError
+    from runlift.connectors.lift_csv import LiftCsvError
     from runlift.connectors.redact import redact
     from runlift.connectors.strava.client import StravaError
     from runlift.connectors.strava.tokens import TokenError
     from runlift.warehouse.db import WarehouseError
     from runlift.warehouse.lock import LockTimeout
 
-    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError, HevyError)):
+    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError, HevyError,
+                        LiftCsvError)):
         return redact(exc, limit=1000)
     text = " ".join(str(exc).split())
     if "No space left on device" in text or getattr(exc, "errno", None) == 28:
@@ -688,6 +690,36 @@ def strava_emulator(ctx: click.Context) -> None:
     emulator_main(list(ctx.args), prog="runlift strava emulator")
 
 
+
+@main.command("import-lifts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--weight-unit", type=click.Choice(["kg", "lb"]), default=None,
+              help="Unit of the weights, for a Strong export that does not say (as set in Strong).")
+@click.option("--distance-unit", type=click.Choice(["m", "km", "mi"]), default=None,
+              help="Unit of the distances, for a Strong export that does not say (as set in Strong).")
+@common_options(units=False)
+def import_lifts_cmd(settings: Settings, files: tuple[str, ...], weight_unit: str | None,
+                     distance_unit: str | None) -> None:
+    """Import lifting sets from a Strong or Hevy CSV export (recognised by its header).
+
+    Weights and distances are stored in kg and m whatever units the export used. Importing the same
+    export again, or a later export that contains it, adds nothing.
+    """
+    from runlift.connectors.lift_csv import LiftCsvError
+    from runlift.flows.lift_import import import_lifts
+
+    failed = []
+    for name in files:
+        try:
+            result = import_lifts(settings, settings.athlete_id, Path(name), weight_unit=weight_unit,
+                                  distance_unit=distance_unit)
+        except LiftCsvError as exc:
+            failed.append(f"{name}: {exc}")
+            continue
+        for line in result.lines():
+            click.echo(line)
+    if failed:
+        raise Failure("; ".join(failed))
 
 @main.group()
 def hevy() -> None:

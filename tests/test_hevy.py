@@ -177,18 +177,23 @@ def test_5xx_and_dropped_connections_are_retried(tmp_path, emu):
     assert q(db(tmp_path), "SELECT count(*) FROM raw.hevy_workouts")[0][0] == before
 
 
-def test_polite_pace_between_requests(tmp_path, emu):
-    settings = load_settings(config(tmp_path, emu.base_url, min_interval_s=0.25), env={"HEVY_API_KEY": DEFAULT_KEY})
+def test_polite_pace_between_requests(emu):
+    from runlift.connectors.hevy.client import HevyClient
+
+    now = [100.0]
     waits: list[float] = []
-    con = wdb.connect(settings.db_path)
-    try:
-        with make_client(settings, "me", sleep=waits.append) as client:
-            sync_athlete(con, client, settings.hevy, "me")
-    finally:
-        con.close()
-    calls = len(emu.request_log)
-    assert calls >= 6
-    assert len(waits) >= calls - 2 and all(0 < w <= 0.25 for w in waits)
+
+    def sleep(seconds: float) -> None:  # a clock that moves only when the client waits
+        waits.append(seconds)
+        now[0] += seconds
+
+    with HevyClient(base_url=emu.base_url, api_key=DEFAULT_KEY, min_interval_s=0.25, sleep=sleep,
+                    monotonic=lambda: now[0]) as client:
+        for page in (1, 2, 3):
+            assert len(client.workouts(page)[1]) == min(10, len(WORKOUTS) - 10 * (page - 1))
+        now[0] += 1.0  # a pause longer than the pace: no wait
+        client.workouts(1)
+    assert waits == [0.25, 0.25]
 
 
 def test_http_base_url_off_loopback_is_refused(tmp_path):
