@@ -231,3 +231,31 @@ def test_the_night_syncs_hevy_for_an_athlete_with_a_key(tmp_path, emu, monkeypat
     monkeypatch.delenv("HEVY_API_KEY")
     quiet = run_night(str(cfg), full=False, wait=False, as_of=END)  # no key: no Hevy, no failure
     assert quiet.ok and quiet.hevy == {}
+
+
+def test_staging_views_of_hevy_after_a_build(tmp_path, emu):
+    from runlift.flows.build import build_warehouse
+
+    sync(tmp_path, emu)
+    emu.delete_workout(WORKOUTS[2]["id"])
+    sync(tmp_path, emu)
+    settings = load_settings(config(tmp_path, emu.base_url), env={})
+    build_warehouse(settings, END)
+    first = WORKOUTS[0]
+    row = q(db(tmp_path), "SELECT local_date, elapsed_s, set_count, working_set_count, is_deleted "
+            "FROM staging.stg_hevy__workouts WHERE workout_id = ?", [first["id"]])[0]
+    start = dt.datetime.fromisoformat(first["start_time"].replace("Z", "+00:00"))
+    end = dt.datetime.fromisoformat(first["end_time"].replace("Z", "+00:00"))
+    from zoneinfo import ZoneInfo
+
+    n_sets = sum(len(ex["sets"]) for ex in first["exercises"])
+    warmups = sum(s["type"] == "warmup" for ex in first["exercises"] for s in ex["sets"])
+    assert row == (start.astimezone(ZoneInfo("America/Denver")).date(), (end - start).total_seconds(), n_sets,
+                   n_sets - warmups, False)
+    assert q(db(tmp_path), "SELECT count(*) FROM staging.stg_hevy__workouts WHERE is_deleted")[0][0] == 1
+    squat = q(db(tmp_path), "SELECT primary_muscle_group, is_warmup, volume_load_kg FROM staging.stg_hevy__sets "
+              "WHERE workout_id = ? AND exercise_index = 0 ORDER BY set_index", [first["id"]])
+    top = first["exercises"][0]["sets"][-1]
+    assert squat[0][:2] == ("quadriceps", True) and squat[-1] == ("quadriceps", False, top["weight_kg"] * top["reps"])
+    assert q(db(tmp_path), "SELECT count(*) FROM staging.stg_hevy__body_measurements WHERE is_body_mass_source")[0][0] \
+        == len(body_measurements(SEASON))
