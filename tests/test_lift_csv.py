@@ -111,7 +111,8 @@ def test_staging_reads_the_local_times_in_the_athletes_zone(tmp_path):
     out = run(tmp_path, write(tmp_path, "strong.csv", strong_csv(WORKOUTS, unit_columns=True)))
     assert out.exit_code == 0, out.output
     build_warehouse(load_settings(tmp_path / "runlift.toml", env={}), dt.date(2026, 11, 20))
-    starts = {r[0] for r in q(tmp_path / "w.duckdb", "SELECT DISTINCT workout_started_at FROM staging.stg_lift_csv__sets")}
+    starts = {r[0] for r in q(tmp_path / "w.duckdb",
+                              "SELECT DISTINCT workout_started_at FROM staging.stg_lift_csv__sets")}
     assert starts == {dt.datetime.fromisoformat(w["start_time"].replace("Z", "")) for w in WORKOUTS}
     warm = q(tmp_path / "w.duckdb", "SELECT count(*) FROM staging.stg_lift_csv__sets WHERE is_warmup")[0][0]
     assert warm == sum(s["type"] == "warmup" for w in WORKOUTS for ex in w["exercises"] for s in ex["sets"])
