@@ -259,3 +259,33 @@ def test_staging_views_of_hevy_after_a_build(tmp_path, emu):
     assert squat[0][:2] == ("quadriceps", True) and squat[-1] == ("quadriceps", False, top["weight_kg"] * top["reps"])
     assert q(db(tmp_path), "SELECT count(*) FROM staging.stg_hevy__body_measurements WHERE is_body_mass_source")[0][0] \
         == len(body_measurements(SEASON))
+
+
+def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, emu):
+    """`runlift hevy sync` runs in another process, is killed after its first listed page, then runs again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "ref").mkdir()
+    sync(tmp_path / "ref", emu)
+    work = tmp_path / "killed"
+    cfg = config(work, emu.base_url, min_interval_s=0.4)
+    env = {**os.environ, "HEVY_API_KEY": DEFAULT_KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "runlift.flows.cli", "hevy", "sync", "--config", str(cfg)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    line = proc.stderr.readline()
+    assert "listed page 1" in line, line
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert q(work / "w.duckdb", "SELECT count(*) FROM raw.hevy_workouts")[0][0] in (10, 20)
+    out = subprocess.run([sys.executable, "-m", "runlift.flows.cli", "hevy", "sync", "--config", str(cfg)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    columns = {"raw.hevy_workouts": "* EXCLUDE (first_seen_at, last_changed_at, last_listed_at)",
+               "raw.hevy_sets": "*", "raw.hevy_exercise_templates": "* EXCLUDE (synced_at)",
+               "raw.hevy_body_measurements": "* EXCLUDE (synced_at)"}
+    for table, cols in columns.items():
+        assert q(work / "w.duckdb", f"SELECT {cols} FROM {table} ORDER BY ALL") == q(
+            tmp_path / "ref" / "w.duckdb", f"SELECT {cols} FROM {table} ORDER BY ALL"), table
