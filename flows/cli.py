@@ -375,6 +375,10 @@ def status(settings: Settings, working: bool) -> None:
             click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({run.api_calls} calls)"
                        + (f": {redact(run.message, known_secrets(settings))}" if run.message else ""))
+        for h in chosen(q.last_hevy_sync_runs(con)):
+            click.echo(f"last Hevy sync for {h.athlete_id}: {h.status} at {h.finished_at:%Y-%m-%d %H:%M} UTC "
+                       f"({h.api_calls} calls; {h.new} new, {h.updated} updated, {h.deleted} deleted workouts)"
+                       + (f": {redact(h.message, known_secrets(settings))}" if h.message else ""))
         budget = q.strava_rate_budget(con)
         if budget:
             click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "

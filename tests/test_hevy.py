@@ -289,3 +289,18 @@ def test_kill_9_during_sync_then_rerun_is_identical(tmp_path, emu):
     for table, cols in columns.items():
         assert q(work / "w.duckdb", f"SELECT {cols} FROM {table} ORDER BY ALL") == q(
             tmp_path / "ref" / "w.duckdb", f"SELECT {cols} FROM {table} ORDER BY ALL"), table
+
+
+def test_status_shows_the_last_hevy_sync_in_both_files(tmp_path, emu):
+    from runlift.flows.build import build_warehouse, publish_warehouse
+
+    sync(tmp_path, emu)
+    cfg = config(tmp_path, emu.base_url)
+    settings = load_settings(cfg, env={})
+    build_warehouse(settings, END)
+    publish_warehouse(settings)
+    for extra in ([], ["--working"]):
+        out = CliRunner().invoke(main, ["status", "--config", str(cfg), *extra])
+        assert out.exit_code == 0, out.output
+        assert "last Hevy sync for me: complete at" in out.output
+        assert f"{len(WORKOUTS)} new, 0 updated, 0 deleted workouts" in out.output

@@ -120,6 +120,7 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, include_location: b
                           ("import_runs", "SELECT * FROM ops.import_runs"),
                           ("strava_sync_runs", "SELECT * FROM ops.strava_sync_runs"),
                           ("strava_rate_limit", "SELECT * FROM ops.strava_rate_limit"),
+                          ("hevy_sync_runs", "SELECT * FROM ops.hevy_sync_runs"),
                           ("strava_activity_counts", STRAVA_ACTIVITY_COUNTS)):
             con.execute(f"CREATE TABLE pub.ops.{name} AS {sql}")
         as_of = wdb.scalar(con, "SELECT max(as_of_date) FROM marts.dim_athlete")
