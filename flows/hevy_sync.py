@@ -142,7 +142,7 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: HevyClient, cfg: HevySe
                 result.new += new
                 result.updated += updated
                 result.deleted += hl.mark_deleted(con, state, deletions)
-                log(f"hevy: events page {page} of {page_count}")
+                log(f"hevy: events page {page} of {max(page_count, 1)} ({len(events)} events)")
                 if last:
                     break
                 page += 1

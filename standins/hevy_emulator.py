@@ -321,7 +321,8 @@ class HevyEmulator:
         return {"page": page, "page_count": page_count, key: items[(page - 1) * size: page * size]}
 
     def _newest_first(self) -> list[dict[str, Any]]:
-        return sorted(self._workouts.values(), key=lambda w: (w["start_time"], w["id"]), reverse=True)
+        return sorted(self._workouts.values(), key=lambda w: (str(w.get("start_time") or ""), str(w["id"])),
+                      reverse=True)
 
     def _api(self, path: str, query: dict[str, str], headers: Any) -> _Response:
         with self._lock:

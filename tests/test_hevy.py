@@ -304,3 +304,26 @@ def test_status_shows_the_last_hevy_sync_in_both_files(tmp_path, emu):
         assert out.exit_code == 0, out.output
         assert "last Hevy sync for me: complete at" in out.output
         assert f"{len(WORKOUTS)} new, 0 updated, 0 deleted workouts" in out.output
+
+
+def test_odd_payloads_become_nulls_and_notes_not_failures(tmp_path, emu):
+    odd = {"id": "odd-1", "title": 42, "start_time": "yesterday", "end_time": None, "updated_at": "2026-11-01T10:00:00Z",
+           "exercises": [{"index": 0, "title": "Squat (Barbell)", "exercise_template_id": "D04AC939",
+                          "sets": [{"index": 0, "type": "normal", "weight_kg": "80", "reps": 5.0, "rpe": 11},
+                                   {"index": 0, "type": "cluster", "weight_kg": 85, "reps": True},
+                                   "not a set"]},
+                         "not an exercise"]}
+    emu.add_workout(odd)
+    emu.add_workout({"title": "no id at all"} | {"id": ""})
+    result = sync(tmp_path, emu)
+    assert result.status == "complete", result.message
+    assert result.new == len(WORKOUTS) + 1
+    assert any("a workout without an id" in p for p in result.problems)
+    assert any("start_time 'yesterday' is not a time" in p for p in result.problems)
+    assert any("'cluster' kept as written" in p for p in result.problems)
+    assert any("duplicate exercise/set indexes" in p for p in result.problems)
+    row = q(db(tmp_path), "SELECT title, start_time_utc, updated_at_utc FROM raw.hevy_workouts WHERE workout_id = 'odd-1'")
+    assert row[0][0] is None and row[0][1] is None and row[0][2] is not None
+    sets = q(db(tmp_path), "SELECT set_index, set_type, weight_kg, reps, rpe FROM raw.hevy_sets "
+             "WHERE workout_id = 'odd-1' ORDER BY set_index")
+    assert sets == [(0, "normal", None, 5, None), (1, "cluster", 85.0, None, None)]
