@@ -307,7 +307,8 @@ def test_status_shows_the_last_hevy_sync_in_both_files(tmp_path, emu):
 
 
 def test_odd_payloads_become_nulls_and_notes_not_failures(tmp_path, emu):
-    odd = {"id": "odd-1", "title": 42, "start_time": "yesterday", "end_time": None, "updated_at": "2026-11-01T10:00:00Z",
+    odd = {"id": "odd-1", "title": 42, "start_time": "yesterday", "end_time": None,
+           "updated_at": "2026-11-01T10:00:00Z",
            "exercises": [{"index": 0, "title": "Squat (Barbell)", "exercise_template_id": "D04AC939",
                           "sets": [{"index": 0, "type": "normal", "weight_kg": "80", "reps": 5.0, "rpe": 11},
                                    {"index": 0, "type": "cluster", "weight_kg": 85, "reps": True},
@@ -322,7 +323,8 @@ def test_odd_payloads_become_nulls_and_notes_not_failures(tmp_path, emu):
     assert any("start_time 'yesterday' is not a time" in p for p in result.problems)
     assert any("'cluster' kept as written" in p for p in result.problems)
     assert any("duplicate exercise/set indexes" in p for p in result.problems)
-    row = q(db(tmp_path), "SELECT title, start_time_utc, updated_at_utc FROM raw.hevy_workouts WHERE workout_id = 'odd-1'")
+    row = q(db(tmp_path), "SELECT title, start_time_utc, updated_at_utc FROM raw.hevy_workouts "
+            "WHERE workout_id = 'odd-1'")
     assert row[0][0] is None and row[0][1] is None and row[0][2] is not None
     sets = q(db(tmp_path), "SELECT set_index, set_type, weight_kg, reps, rpe FROM raw.hevy_sets "
              "WHERE workout_id = 'odd-1' ORDER BY set_index")
