@@ -116,3 +116,41 @@ def test_staging_reads_the_local_times_in_the_athletes_zone(tmp_path):
     assert starts == {dt.datetime.fromisoformat(w["start_time"].replace("Z", "")) for w in WORKOUTS}
     warm = q(tmp_path / "w.duckdb", "SELECT count(*) FROM staging.stg_lift_csv__sets WHERE is_warmup")[0][0]
     assert warm == sum(s["type"] == "warmup" for w in WORKOUTS for ex in w["exercises"] for s in ex["sets"])
+
+
+def test_hand_written_exports_in_the_apps_own_formats(tmp_path):
+    """Lines typed as the apps write them: quoting, 12-hour times, empty fields, W sets, miles."""
+    strong_old = ('Date;Workout Name;Exercise Name;Set Order;Weight;Weight Unit;Reps;RPE;Distance;Distance Unit;'
+                  'Seconds;Notes;Workout Notes\n'
+                  '2024-03-02 07:41:10;"Pull";"Deadlift (Barbell)";1;135;lbs;5;;;;0;"";""\n'
+                  '2024-03-02 07:41:10;"Pull";"Deadlift (Barbell)";2;225;lbs;5;8.5;;;0;"felt fast";""\n'
+                  '2024-03-02 07:41:10;"Pull";"Running";1;0;lbs;0;;3.1;mi;1500;"";""\n')
+    strong_new = ('Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,Workout Notes,'
+                  'RPE\n'
+                  '2024-03-04 6:05:00\u202fPM,Legs,1h 5m,Squat (Barbell),W,60,8,0,0,,,\n'
+                  '2024-03-04 6:05:00\u202fPM,Legs,1h 5m,Squat (Barbell),1,100,5,0,0,,,8\n')
+    hevy = ('"title","start_time","end_time","description","exercise_title","superset_id","exercise_notes",'
+            '"set_index","set_type","weight_kg","reps","distance_km","duration_seconds","rpe"\n'
+            '"Push","05 Mar 2024, 18:02","05 Mar 2024, 19:10","","Bench Press (Barbell)",,"",0,"warmup",40,10,,,\n'
+            '"Push","05 Mar 2024, 18:02","05 Mar 2024, 19:10","","Bench Press (Barbell)",,"",1,"failure",80,6,,,10\n'
+            '"Push","05 Mar 2024, 18:02","05 Mar 2024, 19:10","","Treadmill",,"",0,"normal",,,2.5,900,\n')
+    assert run(tmp_path, write(tmp_path, "a.csv", strong_old)).exit_code == 0
+    out = run(tmp_path, write(tmp_path, "b.csv", strong_new), "--weight-unit", "kg")
+    assert out.exit_code == 0, out.output
+    assert run(tmp_path, write(tmp_path, "c.csv", hevy)).exit_code == 0
+    rows = q(tmp_path / "w.duckdb", "SELECT app, started_local, exercise_title, set_order, set_type, "
+             "round(weight_kg, 4), reps, distance_m, set_duration_s, rpe, duration_s, exercise_notes "
+             "FROM raw.lift_csv_sets ORDER BY started_local, exercise_position, set_order")
+    t = dt.datetime
+    assert rows == [
+        ("strong", t(2024, 3, 2, 7, 41, 10), "Deadlift (Barbell)", 1, None, round(135 * 0.45359237, 4), 5, None, 0.0,
+         None, None, None),
+        ("strong", t(2024, 3, 2, 7, 41, 10), "Deadlift (Barbell)", 2, None, round(225 * 0.45359237, 4), 5, None, 0.0,
+         8.5, None, "felt fast"),
+        ("strong", t(2024, 3, 2, 7, 41, 10), "Running", 1, None, 0.0, 0, 3.1 * 1609.344, 1500.0, None, None, None),
+        ("strong", t(2024, 3, 4, 18, 5), "Squat (Barbell)", 1, "warmup", 60.0, 8, 0.0, 0.0, None, 3900.0, None),
+        ("strong", t(2024, 3, 4, 18, 5), "Squat (Barbell)", 2, None, 100.0, 5, 0.0, 0.0, 8.0, 3900.0, None),
+        ("hevy", t(2024, 3, 5, 18, 2), "Bench Press (Barbell)", 1, "warmup", 40.0, 10, None, None, None, 4080.0, None),
+        ("hevy", t(2024, 3, 5, 18, 2), "Bench Press (Barbell)", 2, "failure", 80.0, 6, None, None, 10.0, 4080.0, None),
+        ("hevy", t(2024, 3, 5, 18, 2), "Treadmill", 1, "normal", None, None, 2500.0, 900.0, None, 4080.0, None),
+    ]
