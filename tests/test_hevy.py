@@ -329,3 +329,32 @@ def test_odd_payloads_become_nulls_and_notes_not_failures(tmp_path, emu):
     sets = q(db(tmp_path), "SELECT set_index, set_type, weight_kg, reps, rpe FROM raw.hevy_sets "
              "WHERE workout_id = 'odd-1' ORDER BY set_index")
     assert sets == [(0, "normal", None, 5, None), (1, "cluster", 85.0, None, None)]
+
+
+def test_hevy_body_mass_fills_the_series_where_the_scale_did_not_measure(tmp_path, emu):
+    from runlift.flows.build import build_warehouse
+    from runlift.flows.fit_pipeline import import_paths
+    from runlift.standins.fit_writer import encode_weight
+
+    weights = sorted(body_measurements(SEASON), key=lambda m: m["date"])
+    scale_day = dt.date.fromisoformat(weights[3]["date"])
+    scale = tmp_path / "scale.fit"  # the scale measured 90 kg that day at noon (Denver: 19:00 UTC)
+    scale.write_bytes(encode_weight([(dt.datetime.combine(scale_day, dt.time(19, 0)), 90.0, None, None)]))
+    sync(tmp_path, emu)
+    settings = load_settings(config(tmp_path, emu.base_url), env={})
+    assert import_paths(settings.db_path, "me", [scale]).files_new == 1
+    build_warehouse(settings, END)
+    series = q(db(tmp_path), "SELECT given_on, body_mass_kg, source FROM intermediate.int_body_mass ORDER BY given_on")
+    expected = [(dt.date.fromisoformat(m["date"]), m["weight_kg"], "hevy") for m in weights]
+    expected[3] = (scale_day, 90.0, "scale")  # a measured value beats a typed one the same day
+    assert series == expected
+    last = weights[-1]
+    assert q(db(tmp_path), "SELECT body_mass_kg, body_mass_source FROM marts.dim_athlete")[0] == (
+        last["weight_kg"], "hevy")
+    # dated settings win from their first date on
+    cfg = config(tmp_path, emu.base_url)
+    cfg.write_text(cfg.read_text().replace('timezone = "America/Denver"\n', 'timezone = "America/Denver"\n'
+                                           f'body_mass_kg = [{{ since = {weights[5]["date"]}, kg = 70.5 }}]\n'))
+    build_warehouse(load_settings(cfg, env={}), END)
+    sources = q(db(tmp_path), "SELECT source, count(*) FROM intermediate.int_body_mass GROUP BY 1 ORDER BY 1")
+    assert sources == [("hevy", 4), ("scale", 1), ("settings", 1)]

@@ -13,4 +13,4 @@ COMMENT ON COLUMN staging.stg_hevy__body_measurements.local_date IS 'Day of the 
 COMMENT ON COLUMN staging.stg_hevy__body_measurements.body_mass_kg IS 'Body mass, kg; NULL: not logged that day.';
 COMMENT ON COLUMN staging.stg_hevy__body_measurements.lean_mass_kg IS 'Lean mass, kg.';
 COMMENT ON COLUMN staging.stg_hevy__body_measurements.body_fat_percent IS 'Body fat, % of body mass.';
-COMMENT ON COLUMN staging.stg_hevy__body_measurements.is_body_mass_source IS 'Has a body mass (a dated body-mass value; not yet used by intermediate.int_body_mass, docs/hevy.md).';
+COMMENT ON COLUMN staging.stg_hevy__body_measurements.is_body_mass_source IS 'Has a body mass: a value of the body-mass series (intermediate.int_body_mass) on days the scale did not measure.';
