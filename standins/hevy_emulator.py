@@ -14,8 +14,8 @@ measurement. Payload shapes as Hevy's API documents them (https://api.hevyapp.co
   Answers ``{"page", "page_count", <items>}``; a page past the last: 404; a bad page size: 400.
 * The ``api-key`` header must be the emulator's key, else 401.
 * Failure injection: ``fail_next(n, status)`` (e.g. 429, 500, 503), ``fail_on(path, page, status)``,
-  ``drop_next(n)`` (the connection closes unanswered). Changes: ``edit_workout``, ``delete_workout``,
-  ``add_workout``.
+  ``drop_next(n)`` (the connection closes unanswered), ``stall_next(n, seconds)`` (a slow answer).
+  Changes: ``edit_workout``, ``delete_workout``, ``add_workout``.
 
 It binds 127.0.0.1 only unless told otherwise and never logs the key.
 Run it by hand: ``python -m runlift.standins.hevy_emulator --port 8766`` (or ``runlift hevy emulator``).
@@ -193,6 +193,7 @@ class HevyEmulator:
         self._fail: list[int] = []
         self._fail_on: list[list[Any]] = []  # [path, page or None, status, times left]
         self._drop = 0
+        self._stall: list[float] = []  # seconds to wait before each of the next answers
         self._log: list[tuple[str, str, int]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -291,6 +292,11 @@ class HevyEmulator:
         """Answer ``status`` to the next ``times`` requests of ``path`` (and ``page``, when given)."""
         with self._lock:
             self._fail_on.append([path, page, status, times])
+
+    def stall_next(self, n: int = 1, seconds: float = 5.0) -> None:
+        """Wait ``seconds`` before each of the next ``n`` answers (a client's time-out fires first)."""
+        with self._lock:
+            self._stall += [seconds] * n
 
     def drop_next(self, n: int = 1) -> None:
         with self._lock:
@@ -417,6 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
             drop = emu._drop > 0
             if drop:
                 emu._drop -= 1
+            stall = emu._stall.pop(0) if emu._stall and not drop else 0.0
+        if stall:
+            time.sleep(stall)
         if drop:
             with emu._lock:
                 emu._log.append(("GET", self.path, 0))

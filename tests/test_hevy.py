@@ -170,6 +170,10 @@ def test_5xx_and_dropped_connections_are_retried(tmp_path, emu):
     assert result.status == "complete" and result.new == len(WORKOUTS)
     statuses = [s for _, _, s in emu.request_log]
     assert statuses[:3] == [503, 503, 200]
+    emu.drop_next(1)  # a connection closed unanswered: retried too
+    dropped = sync(tmp_path, emu)
+    assert dropped.status == "complete" and dropped.mode == "events", dropped.message
+    assert [s for _, _, s in emu.request_log][-dropped.api_calls:][:2] == [0, 200]
     emu.fail_next(3, 500)  # more than the retries (2): the run fails, nothing lost
     before = q(db(tmp_path), "SELECT count(*) FROM raw.hevy_workouts")[0][0]
     failed = sync(tmp_path, emu)
@@ -358,3 +362,11 @@ def test_hevy_body_mass_fills_the_series_where_the_scale_did_not_measure(tmp_pat
     build_warehouse(load_settings(cfg, env={}), END)
     sources = q(db(tmp_path), "SELECT source, count(*) FROM intermediate.int_body_mass GROUP BY 1 ORDER BY 1")
     assert sources == [("hevy", 4), ("scale", 1), ("settings", 1)]
+
+
+def test_a_time_out_is_retried(tmp_path, emu):
+    emu.stall_next(1, 3.0)
+    result = sync(tmp_path, emu, timeout_s=1.0)
+    assert result.status == "complete" and result.new == len(WORKOUTS), result.message
+    # 3 pages of workouts, 1 of templates, 2 of measurements, and the request that timed out, asked again
+    assert result.api_calls == 7 and result.seconds >= 1.0
