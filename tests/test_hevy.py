@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from runlift.flows.cli import main
 from runlift.flows.hevy_sync import make_client, sync_athlete
 from runlift.flows.settings import load_settings
 from runlift.standins.config import write_settings
@@ -17,7 +15,7 @@ from runlift.standins.hevy_emulator import DEFAULT_KEY, HevyEmulator, body_measu
 from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
-from helpers import q
+from helpers import q, runlift
 
 END = dt.date(2026, 11, 20)
 SEASON = synthetic_season(END, weeks=16)
@@ -141,11 +139,11 @@ def test_a_bad_key_gives_one_line_and_no_key_in_it(tmp_path, emu):
     assert "401" in result.message and "HEVY_API_KEY" in result.message and "\n" not in result.message
     assert bad not in result.message
     cfg = config(tmp_path, emu.base_url)
-    out = CliRunner().invoke(main, ["hevy", "sync", "--config", str(cfg)], env={"HEVY_API_KEY": bad})
-    assert out.exit_code != 0
-    lines = [ln for ln in out.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("runlift: error:") and "401" in lines[0], out.output
-    assert bad not in out.output
+    out = runlift("hevy", "sync", "--config", str(cfg), env={"HEVY_API_KEY": bad}, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("runlift: error:") and "401" in lines[0], out.stderr
+    assert bad not in out.stderr
 
 
 def test_429_stops_cleanly_and_the_next_run_resumes(tmp_path, emu):
@@ -304,10 +302,9 @@ def test_status_shows_the_last_hevy_sync_in_both_files(tmp_path, emu):
     build_warehouse(settings, END)
     publish_warehouse(settings)
     for extra in ([], ["--working"]):
-        out = CliRunner().invoke(main, ["status", "--config", str(cfg), *extra])
-        assert out.exit_code == 0, out.output
-        assert "last Hevy sync for me: complete at" in out.output
-        assert f"{len(WORKOUTS)} new, 0 updated, 0 deleted workouts" in out.output
+        out = runlift("status", "--config", str(cfg), *extra)
+        assert "last Hevy sync for me: complete at" in out.stdout
+        assert f"{len(WORKOUTS)} new, 0 updated, 0 deleted workouts" in out.stdout
 
 
 def test_odd_payloads_become_nulls_and_notes_not_failures(tmp_path, emu):

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from runlift.flows.cli import main
 from runlift.standins.config import write_settings
 from runlift.standins.hevy_emulator import hevy_workouts
 from runlift.standins.lift_csv import hevy_csv, strong_csv
 from runlift.standins.season import synthetic_season
 
-from helpers import q
+from helpers import q, runlift
 
 WORKOUTS = hevy_workouts(synthetic_season(dt.date(2026, 11, 20), weeks=16))
 N_SETS = sum(len(ex["sets"]) for w in WORKOUTS for ex in w["exercises"])
 
 
-def run(tmp_path: Path, *args: str):
+@dataclass
+class Ran:
+    exit_code: int
+    output: str  # stdout then stderr
+
+
+def run(tmp_path: Path, *args: str) -> Ran:
+    """`runlift import-lifts` in its own process."""
     cfg = write_settings(tmp_path, timezone="America/Denver")
-    return CliRunner().invoke(main, ["import-lifts", "--config", str(cfg), *args])
+    proc = runlift("import-lifts", "--config", str(cfg), *args, check=False)
+    return Ran(proc.returncode, proc.stdout + proc.stderr)
 
 
 def sets(tmp_path: Path, app: str) -> list[tuple]:
