@@ -76,13 +76,16 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
 
 
 def _explain(exc: Exception) -> str:
+    from runlift.connectors.hevy.client import HevyError
+    from runlift.connectors.lift_csv import LiftCsvError
     from runlift.connectors.redact import redact
     from runlift.connectors.strava.client import StravaError
     from runlift.connectors.strava.tokens import TokenError
     from runlift.warehouse.db import WarehouseError
     from runlift.warehouse.lock import LockTimeout
 
-    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError)):
+    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError, HevyError,
+                        LiftCsvError)):
         return redact(exc, limit=1000)
     text = " ".join(str(exc).split())
     if "No space left on device" in text or getattr(exc, "errno", None) == 28:
@@ -380,6 +383,10 @@ def status(settings: Settings, working: bool) -> None:
             click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({run.api_calls} calls)"
                        + (f": {redact(run.message, known_secrets(settings))}" if run.message else ""))
+        for h in chosen(q.last_hevy_sync_runs(con)):
+            click.echo(f"last Hevy sync for {h.athlete_id}: {h.status} at {h.finished_at:%Y-%m-%d %H:%M} UTC "
+                       f"({h.api_calls} calls; {h.new} new, {h.updated} updated, {h.deleted} deleted workouts)"
+                       + (f": {redact(h.message, known_secrets(settings))}" if h.message else ""))
         budget = q.strava_rate_budget(con)
         if budget:
             click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "
@@ -694,6 +701,77 @@ def strava_emulator(ctx: click.Context) -> None:
 
     emulator_main(list(ctx.args), prog="runlift strava emulator")
 
+
+
+@main.command("import-lifts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--weight-unit", type=click.Choice(["kg", "lb"]), default=None,
+              help="Unit of the weights, for a Strong export that does not say (as set in Strong).")
+@click.option("--distance-unit", type=click.Choice(["m", "km", "mi"]), default=None,
+              help="Unit of the distances, for a Strong export that does not say (as set in Strong).")
+@common_options(units=False)
+def import_lifts_cmd(settings: Settings, files: tuple[str, ...], weight_unit: str | None,
+                     distance_unit: str | None) -> None:
+    """Import lifting sets from a Strong or Hevy CSV export (recognised by its header).
+
+    Weights and distances are stored in kg and m whatever units the export used. Importing the same
+    export again, or a later export that contains it, adds nothing.
+    """
+    from runlift.connectors.lift_csv import LiftCsvError
+    from runlift.flows.lift_import import import_lifts
+
+    failed = []
+    for name in files:
+        try:
+            result = import_lifts(settings, settings.athlete_id, Path(name), weight_unit=weight_unit,
+                                  distance_unit=distance_unit)
+        except LiftCsvError as exc:
+            failed.append(f"{name}: {exc}")
+            continue
+        for line in result.lines():
+            click.echo(line)
+    if failed:
+        raise Failure("; ".join(failed))
+
+@main.group()
+def hevy() -> None:
+    """Hevy (lifts logged in the Hevy app, API key of Hevy Pro): sync, and a local Hevy API emulator."""
+
+
+@hevy.command("sync")
+@click.option("--full", is_flag=True, help="List every workout (also marks the ones deleted in Hevy); "
+              "default: the events feed since the last sync.")
+@common_options(units=False)
+def hevy_sync_cmd(settings: Settings, full: bool) -> None:
+    """Sync workouts, exercise templates and body measurements from Hevy into the warehouse.
+
+    The API key comes from HEVY_API_KEY (or hevy.api_key / athletes.<id>.hevy_api_key) and is never
+    written anywhere. Incremental through Hevy's events feed; a full listing on the first sync or with
+    --full. A 429 stops the run cleanly and the next run resumes. Exit status 1 when the sync failed
+    (key refused, Hevy unreachable).
+    """
+    from runlift.connectors.redact import redact
+    from runlift.flows.hevy_sync import sync_paths
+
+    result = sync_paths(settings, settings.athlete_id, full=full, log=lambda m: click.echo(m, err=True))
+    secrets = known_secrets(settings)
+    if not result.ok and not (result.new or result.updated or result.deleted):
+        raise Failure(f"Hevy sync failed: {redact(result.message, secrets)}")
+    for line in result.lines():
+        click.echo(redact(line, secrets, limit=1000))
+    if not result.ok:
+        click.echo(f"runlift: error: Hevy sync failed: {redact(result.message, secrets)}", err=True)
+        raise SystemExit(1)
+
+
+@hevy.command("emulator", add_help_option=False,
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def hevy_emulator(ctx: click.Context) -> None:
+    """Serve a local Hevy API on 127.0.0.1 seeded with the synthetic athlete's gym sessions (options: --help)."""
+    from runlift.standins.hevy_emulator import main as emulator_main
+
+    emulator_main(list(ctx.args), prog="runlift hevy emulator")
 
 if __name__ == "__main__":
     main()

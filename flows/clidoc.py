@@ -45,9 +45,9 @@ def render() -> str:
     top = click.Context(cli_main, info_name="runlift", max_content_width=100, terminal_width=100)
     parts.append("## runlift\n\n```\n" + cli_main.get_help(top) + "\n```\n")
     for path, cmd in _walk(cli_main, ["runlift"]):
-        if cmd.name == "emulator":
-            text = ("Usage: runlift strava emulator [OPTIONS]\n\n  " + (cmd.help or "") +
-                    "\n\n  Options are those of `python -m runlift.standins.strava_emulator --help`.")
+        if cmd.name == "emulator":  # `runlift <source> emulator`: its options are the stand-in's own
+            text = (f"Usage: {' '.join(path)} [OPTIONS]\n\n  " + (cmd.help or "") +
+                    f"\n\n  Options are those of `python -m runlift.standins.{path[-2]}_emulator --help`.")
         else:
             text = help_text(path, cmd)
         parts.append(f"## {' '.join(path)}\n\n```\n{text}\n```\n")

@@ -1,6 +1,7 @@
-"""The night's pipeline as plain functions: every athlete's Strava and FIT inbox, build, publish.
+"""The night's pipeline as plain functions: every athlete's Strava, FIT inbox and Hevy, build, publish.
 
-For every athlete: Strava sync and FIT inbox import (one failing does not stop the other) →
+For every athlete: Strava sync, FIT inbox import and Hevy sync (athletes with a Hevy API key; one
+source failing does not stop the others) →
 build the marts → publish for dashboards → a summary of the night. A webhook (setting
 ``notify.webhook_url``) hears about a failed night. Each step takes the settings file (``config``)
 and the overrides the command line has (``db``, ``athlete``, ``units``); ``athlete`` limits the
@@ -29,6 +30,8 @@ from runlift.connectors.redact import redact
 from runlift.flows import units as fmt
 from runlift.flows.build import build_warehouse, publish_warehouse
 from runlift.flows.fit_pipeline import ImportSummary, import_paths
+from runlift.flows.hevy_sync import HevySyncResult, hevy_enabled
+from runlift.flows.hevy_sync import sync_paths as hevy_sync_paths
 from runlift.flows.settings import Settings, known_secrets, load_settings
 from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
@@ -55,6 +58,7 @@ class NightReport:
     as_of: dt.date | None = None
     strava: dict[str, SyncResult] = field(default_factory=dict)
     fit: dict[str, ImportSummary] = field(default_factory=dict)
+    hevy: dict[str, HevySyncResult] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     athletes: list[str] = field(default_factory=list)  # the night's athletes (all configured, or --athlete)
     warehouse: Path | None = None  # the warehouse the night wrote
@@ -86,6 +90,12 @@ def sync_strava(config: str | None, athlete_id: str, full: bool = False, wait: b
     """One athlete's Strava sync (the client retries network errors itself; no task retries on top)."""
     settings = load_settings(config, db=db, athlete=athlete_id, units=units)
     return sync_paths(settings, athlete_id, full=full, wait=wait, log=_log().info)
+
+
+def sync_hevy(config: str | None, athlete_id: str, full: bool = False, db: str | None = None) -> HevySyncResult:
+    """One athlete's Hevy sync (the client retries network errors itself; no task retries on top)."""
+    settings = load_settings(config, db=db, athlete=athlete_id)
+    return hevy_sync_paths(settings, athlete_id, full=full, log=_log().info)
 
 
 def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None) -> ImportSummary:
@@ -134,6 +144,9 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
         lines.append(f"- failed: {redact(failure, known_secrets(settings), limit=2000)}")
     for skip in report.skipped:
         lines.append(f"- skipped: {skip}")
+    for athlete_id, h in report.hevy.items():
+        lines.append(f"- Hevy {athlete_id}: {h.new} new / {h.updated} updated / {h.deleted} deleted workouts "
+                     f"({h.status})")
     lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
               "|---|---|---|---|---|"]
     shown = report.athletes or list(settings.athletes)
@@ -203,6 +216,7 @@ class Steps:
 
     sync_strava: Callable[..., SyncResult] = sync_strava
     import_fit_inbox: Callable[..., ImportSummary] = import_fit_inbox
+    sync_hevy: Callable[..., HevySyncResult] = sync_hevy
     build_marts: Callable[..., BuildResult] = build_marts
     publish: Callable[..., PublishResult] = publish_for_dashboards
     write_dashboard: Callable[..., Path] = write_dashboard
@@ -250,6 +264,16 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
                 fail(f"FIT import for {athlete_id}: {exc}")
         else:
             report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
+        if hevy_enabled(settings, athlete_id):  # only athletes with a Hevy API key
+            try:
+                hevy = steps.sync_hevy(config, athlete_id, full=full, db=db)
+                report.hevy[athlete_id] = hevy
+                for line in hevy.problems[:20]:
+                    logger.warning("hevy %s: %s", athlete_id, line)
+                if not hevy.ok:
+                    fail(f"Hevy for {athlete_id}: {hevy.message}")
+            except Exception as exc:
+                fail(f"Hevy for {athlete_id}: {exc}")
     try:
         report.build = steps.build_marts(config, as_of, db=db, athlete=only, units=units)
         report.as_of = report.build.as_of

@@ -59,18 +59,20 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_base_url(url: str, origin: str) -> str:
-    """https://, or http:// to a loopback address only: the client secret must not travel in clear text."""
+def check_base_url(url: str, origin: str, name: str = "strava.base_url", example: str = "https://www.strava.com",
+                   what: str = "the client secret and tokens") -> str:
+    """https://, or http:// to a loopback address only: the client secret (Hevy: the API key) must not travel in
+    clear text. ``name``, ``example`` and ``what`` name the setting, a valid value and what would travel."""
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname
     except ValueError:
         parts, host = None, None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} is not a URL like https://www.strava.com")
+        raise SettingsError(f"setting `{name}` (from {origin}): {url!r} is not a URL like {example}")
     if parts.scheme == "http" and not is_loopback_host(host):
-        raise SettingsError(f"setting `strava.base_url` (from {origin}): {url!r} would send the client secret and "
-                            "tokens unencrypted; use https:// (plain http:// is allowed only to 127.0.0.1, ::1 or "
+        raise SettingsError(f"setting `{name}` (from {origin}): {url!r} would send {what} "
+                            "unencrypted; use https:// (plain http:// is allowed only to 127.0.0.1, ::1 or "
                             "localhost, e.g. the emulator)")
     return url
 
@@ -109,6 +111,7 @@ class Athlete:
     strava_token_file: Path | None = None
     acwr_flags: bool | None = None  # None: the [flags] acwr default
     races: tuple[Race, ...] = ()
+    hevy_api_key: str | None = field(default=None, repr=False)  # this athlete's Hevy API key (a secret)
 
     def body_mass_on(self, day: dt.date) -> float:
         """Body mass in kg the settings give for ``day`` (the latest dated value not after it; before
@@ -148,6 +151,23 @@ class StravaSettings:
 
 
 @dataclass(frozen=True)
+class HevySettings:
+    """[hevy]: the Hevy API (docs/hevy.md). ``api_key`` (env HEVY_API_KEY) is the key of ``athlete``
+    (default: the only configured athlete, else "me"); athletes.<id>.hevy_api_key gives any athlete one."""
+
+    api_key: str | None = field(default=None, repr=False)
+    athlete: str | None = None
+    base_url: str = "https://api.hevyapp.com"
+    min_interval_s: float = 0.5
+    retries: int = 3
+    backoff_s: float = 1.0
+    timeout_s: float = 30.0
+    lookback_hours: int = 24
+    templates_every_days: int = 7
+    body_measurements: bool = True
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     """[publish]: the read-only copy for dashboards."""
 
@@ -183,6 +203,17 @@ class Settings:
     webhook_url: str | None = None
     flags: FlagSettings = field(default_factory=FlagSettings)
     gear: GearSettings = field(default_factory=GearSettings)
+    hevy: HevySettings = field(default_factory=HevySettings)
+
+    def hevy_key(self, athlete_id: str | None = None) -> str | None:
+        """The athlete's Hevy API key: athletes.<id>.hevy_api_key, else HEVY_API_KEY / hevy.api_key when the
+        athlete is hevy.athlete (default: the only configured athlete); None: no Hevy for this athlete."""
+        athlete_id = athlete_id or self.athlete_id
+        own = self.athletes[athlete_id].hevy_api_key if athlete_id in self.athletes else None
+        if own:
+            return own
+        owner = self.hevy.athlete or (next(iter(self.athletes)) if len(self.athletes) == 1 else DEFAULT_ATHLETE)
+        return self.hevy.api_key if athlete_id == owner and self.hevy.api_key else None
 
     def acwr_flags(self, athlete_id: str) -> bool:
         """Whether the athlete gets acwr_high / acwr_low flags: athletes.<id>.acwr_flags, else flags.acwr."""
@@ -247,14 +278,14 @@ def find_config(option: str | os.PathLike[str] | None, env: Mapping[str, str]) -
 
 
 ATHLETE_KEYS = ("timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox",
-                "strava_token_file", "acwr_flags", "races")
+                "strava_token_file", "acwr_flags", "races", "hevy_api_key")
 BODY_MASS_KEYS = ("since", "kg")
 
 
 def _known_names() -> dict[str, tuple[str, ...]]:
     """Every name runlift reads, per table ('athletes.*': the table of any athlete)."""
     return {
-        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear"),
+        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear", "hevy"),
         "warehouse": ("path",),
         "athletes.*": ATHLETE_KEYS,
         "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
@@ -264,6 +295,7 @@ def _known_names() -> dict[str, tuple[str, ...]]:
         "notify": ("webhook_url",),
         "strava": tuple(StravaSettings.__dataclass_fields__),
         "gear": tuple(GearSettings.__dataclass_fields__),
+        "hevy": tuple(HevySettings.__dataclass_fields__),
     }
 
 
@@ -287,7 +319,7 @@ def check_names(doc: Mapping[str, Any], where: str = "the settings file") -> Non
             raise SettingsError(f"unknown setting `{full}` in {where}; {hint}")
 
     check(doc, "", "")
-    for table in ("warehouse", "flags", "publish", "notify", "strava", "gear"):
+    for table in ("warehouse", "flags", "publish", "notify", "strava", "gear", "hevy"):
         if isinstance(doc.get(table), Mapping):
             check(doc[table], table, table)
     athletes = doc.get("athletes")
@@ -420,9 +452,13 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
     if acwr_flags is not None:
         _expect(acwr_flags, bool, f"{prefix}.acwr_flags", "true or false")
     races = _parse_races(raw.get("races", []), f"{prefix}.races")
+    hevy_key = raw.get("hevy_api_key")
+    if hevy_key is not None:
+        _expect(hevy_key, str, f"{prefix}.hevy_api_key", "a string (the key from https://hevy.com/settings?developer)")
     return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
                    max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
-                   fit_inbox=tuple(inbox), strava_token_file=token_file, acwr_flags=acwr_flags, races=races)
+                   fit_inbox=tuple(inbox), strava_token_file=token_file, acwr_flags=acwr_flags, races=races,
+                   hevy_api_key=hevy_key or None)
 
 
 def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
@@ -476,6 +512,40 @@ def _parse_gear(raw: Any) -> GearSettings:
         raise SettingsError(f"setting `gear.shoe_replacement_km`: {value!r} must be low <= high, both over 0 km "
                             "(and under 100,000 km)")
     return GearSettings((low, high))
+
+
+def _parse_hevy(raw: Any, env: Mapping[str, str]) -> HevySettings:
+    _expect(raw, dict, "hevy", "a [hevy] table")
+    defaults = HevySettings()
+    values: dict[str, Any] = {}
+    for key in HevySettings.__dataclass_fields__:
+        if key not in raw:
+            continue
+        value, default = raw[key], getattr(defaults, key)
+        if isinstance(default, bool):
+            _expect(value, bool, f"hevy.{key}", "true or false")
+        elif isinstance(default, int):
+            _expect(value, int, f"hevy.{key}", "a whole number")
+            if value < 0:
+                raise SettingsError(f"setting `hevy.{key}`: {value} must not be negative")
+        elif isinstance(default, float):
+            _expect(value, (int, float), f"hevy.{key}", "a number")
+            if value < 0:
+                raise SettingsError(f"setting `hevy.{key}`: {value} must not be negative")
+            value = float(value)
+        else:
+            _expect(value, str, f"hevy.{key}", "a string")
+        values[key] = value
+    if values.get("athlete") is not None:
+        check_athlete_id(values["athlete"], "setting hevy.athlete")
+    if env.get("HEVY_API_KEY"):
+        values["api_key"] = env["HEVY_API_KEY"]
+    origin = "the settings file"
+    if env.get("RUNLIFT_HEVY_BASE_URL"):
+        values["base_url"], origin = env["RUNLIFT_HEVY_BASE_URL"], "RUNLIFT_HEVY_BASE_URL"
+    check_base_url(values.get("base_url", defaults.base_url), origin, "hevy.base_url", defaults.base_url,
+                   "the Hevy API key")
+    return HevySettings(**values)
 
 
 def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.PathLike[str] | None = None,
@@ -539,6 +609,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
                                 f"[athletes.{chosen}] with its timezone {where}")
         athletes[chosen] = _parse_athlete(chosen, {}, base)
     strava = _parse_strava(doc.get("strava", {}), env)
+    hevy = _parse_hevy(doc.get("hevy", {}), env)
     publish_raw = doc.get("publish", {})
     _expect(publish_raw, dict, "publish", "a [publish] table")
     pub_path: Path | None = None
@@ -563,7 +634,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags, gear=gear,
                     athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
-                    webhook_url=webhook)
+                    webhook_url=webhook, hevy=hevy)
 
 
 EXAMPLE_TOML = '''\
@@ -667,13 +738,43 @@ callback_port = 8723
 # Gear names (GET /gear/{id}, one call per shoe or bike) are asked once, then again at most this often,
 # in days (to see a rename or a retirement); they come after the activities and wait when calls run short.
 gear_refresh_days = 7
+
+
+[hevy]
+# Hevy's API (lifts logged in the Hevy app; docs/hevy.md). It needs Hevy Pro: the API key is at
+# https://hevy.com/settings?developer. Better kept out of this file: the environment variable
+# HEVY_API_KEY overrides api_key. runlift never writes the key anywhere.
+# api_key = "..."
+# Whose key api_key / HEVY_API_KEY is (default: the only configured athlete, else "me"); any athlete
+# may have its own key instead: hevy_api_key = "..." in its [athletes.<id>] table.
+# athlete = "me"
+# Hevy's address (env RUNLIFT_HEVY_BASE_URL); point it at `runlift hevy emulator` to try things.
+# https:// only; plain http:// is refused except to 127.0.0.1, ::1 or localhost.
+base_url = "https://api.hevyapp.com"
+# Hevy publishes no rate limit: runlift waits at least this many seconds between two requests.
+min_interval_s = 0.5
+# Retries after a connection error, time-out or 5xx, waiting backoff_s, then twice as long each time
+# (at most 30 s); each request's overall deadline in seconds.
+retries = 3
+backoff_s = 1.0
+timeout_s = 30.0
+# The events feed is read from the end of the last complete sync minus this many hours (clock skew,
+# late uploads from an offline phone); reading an event twice changes nothing.
+lookback_hours = 24
+# The exercise templates are listed again this often, in days (and whenever a workout uses one not
+# stored yet, or with --full).
+templates_every_days = 7
+# Body measurements logged in Hevy (weight as dated body mass): listed on every sync.
+body_measurements = true
 '''
 
 
 def known_secrets(settings: Settings | None = None) -> list[str]:
     """The secrets runlift knows (client secret, bootstrap refresh token), for redact() on text that may
     quote them."""
-    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET")]
+    known = [os.environ.get("STRAVA_REFRESH_TOKEN"), os.environ.get("STRAVA_CLIENT_SECRET"),
+             os.environ.get("HEVY_API_KEY")]
     if settings is not None:
-        known.append(settings.strava.client_secret)
+        known += [settings.strava.client_secret, settings.hevy.api_key]
+        known += [a.hevy_api_key for a in settings.athletes.values()]
     return [s for s in known if s]

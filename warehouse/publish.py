@@ -102,6 +102,7 @@ STATE_TABLES = (("fit_files", "SELECT * EXCLUDE (blob_path) FROM raw.fit_files")
                 ("import_runs", "SELECT * FROM ops.import_runs"),
                 ("strava_sync_runs", "SELECT * FROM ops.strava_sync_runs"),
                 ("strava_rate_limit", "SELECT * FROM ops.strava_rate_limit"),
+                ("hevy_sync_runs", "SELECT * FROM ops.hevy_sync_runs"),
                 ("strava_activity_counts", STRAVA_ACTIVITY_COUNTS))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from runlift.warehouse.db import utcnow
+from runlift.warehouse.db import scalar, utcnow
 from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
 
 # --- pipeline state (runlift status) ---------------------------------------------------------------
@@ -116,6 +116,28 @@ def last_strava_sync_runs(con: duckdb.DuckDBPyConnection) -> list[StravaSyncRun]
     """Each athlete's latest Strava sync run, by athlete."""
     return [StravaSyncRun(*r) for r in con.execute("""
         SELECT athlete_id, finished_at, status, message, api_calls FROM ops.strava_sync_runs
+        QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall()]
+
+
+@dataclass(frozen=True)
+class HevySyncRun:
+    athlete_id: str
+    finished_at: dt.datetime  # UTC
+    status: str
+    message: str | None  # as stored (redacted by the sync); redact again before showing
+    api_calls: int | None
+    new: int | None
+    updated: int | None
+    deleted: int | None
+
+
+def last_hevy_sync_runs(con: duckdb.DuckDBPyConnection) -> list[HevySyncRun]:
+    """Each athlete's latest Hevy sync run, by athlete ([] for a file without ops.hevy_sync_runs)."""
+    if not scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' "
+                      "AND table_name = 'hevy_sync_runs' AND database_name = current_database()"):
+        return []
+    return [HevySyncRun(*r) for r in con.execute("""
+        SELECT athlete_id, finished_at, status, message, api_calls, new, updated, deleted FROM ops.hevy_sync_runs
         QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall()]
 
 
