@@ -137,6 +137,7 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
             # no as-of date (the build did not run): no flags listed
             flags = (queries.training_flags(con, athlete_ids=shown, after=report.as_of - dt.timedelta(days=7), limit=20)
                      if report.as_of else [])
+            blocks = queries.block_comparisons(con, shown)
         finally:
             con.close()
         lines += ["", "## This week", "",
@@ -152,10 +153,52 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                          f"{share_txt} | {w.impact_load_kbw:.1f} kBW | {w.flags_count} |")
         lines += ["", "## Flags of the last 7 days", ""]
         lines += [f"- {f.date} **{f.athlete_id}** {f.severity}: {f.explanation}" for f in flags] or ["- none"]
+        lines += _blocks_markdown(blocks, settings.units)
         lines += ["", f"Published for dashboards: `{report.published}`"]
     if report.dashboard:
         lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")
     return "\n".join(lines) + "\n"
+
+
+def _block_rows(b: queries.BlockFigures | None, units: str) -> list[str]:
+    """One block's cells, in the order of the rows of _blocks_markdown."""
+    if b is None:
+        return ["-"] * (7 + len(fmt.MUSCLE_LABELS))
+    share = b.strength_share_of_session_load
+    return [f"{b.start_date} to {b.end_date} ({b.days} days{'' if b.is_complete else ' so far'})",
+            fmt.distance(b.weekly_run_distance_m, units),
+            f"{fmt.distance(b.run_distance_m, units)}, {b.runs} runs, {b.long_runs} long",
+            f"{b.strength_sessions}",
+            *(f"{b.hard_sets_per_week.get(g, 0.0):.1f}" for g in fmt.MUSCLE_LABELS),
+            f"{b.run_impact_kbw_per_week:.0f} kBW",
+            f"{b.strength_knee_load_kbw_per_week:.2f} kBW",
+            f"{share * 100:.0f} %" if share is not None else "-"]
+
+
+def _blocks_markdown(blocks: list[queries.BlockComparison], units: str) -> list[str]:
+    """This block against the previous one (marts.block_summary), per athlete, and the muscle group
+    furthest below its usual weekly hard sets."""
+    lines = ["", "## This block against the previous one", ""]
+    if not blocks:
+        return lines + ["- no training block yet"]
+    labels = ["block", "running per week", "running", "strength sessions",
+              *(f"hard sets per week: {label}" for label in fmt.MUSCLE_LABELS.values()),
+              "running impact per week", "strength knee load per week", "strength share of load"]
+    for c in blocks:
+        prev = c.previous.block_name if c.previous else "(no previous block)"
+        lines += [f"**{c.athlete_id}**", "", f"| | {prev} | {c.current.block_name} |", "|---|---|---|"]
+        for label, before, now in zip(labels, _block_rows(c.previous, units), _block_rows(c.current, units),
+                                      strict=True):
+            lines.append(f"| {label} | {before} | {now} |")
+        b = c.current
+        if b.weakest_muscle_group is None:
+            lines += ["", "Weakest muscle group: no strength session in this block."]
+        else:
+            lines += ["", f"Weakest muscle group: {fmt.muscle(b.weakest_muscle_group)}, "
+                          f"{b.weakest_hard_sets_per_week or 0:.1f} hard sets a week against a usual "
+                          f"{b.weakest_usual_low}-{b.weakest_usual_high} (docs/metrics.md)."]
+        lines.append("")
+    return lines
 
 
 def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:

@@ -253,3 +253,35 @@ race = "Half"
 def test_invalid_blocks_are_reported_by_name(tmp_path, text, message):
     with pytest.raises(SettingsError, match=re.escape(message)):
         load_settings(_write(tmp_path / "r.toml", text), env={"RUNLIFT_HOME": str(tmp_path)})
+
+
+# --- the nightly summary ---------------------------------------------------------------------------
+
+def test_night_summary_compares_this_block_with_the_previous_one(coach_wh, tmp_path):
+    import datetime as dt
+
+    from runlift.flows import night
+    from runlift.flows.settings import load_settings
+    from runlift.warehouse.publish import publish
+
+    published = tmp_path / "p.duckdb"
+    publish(coach_wh.con, published)
+    cfg = _write(tmp_path / "r.toml", "[athletes.a]\n[athletes.n]\n")
+    settings = load_settings(cfg, env={"RUNLIFT_HOME": str(tmp_path)}, require_athlete=False)
+    report = night.NightReport(started_at=dt.datetime(2024, 2, 12, 3, 30), as_of=d("2024-02-11"),
+                               athletes=["a", "n"], published=published)
+    md = night._summary_markdown(settings, report)
+    section = md.split("## This block against the previous one", 1)[1]
+    a_part, n_part = section.split("**n**")
+    # athlete a: base (runs only) then build, side by side
+    assert "| | base | build |" in a_part
+    assert "| running per week | 25.8 km | 20.3 km |" in a_part
+    assert "| running | 48.0 km, 4 runs, 1 long | 81.1 km, 5 runs, 3 long |" in a_part
+    assert "| hard sets per week: hamstrings (knee flexion) | 0.0 | 2.0 |" in a_part
+    assert "| hard sets per week: quadriceps | 0.0 | 1.5 |" in a_part
+    assert f"| running impact per week | {48 * 2.5 / (13 / 7):.0f} kBW | {81.1 * 2.5 / 4:.0f} kBW |" in a_part
+    assert ("Weakest muscle group: hamstrings (hip hinge), 0.0 hard sets a week against a usual 4-10"
+            in a_part)
+    # athlete n: no strength work in the current block
+    assert "| | 2023-08-28 to 2023-11-19 | 2023-11-20 to 2024-02-11 |" in n_part
+    assert "Weakest muscle group: no strength session in this block." in n_part

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from runlift.warehouse.db import utcnow
+from runlift.warehouse.exercise_muscles import MUSCLE_GROUPS
 from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
 
 # --- pipeline state (runlift status) ---------------------------------------------------------------
@@ -390,3 +391,64 @@ def knee_stress_days(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         WINDOW w7 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
                w28 AS (PARTITION BY athlete_id ORDER BY date ROWS BETWEEN 27 PRECEDING AND CURRENT ROW)
         ORDER BY athlete_id, date""")
+
+
+# --- training blocks (marts.block_summary) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class BlockFigures:
+    """One block of marts.block_summary (SI units, as stored; per week = per 7 of its days in the data)."""
+    block_name: str
+    block_source: str  # settings or auto_12_weeks
+    start_date: dt.date
+    end_date: dt.date
+    race_name: str | None
+    days: int
+    is_complete: bool
+    run_distance_m: float
+    runs: int
+    long_runs: int
+    longest_run_m: float
+    weekly_run_distance_m: float  # average per week
+    weekly_run_km_cv: float | None
+    strength_sessions: int
+    hard_sets_per_week: dict[str, float]  # muscle group -> fractional hard sets per week, in MUSCLE_GROUPS order
+    run_impact_kbw_per_week: float
+    strength_knee_load_kbw_per_week: float
+    strength_share_of_session_load: float | None  # 0..1
+    posterior_anterior_ratio: float | None
+    weakest_muscle_group: str | None  # None: no strength session in the block
+    weakest_hard_sets_per_week: float | None
+    weakest_usual_low: int | None
+    weakest_usual_high: int | None
+    flags: int
+    flags_by_kind: dict[str, int]
+
+
+@dataclass(frozen=True)
+class BlockComparison:
+    """An athlete's current block (the most recent one started by the as-of date) and the one before."""
+    athlete_id: str
+    current: BlockFigures
+    previous: BlockFigures | None
+
+
+def block_comparisons(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | None = None) -> list[BlockComparison]:
+    """Each athlete's current and previous block of marts.block_summary (of ``athlete_ids``; None:
+    every athlete), by athlete; athletes without a block are left out."""
+    groups = ", ".join(f"hard_sets_per_week_{g}" for g in MUSCLE_GROUPS)
+    where, params = ("AND list_contains(?, athlete_id)", [athlete_ids]) if athlete_ids is not None else ("", [])
+    rows = con.execute(f"""
+        SELECT athlete_id, blocks_ago, block_name, block_source, start_date, end_date, race_name, days, is_complete,
+               run_distance_m, runs, long_runs, longest_run_m, run_distance_m / (days / 7.0), weekly_run_km_cv,
+               strength_sessions, [{groups}], run_impact_kbw_per_week, strength_knee_load_kbw_per_week,
+               strength_share_of_session_load, posterior_anterior_ratio, weakest_muscle_group,
+               weakest_hard_sets_per_week, weakest_usual_low, weakest_usual_high, flags, flags_by_kind
+        FROM marts.block_summary WHERE blocks_ago <= 1 {where}
+        ORDER BY athlete_id, blocks_ago""", params).fetchall()
+    found: dict[str, dict[int, BlockFigures]] = {}
+    for athlete_id, blocks_ago, *rest in rows:
+        per_group = dict(zip(MUSCLE_GROUPS, rest[14], strict=True))
+        figures = BlockFigures(*rest[:14], per_group, *rest[15:24], dict(rest[24] or {}))
+        found.setdefault(athlete_id, {})[blocks_ago] = figures
+    return [BlockComparison(a, b[0], b.get(1)) for a, b in found.items() if 0 in b]
