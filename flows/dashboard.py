@@ -52,6 +52,7 @@ DEFAULT_PERIOD = 16
 LOOPBACK = ("127.0.0.1", "localhost")
 RECENT_FLAG_DAYS = 14  # flags of the last 14 days beside the verdict; older ones folded away
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LONG_RUN_M = 16000.0  # marts.block_summary.long_runs: runs of 16 km or more (docs/metrics.md)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -159,6 +160,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             gaps.setdefault(g.athlete_id, []).append(g)
         plans = {a.athlete_id: queries.week_plan(con, a.athlete_id, a.as_of_date)
                  for a in athletes if a.as_of_date is not None and a.workouts}
+        blocks = {c.athlete_id: c for c in queries.block_comparisons(con)}
         flags: dict[str, list[dict[str, Any]]] = {}
         for f in queries.training_flags(con):  # newest first; by severity, then flag, within a day
             flags.setdefault(f.athlete_id, []).append({"date": iso(f.date), "flag": f.flag, "severity": f.severity,
@@ -184,6 +186,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             "weekly": week_cols, "daily": day_cols | {k: v for k, v in knee_cols.items() if k != "date"},
             "flags": flags.get(a.athlete_id, []),
             "plan": week_verdict(plan, units) if plan is not None else None,
+            "blocks": _blocks(blocks.get(a.athlete_id), dist),
         })
     published_at, as_of_date = (published.published_at, published.as_of_date) if published else (None, None)
     return {
@@ -195,6 +198,32 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
         "default_period": DEFAULT_PERIOD,
         "recent_flag_days": RECENT_FLAG_DAYS,
     }
+
+
+def _blocks(c: queries.BlockComparison | None, dist: Callable[[Any], float | None]) -> dict[str, Any] | None:
+    """The current and the previous block (marts.block_summary) in display units; None: no block yet."""
+    if c is None:
+        return None
+
+    def one(b: queries.BlockFigures | None) -> dict[str, Any] | None:
+        if b is None:
+            return None
+        weakest = None if b.weakest_muscle_group is None else {
+            "group": b.weakest_muscle_group, "label": fmt.muscle(b.weakest_muscle_group),
+            "per_week": _num(b.weakest_hard_sets_per_week, 1), "low": b.weakest_usual_low, "high": b.weakest_usual_high}
+        return {
+            "name": b.block_name, "source": b.block_source, "start": b.start_date.isoformat(),
+            "end": b.end_date.isoformat(), "days": b.days, "complete": b.is_complete, "race": b.race_name,
+            "run_distance": dist(b.run_distance_m), "weekly_run_distance": dist(b.weekly_run_distance_m),
+            "weekly_run_cv": _num(b.weekly_run_km_cv, 2), "runs": b.runs, "long_runs": b.long_runs,
+            "longest_run": dist(b.longest_run_m), "strength_sessions": b.strength_sessions,
+            "hard_sets": [[g, fmt.muscle(g), _num(v, 1)] for g, v in b.hard_sets_per_week.items()],
+            "impact": _num(b.run_impact_kbw_per_week, 1), "knee_load": _num(b.strength_knee_load_kbw_per_week, 2),
+            "strength_share": _num(None if b.strength_share_of_session_load is None
+                                   else b.strength_share_of_session_load * 100, 0),
+            "pa_ratio": _num(b.posterior_anterior_ratio, 2), "flags": b.flags, "weakest": weakest}
+
+    return {"current": one(c.current), "previous": one(c.previous), "long_run_distance": dist(LONG_RUN_M)}
 
 
 def _draw_gaps(day_cols: dict[str, list[Any]], knee_cols: dict[str, list[Any]], week_cols: dict[str, list[Any]],

@@ -186,6 +186,58 @@ function renderLatest(a) {
   }
 }
 
+// ---- this block against the previous one ---------------------------------------------------------
+function renderBlocks(a) {
+  const box = document.getElementById("blocks-table"), sub = document.getElementById("blocks-sub");
+  const weakest = document.getElementById("blocks-weakest");
+  box.replaceChildren(); weakest.hidden = true;
+  const B = a && a.blocks;
+  if (!B || !B.current) { sub.textContent = "No training block yet."; box.appendChild(el("p", "no-data", "no data")); return; }
+  const cur = B.current, prev = B.previous;
+  const span = (b) => fmtDay(ts(b.start), true) + " – " + fmtDay(ts(b.end), true) + " (" + b.days + " days" + (b.complete ? "" : " so far") + ")";
+  sub.textContent = (prev ? "" : "No block before this one. ") + "Current: " + cur.name + (cur.race ? ", goal race " + cur.race : "") + ".";
+  const rows = [
+    ["span", "Dates", (b) => span(b)],
+    ["weekly_run_distance", "Running per week", (b) => withUnit(b.weekly_run_distance, 1, DIST)],
+    ["run_distance", "Running", (b) => withUnit(b.run_distance, 1, DIST) + ", " + b.runs + " runs"],
+    ["long_runs", "Long runs (" + fix(B.long_run_distance, 1) + " " + DIST + " or more)", (b) => fix(b.long_runs, 0) + " (longest " + withUnit(b.longest_run, 1, DIST) + ")"],
+    ["weekly_run_cv", "Weekly distance variability (CV)", (b) => fix(b.weekly_run_cv, 2)],
+    ["strength_sessions", "Strength sessions", (b) => fix(b.strength_sessions, 0)],
+  ];
+  for (let k = 0; k < cur.hard_sets.length; k++) {
+    const g = cur.hard_sets[k];
+    rows.push(["hard_sets_" + g[0], "Hard sets per week: " + g[1], (b) => fix(b.hard_sets[k][2], 1)]);
+  }
+  rows.push(["impact", "Running impact per week", (b) => withUnit(b.impact, 0, "kBW")],
+            ["knee_load", "Strength knee load per week", (b) => withUnit(b.knee_load, 2, "kBW")],
+            ["strength_share", "Strength share of session load", (b) => withUnit(b.strength_share, 0, "%")],
+            ["pa_ratio", "Posterior:anterior hard sets", (b) => fix(b.pa_ratio, 2)],
+            ["flags", "Flags", (b) => fix(b.flags, 0)]);
+  const t = el("table", "blocks"), head = el("tr");
+  head.appendChild(el("th", null, ""));
+  head.appendChild(el("th", "prev", prev ? prev.name : "previous"));
+  head.appendChild(el("th", "cur", cur.name));
+  const thead = el("thead"); thead.appendChild(head); t.appendChild(thead);
+  const body = el("tbody");
+  for (const [key, label, f] of rows) {
+    const tr = el("tr"); tr.dataset.key = key;
+    tr.appendChild(el("th", null, label));
+    tr.appendChild(el("td", "prev", prev ? f(prev) : "–"));
+    tr.appendChild(el("td", "cur", f(cur)));
+    body.appendChild(tr);
+  }
+  t.appendChild(body); box.appendChild(t);
+  if (cur.weakest) {
+    const w = cur.weakest;
+    weakest.textContent = "Weakest muscle group this block: " + w.label + ", " + fix(w.per_week, 1) +
+                          " hard sets a week against a usual " + w.low + "–" + w.high + ".";
+    weakest.hidden = false;
+  } else if (cur.strength_sessions === 0) {
+    weakest.textContent = "No strength session in this block.";
+    weakest.hidden = false;
+  }
+}
+
 // ---- charts --------------------------------------------------------------------------------------
 function seriesLine(label, color, scale, unit, digits, extra) {
   return Object.assign({ label: label, scale: scale, stroke: color, width: 2, spanGaps: false,
@@ -407,6 +459,7 @@ function render() {
     document.getElementById("latest-week").textContent = "No athletes in the published file yet.";
     document.getElementById("tiles").replaceChildren();
     renderPlan(null);
+    renderBlocks(null);
     for (const name in CHARTS) drawChart(name, { w: { t: [] }, d: { t: [] }, flags: [] });
     renderFlags(null, { flags: [] });
     document.getElementById("period-range").textContent = "";
@@ -415,6 +468,7 @@ function render() {
   }
   renderPlan(a);
   renderLatest(a);
+  renderBlocks(a);
   const s = slice(a, state.weeks);
   document.body.dataset.periodStart = s.first || "";
   document.body.dataset.periodEnd = s.last || "";
