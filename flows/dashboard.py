@@ -9,7 +9,9 @@ published file, read-only, so it never blocks the nightly job.
 Per athlete, first "What should I do this week?": the flags' thresholds with the athlete's numbers
 filled in (``queries.week_plan``, sentences written here by ``week_verdict``), beside the flags of
 the last 14 days. Then, for a period (last 8 / 16 / 52 weeks, or all) that ends at the athlete's
-latest data (not today): the latest week in numbers, weekly running distance next to strength
+latest data (not today): the latest week in numbers, this training block against the previous one
+(``queries.block_comparisons``: running, hard sets per muscle group, impact, the weakest muscle
+group against its usual weekly range), weekly running distance next to strength
 volume load, the strength share of session load with the share of load whose effort was imputed,
 knee stress (7- and 28-day means per day of running impact and of strength knee load, each on its
 own axis, daily bars behind), the ACWR against its 0.8-1.5 band, fitness / fatigue / form, hard

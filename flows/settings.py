@@ -419,8 +419,9 @@ def _parse_blocks(raw: Any, name: str, races: tuple[Race, ...]) -> tuple[Block, 
             if other.name == block.name:
                 raise SettingsError(f"setting `{item_name}`: the block name {block_name!r} is used twice")
             if other.start <= block.end and block.start <= other.end:
-                raise SettingsError(f"setting `{item_name}`: the block {block_name!r} ({block.start} to {block.end}) "
-                                    f"overlaps {other.name!r} ({other.start} to {other.end}); a day belongs to one block")
+                raise SettingsError(f"setting `{item_name}`: the block {block_name!r} ({block.start} to "
+                                    f"{block.end}) overlaps {other.name!r} ({other.start} to {other.end}); "
+                                    "a day belongs to one block")
         blocks.append(block)
     return tuple(blocks)
 

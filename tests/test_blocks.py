@@ -32,7 +32,8 @@ BLOCKS_A = (("base", d("2024-01-01"), d("2024-01-14"), None),
 
 def _name(w: Warehouse, key: str, set_indexes: range, name: str) -> None:
     """Give sets of the workout ``key`` an exercise name (the fixture writes categories only)."""
-    w.con.execute("UPDATE raw.fit_sets SET subtype_names = [?] WHERE file_sha256 LIKE ? AND list_contains(?, set_index)",
+    w.con.execute("UPDATE raw.fit_sets SET subtype_names = [?] "
+                  "WHERE file_sha256 LIKE ? AND list_contains(?, set_index)",
                   [name, key.split(":")[1] + "%", list(set_indexes)])
 
 
@@ -167,8 +168,9 @@ def test_block_summary_of_configured_blocks(coach_wh):
         "quadriceps": approx(6 / 4), "hamstrings_knee_flexion": approx(8 / 4), "hamstrings_hip_hinge": 0.0,
         "glutes": approx(3 / 4), "calves": 0.0, "hip_stability": 0.0, "core": 0.0, "upper_push": 0.0,
         "upper_pull": 0.0}
-    knee = (knee_load_kbw(15, 3.0, 100.0, 70.0) + knee_load_kbw(15, 3.0, 110.0, 70.0) + knee_load_kbw(30, 0.5, 40.0, 70.0)
-            + knee_load_kbw(10, 0.5, 0.0, 70.0) + knee_load_kbw(24, 0.5, 45.0, 70.0))
+    knee = (knee_load_kbw(15, 3.0, 100.0, 70.0) + knee_load_kbw(15, 3.0, 110.0, 70.0)
+            + knee_load_kbw(30, 0.5, 40.0, 70.0) + knee_load_kbw(10, 0.5, 0.0, 70.0)
+            + knee_load_kbw(24, 0.5, 45.0, 70.0))
     assert build["strength_knee_load_kbw_per_week"] == approx(knee / 4)
     assert build["run_impact_kbw_per_week"] == approx(81100 * 2.5 / 1000 / 4)
     # set effort: every working set at 0 reps in reserve, RPE 10 x 40 min; runs imputed RPE 5 x 60 min
@@ -179,12 +181,15 @@ def test_block_summary_of_configured_blocks(coach_wh):
 
 def test_block_summary_without_configured_blocks_uses_12_week_blocks(coach_wh):
     blocks = _blocks(coach_wh, "n")
-    assert [(name, r["block_source"], r["blocks_ago"], r["start_date"], r["end_date"], r["days"], r["runs"],
-             r["run_distance_km"], r["strength_sessions"], r["weakest_muscle_group"]) for name, r in blocks.items()] == [
+    cols = ("block_source", "blocks_ago", "start_date", "end_date", "days", "runs", "run_distance_km",
+            "strength_sessions", "weakest_muscle_group")
+    assert [(name, *(r[c] for c in cols)) for name, r in blocks.items()] == [
         # from the week of the first workout (Wed 2023-10-04): its days in the data only
-        ("2023-08-28 to 2023-11-19", "auto_12_weeks", 1, d("2023-08-28"), d("2023-11-19"), 47, 1, approx(10.0), 0, None),
+        ("2023-08-28 to 2023-11-19", "auto_12_weeks", 1, d("2023-08-28"), d("2023-11-19"), 47, 1, approx(10.0), 0,
+         None),
         # the last ends on the Sunday of the latest workout's week (Wed 2024-02-07)
-        ("2023-11-20 to 2024-02-11", "auto_12_weeks", 0, d("2023-11-20"), d("2024-02-11"), 84, 2, approx(11.0), 0, None),
+        ("2023-11-20 to 2024-02-11", "auto_12_weeks", 0, d("2023-11-20"), d("2024-02-11"), 84, 2, approx(11.0), 0,
+         None),
     ]
 
 

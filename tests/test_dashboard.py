@@ -612,19 +612,25 @@ def test_block_comparison_side_by_side_with_values_in_chromium(browser, stale, t
     pg.open(page_file.as_uri())
     assert pg.page.is_visible("#blocks table.blocks")
     head = pg.page.eval_on_selector_all("#blocks thead th", "ths => ths.map(t => t.innerText)")
-    assert head[1:] == [blocks[1][0], blocks[0][0]]
+    assert head[1:] == ["Previous", "This block"]
+    sub = pg.page.inner_text("#blocks-sub")
+    assert sub == f"This block: {blocks[0][0]} (84 days); previous: {blocks[1][0]} (7 days)."
 
     def cells(key: str) -> list[str]:
         return pg.page.eval_on_selector_all(f"#blocks tr[data-key={key}] td", "tds => tds.map(t => t.innerText)")
 
     assert cells("weekly_run_distance") == [f"{blocks[b][1] / fmt.METRES_PER_MILE:.1f} mi" for b in (1, 0)]
-    assert cells("hard_sets_quadriceps") == [f"{blocks[b][2]:.1f}" for b in (1, 0)]
     assert cells("impact") == [f"{blocks[b][3]:.0f} kBW" for b in (1, 0)]
-    assert cells("strength_sessions") == [str(blocks[b][4]) for b in (1, 0)]
-    assert float(cells("hard_sets_quadriceps")[1]) > 0
+    quads = pg.page.eval_on_selector_all("#blocks-muscles [data-key=hard_sets_quadriceps] span",
+                                         "s => s.map(t => t.innerText)")
+    assert quads == [f"{blocks[b][2]:.1f}" for b in (1, 0)] and blocks[0][2] > 0
     # the weakest muscle group of the current block, against its usual range
+    group, per_week = blocks[0][5], blocks[0][6]
+    low, high = {"hip_stability": (1, 4), "core": (1, 4), "upper_push": (1, 4), "upper_pull": (1, 4)}.get(group, (4, 10))
     weakest = pg.page.inner_text("#blocks-weakest")
-    assert weakest.startswith("Weakest muscle group this block: ") and f"{blocks[0][6]:.1f} hard sets a week" in weakest
+    assert weakest.startswith("Weakest: ") and weakest.endswith(f", {per_week:.1f} sets/wk (usual {low}–{high})")
+    assert pg.page.get_attribute("#blocks-weakest", "title") == fmt.muscle(group)
+    assert pg.page.get_attribute(f"#blocks-muscles [data-key=hard_sets_{group}]", "class") == "muscle weakest"
     scroll = pg.page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= 390, f"horizontal overflow at 390px: {scroll}"
     pg.page.screenshot(path=str(ARTIFACTS / "dashboard-blocks-390.png"), full_page=True)

@@ -73,7 +73,7 @@ def model_files() -> list[tuple[str, str, str]]:
 
 BLOCKS_TABLE_COMMENTS = (
     "COMMENT ON TABLE staging.athlete_blocks IS 'Training blocks from the settings file (athletes.<id>.blocks), "
-    "written by every build; athletes without any get 12-week blocks (intermediate.int_training_blocks).'",
+    "written by every build; athletes without any get 12-week blocks (marts.block_summary).'",
     "COMMENT ON COLUMN staging.athlete_blocks.athlete_id IS 'runlift athlete id.'",
     "COMMENT ON COLUMN staging.athlete_blocks.block_name IS 'The block''s name as the settings give it.'",
     "COMMENT ON COLUMN staging.athlete_blocks.start_date IS 'First day of the block (athlete local date).'",

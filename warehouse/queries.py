@@ -436,19 +436,25 @@ class BlockComparison:
 def block_comparisons(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | None = None) -> list[BlockComparison]:
     """Each athlete's current and previous block of marts.block_summary (of ``athlete_ids``; None:
     every athlete), by athlete; athletes without a block are left out."""
-    groups = ", ".join(f"hard_sets_per_week_{g}" for g in MUSCLE_GROUPS)
     where, params = ("AND list_contains(?, athlete_id)", [athlete_ids]) if athlete_ids is not None else ("", [])
-    rows = con.execute(f"""
-        SELECT athlete_id, blocks_ago, block_name, block_source, start_date, end_date, race_name, days, is_complete,
-               run_distance_m, runs, long_runs, longest_run_m, run_distance_m / (days / 7.0), weekly_run_km_cv,
-               strength_sessions, [{groups}], run_impact_kbw_per_week, strength_knee_load_kbw_per_week,
-               strength_share_of_session_load, posterior_anterior_ratio, weakest_muscle_group,
-               weakest_hard_sets_per_week, weakest_usual_low, weakest_usual_high, flags, flags_by_kind
-        FROM marts.block_summary WHERE blocks_ago <= 1 {where}
-        ORDER BY athlete_id, blocks_ago""", params).fetchall()
+    cur = con.execute(f"""SELECT * FROM marts.block_summary WHERE blocks_ago <= 1 {where}
+                          ORDER BY athlete_id, blocks_ago""", params)
+    names = [c[0] for c in cur.description]
     found: dict[str, dict[int, BlockFigures]] = {}
-    for athlete_id, blocks_ago, *rest in rows:
-        per_group = dict(zip(MUSCLE_GROUPS, rest[14], strict=True))
-        figures = BlockFigures(*rest[:14], per_group, *rest[15:24], dict(rest[24] or {}))
-        found.setdefault(athlete_id, {})[blocks_ago] = figures
+    for row in cur.fetchall():
+        r = dict(zip(names, row, strict=True))
+        figures = BlockFigures(
+            block_name=r["block_name"], block_source=r["block_source"], start_date=r["start_date"],
+            end_date=r["end_date"], race_name=r["race_name"], days=r["days"], is_complete=r["is_complete"],
+            run_distance_m=r["run_distance_m"], runs=r["runs"], long_runs=r["long_runs"],
+            longest_run_m=r["longest_run_m"], weekly_run_distance_m=r["run_distance_m"] / (r["days"] / 7.0),
+            weekly_run_km_cv=r["weekly_run_km_cv"], strength_sessions=r["strength_sessions"],
+            hard_sets_per_week={g: r[f"hard_sets_per_week_{g}"] for g in MUSCLE_GROUPS},
+            run_impact_kbw_per_week=r["run_impact_kbw_per_week"],
+            strength_knee_load_kbw_per_week=r["strength_knee_load_kbw_per_week"],
+            strength_share_of_session_load=r["strength_share_of_session_load"],
+            posterior_anterior_ratio=r["posterior_anterior_ratio"], weakest_muscle_group=r["weakest_muscle_group"],
+            weakest_hard_sets_per_week=r["weakest_hard_sets_per_week"], weakest_usual_low=r["weakest_usual_low"],
+            weakest_usual_high=r["weakest_usual_high"], flags=r["flags"], flags_by_kind=dict(r["flags_by_kind"] or {}))
+        found.setdefault(r["athlete_id"], {})[r["blocks_ago"]] = figures
     return [BlockComparison(a, b[0], b.get(1)) for a, b in found.items() if 0 in b]

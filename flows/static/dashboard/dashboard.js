@@ -187,36 +187,27 @@ function renderLatest(a) {
 }
 
 // ---- this block against the previous one ---------------------------------------------------------
+const MUSCLE_SHORT = { quadriceps: "Quads", hamstrings_knee_flexion: "Hams (curl)", hamstrings_hip_hinge: "Hams (hinge)",
+                       glutes: "Glutes", calves: "Calves", hip_stability: "Hip stability", core: "Core",
+                       upper_push: "Push", upper_pull: "Pull" };
 function renderBlocks(a) {
   const box = document.getElementById("blocks-table"), sub = document.getElementById("blocks-sub");
-  const weakest = document.getElementById("blocks-weakest");
-  box.replaceChildren(); weakest.hidden = true;
+  const muscles = document.getElementById("blocks-muscles"), weakest = document.getElementById("blocks-weakest");
+  box.replaceChildren(); muscles.replaceChildren(); weakest.hidden = true;
   const B = a && a.blocks;
-  if (!B || !B.current) { sub.textContent = "No training block yet."; box.appendChild(el("p", "no-data", "no data")); return; }
+  if (!B || !B.current) { sub.textContent = "No training block yet."; return; }
   const cur = B.current, prev = B.previous;
-  const span = (b) => fmtDay(ts(b.start), true) + " – " + fmtDay(ts(b.end), true) + " (" + b.days + " days" + (b.complete ? "" : " so far") + ")";
-  sub.textContent = (prev ? "" : "No block before this one. ") + "Current: " + cur.name + (cur.race ? ", goal race " + cur.race : "") + ".";
+  const span = (b) => b.name + " (" + b.days + " days" + (b.complete ? "" : " so far") + ")";
+  sub.textContent = "This block: " + span(cur) + (cur.race ? ", goal race " + cur.race : "") + "; " +
+                    (prev ? "previous: " + span(prev) + "." : "no block before it.");
+  sub.dataset.current = cur.name; sub.dataset.previous = prev ? prev.name : "";
   const rows = [
-    ["span", "Dates", (b) => span(b)],
-    ["weekly_run_distance", "Running per week", (b) => withUnit(b.weekly_run_distance, 1, DIST)],
-    ["run_distance", "Running", (b) => withUnit(b.run_distance, 1, DIST) + ", " + b.runs + " runs"],
-    ["long_runs", "Long runs (" + fix(B.long_run_distance, 1) + " " + DIST + " or more)", (b) => fix(b.long_runs, 0) + " (longest " + withUnit(b.longest_run, 1, DIST) + ")"],
-    ["weekly_run_cv", "Weekly distance variability (CV)", (b) => fix(b.weekly_run_cv, 2)],
-    ["strength_sessions", "Strength sessions", (b) => fix(b.strength_sessions, 0)],
+    ["weekly_run_distance", "Running / week", (b) => withUnit(b.weekly_run_distance, 1, DIST)],
+    ["long_runs", "Long runs (" + fix(B.long_run_distance, 0) + " " + DIST + "+)", (b) => fix(b.long_runs, 0)],
+    ["impact", "Impact / week", (b) => withUnit(b.impact, 0, "kBW")],
   ];
-  for (let k = 0; k < cur.hard_sets.length; k++) {
-    const g = cur.hard_sets[k];
-    rows.push(["hard_sets_" + g[0], "Hard sets per week: " + g[1], (b) => fix(b.hard_sets[k][2], 1)]);
-  }
-  rows.push(["impact", "Running impact per week", (b) => withUnit(b.impact, 0, "kBW")],
-            ["knee_load", "Strength knee load per week", (b) => withUnit(b.knee_load, 2, "kBW")],
-            ["strength_share", "Strength share of session load", (b) => withUnit(b.strength_share, 0, "%")],
-            ["pa_ratio", "Posterior:anterior hard sets", (b) => fix(b.pa_ratio, 2)],
-            ["flags", "Flags", (b) => fix(b.flags, 0)]);
   const t = el("table", "blocks"), head = el("tr");
-  head.appendChild(el("th", null, ""));
-  head.appendChild(el("th", "prev", prev ? prev.name : "previous"));
-  head.appendChild(el("th", "cur", cur.name));
+  for (const [cls, text] of [[null, ""], ["prev", "Previous"], ["cur", "This block"]]) head.appendChild(el("th", cls, text));
   const thead = el("thead"); thead.appendChild(head); t.appendChild(thead);
   const body = el("tbody");
   for (const [key, label, f] of rows) {
@@ -227,10 +218,21 @@ function renderBlocks(a) {
     body.appendChild(tr);
   }
   t.appendChild(body); box.appendChild(t);
+  cur.hard_sets.forEach((g, k) => {
+    const cell = el("div", "muscle"); cell.dataset.key = "hard_sets_" + g[0]; cell.title = g[1];
+    if (cur.weakest && cur.weakest.group === g[0]) cell.classList.add("weakest");
+    cell.appendChild(el("div", "label", MUSCLE_SHORT[g[0]] || g[1]));
+    const v = el("div", "value");
+    v.appendChild(el("span", "prev", prev ? fix(prev.hard_sets[k][2], 1) : "–"));
+    v.appendChild(document.createTextNode(" → "));
+    v.appendChild(el("span", "cur", fix(g[2], 1)));
+    cell.appendChild(v);
+    muscles.appendChild(cell);
+  });
   if (cur.weakest) {
     const w = cur.weakest;
-    weakest.textContent = "Weakest muscle group this block: " + w.label + ", " + fix(w.per_week, 1) +
-                          " hard sets a week against a usual " + w.low + "–" + w.high + ".";
+    weakest.textContent = "Weakest: " + (MUSCLE_SHORT[w.group] || w.label) + ", " + fix(w.per_week, 1) + " sets/wk (usual " + w.low + "–" + w.high + ")";
+    weakest.title = w.label;
     weakest.hidden = false;
   } else if (cur.strength_sessions === 0) {
     weakest.textContent = "No strength session in this block.";
