@@ -626,7 +626,7 @@ def test_block_comparison_side_by_side_with_values_in_chromium(browser, stale, t
     assert quads == [f"{blocks[b][2]:.1f}" for b in (1, 0)] and blocks[0][2] > 0
     # the weakest muscle group of the current block, against its usual range
     group, per_week = blocks[0][5], blocks[0][6]
-    low, high = {"hip_stability": (1, 4), "core": (1, 4), "upper_push": (1, 4), "upper_pull": (1, 4)}.get(group, (4, 10))
+    low, high = (1, 4) if group in ("hip_stability", "core", "upper_push", "upper_pull") else (4, 10)
     weakest = pg.page.inner_text("#blocks-weakest")
     assert weakest.startswith("Weakest: ") and weakest.endswith(f", {per_week:.1f} sets/wk (usual {low}–{high})")
     assert pg.page.get_attribute("#blocks-weakest", "title") == fmt.muscle(group)
