@@ -6,26 +6,38 @@
 -- gives the same bits on any number of threads): each value is summed as an integer count of
 -- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
 CREATE OR REPLACE TABLE marts.exercise_progress AS
-WITH sets AS (
-    SELECT athlete_id, date_trunc('week', local_date)::DATE AS week_start, local_date, activity_key,
-           exercise_category, exercise_name, exercise, repetitions, weight_kg, volume_load_kg, e1rm_kg,
-           best_e1rm_90d_kg, is_hard_set
+WITH sessions AS (
+    -- one row per workout and exercise first (no DISTINCT aggregate for the week's sessions)
+    SELECT athlete_id, activity_key, exercise_category, exercise,
+           any_value(date_trunc('week', local_date)::DATE) AS week_start,
+           any_value(local_date) AS local_date,
+           max(exercise_name) AS exercise_name,
+           count(*) AS sets,
+           count(*) FILTER (WHERE is_hard_set) AS hard_sets,
+           sum(repetitions) AS repetitions,
+           sum(round(1e12 * volume_load_kg)::HUGEINT) AS volume_units,
+           max(e1rm_kg) AS best_e1rm_kg,
+           -- the heaviest set (no weight recorded counts as 0), then the most repetitions at that weight
+           max(coalesce(weight_kg, 0)) AS top_weight_kg,
+           arg_max(repetitions, coalesce(weight_kg, 0) * 10000 + repetitions) AS top_reps,
+           max(best_e1rm_90d_kg) AS best_e1rm_90d_kg
     FROM marts.fct_strength_sets
+    GROUP BY athlete_id, activity_key, exercise_category, exercise
 ),
 weeks AS (
     SELECT athlete_id, exercise_category, exercise, week_start,
            max(exercise_name) AS exercise_name,
-           count(*)::INTEGER AS sets,
-           count(*) FILTER (WHERE is_hard_set)::INTEGER AS hard_sets,
-           count(DISTINCT activity_key)::INTEGER AS sessions,
+           count(*)::INTEGER AS sessions,
+           sum(sets)::INTEGER AS sets,
+           sum(hard_sets)::INTEGER AS hard_sets,
            sum(repetitions)::INTEGER AS repetitions,
-           sum(round(1e12 * volume_load_kg)::HUGEINT) / 1e12 AS volume_load_kg,
-           max(e1rm_kg) FILTER (WHERE exercise <> 'unknown') AS best_e1rm_kg,
-           -- the heaviest set, then the most repetitions at that weight (no weight recorded counts as 0)
-           max({'w': coalesce(weight_kg, 0), 'r': repetitions}) AS top_set,
-           -- the 90-day best as of the week's last training day of the exercise
+           sum(volume_units) / 1e12 AS volume_load_kg,
+           max(best_e1rm_kg) FILTER (WHERE exercise <> 'unknown') AS best_e1rm_kg,
+           max(top_weight_kg) AS top_set_weight_kg,
+           arg_max(top_reps, top_weight_kg * 10000 + top_reps) AS top_set_reps,
+           -- the 90-day best as of the week's last training day of the exercise (one value per day)
            arg_max(best_e1rm_90d_kg, local_date) FILTER (WHERE exercise <> 'unknown') AS best_e1rm_90d_kg
-    FROM sets
+    FROM sessions
     GROUP BY ALL
 ),
 seed AS (
@@ -55,8 +67,8 @@ final AS (
         hard_sets,
         repetitions,
         volume_load_kg,
-        top_set.w AS top_set_weight_kg,
-        top_set.r AS top_set_reps,
+        top_set_weight_kg,
+        top_set_reps,
         best_e1rm_kg,
         best_e1rm_90d_kg,
         -- against the exercise's last earlier week with an e1RM
