@@ -75,7 +75,7 @@ def _progress(w: Warehouse, athlete_id: str) -> dict[tuple[str, str], dict]:
     return {(str(r["week_start"]), r["exercise"]): r for r in rows}
 
 
-PROGRESS_COLS = ("exercise_category", "primary_muscle", "sessions", "sets", "hard_sets", "repetitions",
+PROGRESS_COLS = ("exercise_category", "primary_muscle", "training_days", "sets", "hard_sets", "repetitions",
                  "volume_load_kg", "top_set_weight_kg", "top_set_reps", "best_e1rm_kg", "best_e1rm_90d_kg",
                  "e1rm_change_pct")
 

@@ -6,11 +6,9 @@
 -- gives the same bits on any number of threads): each value is summed as an integer count of
 -- 1e-12 units, sum(round(1e12 * x)::HUGEINT) / 1e12 (cheaper than an ordered sum)
 CREATE OR REPLACE TABLE marts.exercise_progress AS
-WITH sessions AS (
-    -- one row per workout and exercise first (no DISTINCT aggregate for the week's sessions)
-    SELECT athlete_id, activity_key, exercise_category, exercise,
-           any_value(date_trunc('week', local_date)::DATE) AS week_start,
-           any_value(local_date) AS local_date,
+WITH days AS (
+    -- one row per training day and exercise first (cheaper to group than per workout key)
+    SELECT athlete_id, local_date, exercise_category, exercise,
            max(exercise_name) AS exercise_name,
            count(*) AS sets,
            count(*) FILTER (WHERE is_hard_set) AS hard_sets,
@@ -22,12 +20,12 @@ WITH sessions AS (
            arg_max(repetitions, coalesce(weight_kg, 0) * 10000 + repetitions) AS top_reps,
            max(best_e1rm_90d_kg) AS best_e1rm_90d_kg
     FROM marts.fct_strength_sets
-    GROUP BY athlete_id, activity_key, exercise_category, exercise
+    GROUP BY athlete_id, local_date, exercise_category, exercise
 ),
 weeks AS (
-    SELECT athlete_id, exercise_category, exercise, week_start,
+    SELECT athlete_id, exercise_category, exercise, date_trunc('week', local_date)::DATE AS week_start,
            max(exercise_name) AS exercise_name,
-           count(*)::INTEGER AS sessions,
+           count(*)::INTEGER AS training_days,
            sum(sets)::INTEGER AS sets,
            sum(hard_sets)::INTEGER AS hard_sets,
            sum(repetitions)::INTEGER AS repetitions,
@@ -37,8 +35,8 @@ weeks AS (
            arg_max(top_reps, top_weight_kg * 10000 + top_reps) AS top_set_reps,
            -- the 90-day best as of the week's last training day of the exercise (one value per day)
            arg_max(best_e1rm_90d_kg, local_date) FILTER (WHERE exercise <> 'unknown') AS best_e1rm_90d_kg
-    FROM sessions
-    GROUP BY ALL
+    FROM days
+    GROUP BY athlete_id, exercise_category, exercise, date_trunc('week', local_date)::DATE
 ),
 seed AS (
     SELECT * FROM staging.exercise_muscles
@@ -62,7 +60,7 @@ final AS (
         exercise,
         primary_muscle,
         secondary_muscles,
-        sessions,
+        training_days,
         sets,
         hard_sets,
         repetitions,
@@ -88,7 +86,7 @@ COMMENT ON COLUMN marts.exercise_progress.exercise_category IS 'Garmin exercise 
 COMMENT ON COLUMN marts.exercise_progress.exercise IS 'The exercise (marts.fct_strength_sets.exercise): the watch''s exercise name, else its category.';
 COMMENT ON COLUMN marts.exercise_progress.primary_muscle IS 'Muscle group the exercise mainly trains (seed warehouse/seeds/exercise_muscles.csv, as in marts.weekly_muscle_volume); unmapped when not resistance work or not known.';
 COMMENT ON COLUMN marts.exercise_progress.secondary_muscles IS 'Further muscle groups it trains (counted as half a set in marts.weekly_muscle_volume).';
-COMMENT ON COLUMN marts.exercise_progress.sessions IS 'Workouts of the week with a set of the exercise.';
+COMMENT ON COLUMN marts.exercise_progress.training_days IS 'Days of the week with a set of the exercise.';
 COMMENT ON COLUMN marts.exercise_progress.sets IS 'Active sets.';
 COMMENT ON COLUMN marts.exercise_progress.hard_sets IS 'Hard sets (marts.fct_strength_sets.is_hard_set).';
 COMMENT ON COLUMN marts.exercise_progress.repetitions IS 'Repetitions of all the sets.';

@@ -80,9 +80,13 @@ runs AS (
     GROUP BY ALL
 ),
 hard_sets AS (
-    -- hard sets per day and exercise, mapped to muscle groups as in marts.weekly_muscle_volume
-    SELECT athlete_id, local_date, exercise_category, exercise_name, count(*) AS n
-    FROM marts.fct_strength_sets WHERE is_hard_set GROUP BY ALL
+    -- hard sets per block and exercise first (a few rows per block), then mapped to muscle groups as in
+    -- marts.weekly_muscle_volume
+    SELECT b.athlete_id, b.block_name, h.exercise_category, h.exercise_name, sum(h.n) AS n
+    FROM (SELECT athlete_id, local_date, exercise_category, exercise_name, count(*) AS n
+          FROM marts.fct_strength_sets WHERE is_hard_set GROUP BY ALL) h
+    JOIN blocks b ON b.athlete_id = h.athlete_id AND h.local_date BETWEEN b.start_date AND b.end_date
+    GROUP BY ALL
 ),
 mapped AS (
     SELECT h.*,
@@ -94,14 +98,13 @@ mapped AS (
 ),
 roles AS (
     -- in half sets: 2 for the primary muscle group, 1 for each secondary one (fractional counting)
-    SELECT athlete_id, local_date, primary_muscle AS muscle_group, 2 * n AS half_sets FROM mapped
+    SELECT athlete_id, block_name, primary_muscle AS muscle_group, 2 * n AS half_sets FROM mapped
     UNION ALL
-    SELECT athlete_id, local_date, unnest(secondary_muscles) AS muscle_group, n AS half_sets FROM mapped
+    SELECT athlete_id, block_name, unnest(secondary_muscles) AS muscle_group, n AS half_sets FROM mapped
 ),
 muscles AS (
-    SELECT b.athlete_id, b.block_name, r.muscle_group, sum(r.half_sets) AS half_sets
-    FROM blocks b
-    JOIN roles r ON r.athlete_id = b.athlete_id AND r.local_date BETWEEN b.start_date AND b.end_date
+    SELECT athlete_id, block_name, muscle_group, sum(half_sets) AS half_sets
+    FROM roles
     GROUP BY ALL
 ),
 ranges (muscle_group, usual_low, usual_high, group_order) AS (
