@@ -186,7 +186,8 @@ def _blocks_markdown(blocks: list[queries.BlockComparison], units: str) -> list[
               "running impact per week", "strength knee load per week", "strength share of load"]
     for c in blocks:
         prev = c.previous.block_name if c.previous else "(no previous block)"
-        lines += [f"**{c.athlete_id}**", "", f"| | {prev} | {c.current.block_name} |", "|---|---|---|"]
+        names = [n.replace("|", "\\|") for n in (prev, c.current.block_name)]  # block names are the user's
+        lines += [f"**{c.athlete_id}**", "", f"| | {names[0]} | {names[1]} |", "|---|---|---|"]
         for label, before, now in zip(labels, _block_rows(c.previous, units), _block_rows(c.current, units),
                                       strict=True):
             lines.append(f"| {label} | {before} | {now} |")

@@ -130,11 +130,11 @@ def test_block_summary_of_configured_blocks(coach_wh):
     base, build = blocks["base"], blocks["build"]
     # base: 01-02 (first workout) .. 01-14, runs only
     assert {k: base[k] for k in ("block_source", "blocks_ago", "start_date", "end_date", "race_name", "race_date",
-                                 "days", "is_complete", "runs", "long_runs", "longest_run_m", "whole_weeks",
+                                 "days", "is_complete", "runs", "runs_16km_plus", "longest_run_m", "whole_weeks",
                                  "weekly_run_km_cv", "strength_sessions", "weakest_muscle_group",
                                  "posterior_anterior_ratio", "flags", "flags_by_kind")} == {
         "block_source": "settings", "blocks_ago": 1, "start_date": d("2024-01-01"), "end_date": d("2024-01-14"),
-        "race_name": None, "race_date": None, "days": 13, "is_complete": True, "runs": 4, "long_runs": 1,
+        "race_name": None, "race_date": None, "days": 13, "is_complete": True, "runs": 4, "runs_16km_plus": 1,
         "longest_run_m": 18000.0, "whole_weeks": 1, "weekly_run_km_cv": None, "strength_sessions": 0,
         "weakest_muscle_group": None, "posterior_anterior_ratio": None, "flags": 0, "flags_by_kind": {}}
     assert base["run_distance_km"] == approx(48.0)
@@ -147,12 +147,12 @@ def test_block_summary_of_configured_blocks(coach_wh):
     assert base["run_impact_kbw_per_week"] == approx(48000 * 2.5 / 1000 / (13 / 7))
 
     assert {k: build[k] for k in ("blocks_ago", "race_name", "race_date", "days", "is_complete", "runs",
-                                  "long_runs", "longest_run_m", "whole_weeks", "strength_sessions",
+                                  "runs_16km_plus", "longest_run_m", "whole_weeks", "strength_sessions",
                                   "weakest_muscle_group", "weakest_hard_sets_per_week", "weakest_usual_low",
                                   "weakest_usual_high", "flags", "flags_warning_or_alert", "flags_by_kind")} == {
         "blocks_ago": 0, "race_name": "Half", "race_date": d("2024-02-11"), "days": 28, "is_complete": True,
         # long runs: 16 km or more (16, 20, 21.1)
-        "runs": 5, "long_runs": 3, "longest_run_m": 21100.0, "whole_weeks": 4, "strength_sessions": 2,
+        "runs": 5, "runs_16km_plus": 3, "longest_run_m": 21100.0, "whole_weeks": 4, "strength_sessions": 2,
         # 0 hard sets against 4-10 a week: the first of the lower-body groups at 0
         "weakest_muscle_group": "hamstrings_hip_hinge", "weakest_hard_sets_per_week": 0.0,
         "weakest_usual_low": 4, "weakest_usual_high": 10,

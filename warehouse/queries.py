@@ -446,7 +446,7 @@ def block_comparisons(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | N
         figures = BlockFigures(
             block_name=r["block_name"], block_source=r["block_source"], start_date=r["start_date"],
             end_date=r["end_date"], race_name=r["race_name"], days=r["days"], is_complete=r["is_complete"],
-            run_distance_m=r["run_distance_m"], runs=r["runs"], long_runs=r["long_runs"],
+            run_distance_m=r["run_distance_m"], runs=r["runs"], long_runs=r["runs_16km_plus"],
             longest_run_m=r["longest_run_m"], weekly_run_distance_m=r["run_distance_m"] / (r["days"] / 7.0),
             weekly_run_km_cv=r["weekly_run_km_cv"], strength_sessions=r["strength_sessions"],
             hard_sets_per_week={g: r[f"hard_sets_per_week_{g}"] for g in MUSCLE_GROUPS},

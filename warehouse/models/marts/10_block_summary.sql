@@ -72,7 +72,7 @@ variability AS (
 ),
 runs AS (
     SELECT b.athlete_id, b.block_name,
-           count(*) FILTER (WHERE a.distance_m >= 16000)::INTEGER AS long_runs,
+           count(*) FILTER (WHERE a.distance_m >= 16000)::INTEGER AS runs_16km_plus,
            max(a.distance_m) AS longest_run_m
     FROM blocks b
     JOIN marts.fct_activities a ON a.athlete_id = b.athlete_id AND a.sport_group = 'run'
@@ -166,7 +166,7 @@ final AS (
         t.run_distance_m,
         t.run_distance_m / 1000.0 AS run_distance_km,
         t.runs,
-        coalesce(r.long_runs, 0) AS long_runs,
+        coalesce(r.runs_16km_plus, 0) AS runs_16km_plus,
         coalesce(r.longest_run_m, 0) AS longest_run_m,
         t.run_distance_m / 1000.0 / (t.days / 7.0) AS avg_weekly_run_km,
         v.whole_weeks,
@@ -218,7 +218,7 @@ COMMENT ON COLUMN marts.block_summary.is_complete IS 'True when the block ended 
 COMMENT ON COLUMN marts.block_summary.run_distance_m IS 'Running distance of the block, m (workouts that include running).';
 COMMENT ON COLUMN marts.block_summary.run_distance_km IS 'Running distance of the block, km.';
 COMMENT ON COLUMN marts.block_summary.runs IS 'Runs.';
-COMMENT ON COLUMN marts.block_summary.long_runs IS 'Long runs: runs of 16 km (about 10 miles) or more (docs/metrics.md).';
+COMMENT ON COLUMN marts.block_summary.runs_16km_plus IS 'Long runs: runs of 16 km (about 10 miles) or more (docs/metrics.md; not named long_runs: a column name with long as a word would read as a position).';
 COMMENT ON COLUMN marts.block_summary.longest_run_m IS 'Longest run, m (0 without runs).';
 COMMENT ON COLUMN marts.block_summary.avg_weekly_run_km IS 'Average weekly running distance: run_distance_km / (days / 7), km.';
 COMMENT ON COLUMN marts.block_summary.whole_weeks IS 'Whole 7-day windows from the block''s first day inside the data (what weekly_run_km_cv is computed over).';
