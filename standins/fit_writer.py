@@ -620,7 +620,7 @@ STRENGTH_PLAN: dict[str, tuple[str, str | None, tuple[float, float], tuple[int, 
 }
 _SESSIONS = (
     ("squat", "romanian_deadlift", "lunge", "calf_raise", "plank", "row"),
-    ("deadlift", "leg_curl", "nordic", "bench_press", "hip_raise", "shoulder_press"),
+    ("deadlift", "leg_curl", "bench_press", "hip_raise", "nordic", "shoulder_press"),
     ("squat", "bench_press", "row", "hip_raise", "lunge", "calf_raise"),
 )
 
