@@ -17,7 +17,8 @@ def athlete_params(settings: Settings) -> list[AthleteParams]:
                           tuple((bm.since, bm.kg) for bm in a.body_mass),
                           acwr_flags=settings.acwr_flags(a.id),
                           races=tuple((r.date, r.name, None if r.distance_km is None else r.distance_km * 1000.0,
-                                       r.taper_days) for r in a.races))
+                                       r.taper_days) for r in a.races),
+                          blocks=tuple((b.name, b.start, b.end, b.race) for b in a.blocks))
             for a in settings.athletes.values()]
 
 

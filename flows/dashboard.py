@@ -9,7 +9,9 @@ published file, read-only, so it never blocks the nightly job.
 Per athlete, first "What should I do this week?": the flags' thresholds with the athlete's numbers
 filled in (``queries.week_plan``, sentences written here by ``week_verdict``), beside the flags of
 the last 14 days. Then, for a period (last 8 / 16 / 52 weeks, or all) that ends at the athlete's
-latest data (not today): the latest week in numbers, weekly running distance next to strength
+latest data (not today): the latest week in numbers, this training block against the previous one
+(``queries.block_comparisons``: running, hard sets per muscle group, impact, the weakest muscle
+group against its usual weekly range), weekly running distance next to strength
 volume load, the strength share of session load with the share of load whose effort was imputed,
 knee stress (7- and 28-day means per day of running impact and of strength knee load, each on its
 own axis, daily bars behind), the ACWR against its 0.8-1.5 band, fitness / fatigue / form, hard
@@ -52,6 +54,7 @@ DEFAULT_PERIOD = 16
 LOOPBACK = ("127.0.0.1", "localhost")
 RECENT_FLAG_DAYS = 14  # flags of the last 14 days beside the verdict; older ones folded away
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LONG_RUN_M = 16000.0  # marts.block_summary.long_runs: runs of 16 km or more (docs/metrics.md)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -166,6 +169,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
                 "first_used": iso(sh.first_used_date), "last_used": iso(sh.last_used_date),
                 "status": sh.range_status, "retired": bool(sh.is_retired), "past_range_since": iso(sh.past_range_date),
                 "range": [dist(sh.replacement_low_m), dist(sh.replacement_high_m)]})
+        blocks = {c.athlete_id: c for c in queries.block_comparisons(con)}
         flags: dict[str, list[dict[str, Any]]] = {}
         for f in queries.training_flags(con):  # newest first; by severity, then flag, within a day
             flags.setdefault(f.athlete_id, []).append({"date": iso(f.date), "flag": f.flag, "severity": f.severity,
@@ -192,6 +196,7 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
             "flags": flags.get(a.athlete_id, []),
             "shoes": shoes.get(a.athlete_id, []),
             "plan": week_verdict(plan, units) if plan is not None else None,
+            "blocks": _blocks(blocks.get(a.athlete_id), dist),
         })
     published_at, as_of_date = (published.published_at, published.as_of_date) if published else (None, None)
     return {
@@ -203,6 +208,32 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
         "default_period": DEFAULT_PERIOD,
         "recent_flag_days": RECENT_FLAG_DAYS,
     }
+
+
+def _blocks(c: queries.BlockComparison | None, dist: Callable[[Any], float | None]) -> dict[str, Any] | None:
+    """The current and the previous block (marts.block_summary) in display units; None: no block yet."""
+    if c is None:
+        return None
+
+    def one(b: queries.BlockFigures | None) -> dict[str, Any] | None:
+        if b is None:
+            return None
+        weakest = None if b.weakest_muscle_group is None else {
+            "group": b.weakest_muscle_group, "label": fmt.muscle(b.weakest_muscle_group),
+            "per_week": _num(b.weakest_hard_sets_per_week, 1), "low": b.weakest_usual_low, "high": b.weakest_usual_high}
+        return {
+            "name": b.block_name, "source": b.block_source, "start": b.start_date.isoformat(),
+            "end": b.end_date.isoformat(), "days": b.days, "complete": b.is_complete, "race": b.race_name,
+            "run_distance": dist(b.run_distance_m), "weekly_run_distance": dist(b.weekly_run_distance_m),
+            "weekly_run_cv": _num(b.weekly_run_km_cv, 2), "runs": b.runs, "long_runs": b.long_runs,
+            "longest_run": dist(b.longest_run_m), "strength_sessions": b.strength_sessions,
+            "hard_sets": [[g, fmt.muscle(g), _num(v, 1)] for g, v in b.hard_sets_per_week.items()],
+            "impact": _num(b.run_impact_kbw_per_week, 1), "knee_load": _num(b.strength_knee_load_kbw_per_week, 2),
+            "strength_share": _num(None if b.strength_share_of_session_load is None
+                                   else b.strength_share_of_session_load * 100, 0),
+            "pa_ratio": _num(b.posterior_anterior_ratio, 2), "flags": b.flags, "weakest": weakest}
+
+    return {"current": one(c.current), "previous": one(c.previous), "long_run_distance": dist(LONG_RUN_M)}
 
 
 def _draw_gaps(day_cols: dict[str, list[Any]], knee_cols: dict[str, list[Any]], week_cols: dict[str, list[Any]],

@@ -18,11 +18,15 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from runlift.flows import units as fmt
+
+if TYPE_CHECKING:
+    from runlift.warehouse.queries import BlockComparison
 
 DEMO_ATHLETE = "demo"
 DEMO_TZ = "America/Denver"
@@ -152,6 +156,7 @@ def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> N
         weeks = queries.latest_weeks(con, [DEMO_ATHLETE])
         flags = queries.training_flags(con, athlete_ids=[DEMO_ATHLETE], limit=6)
         shoes = queries.shoes(con, [DEMO_ATHLETE])
+        blocks = queries.block_comparisons(con, [DEMO_ATHLETE])
     finally:
         con.close()
     for w in weeks:
@@ -164,6 +169,8 @@ def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> N
         pa_txt = f"{pa:.2f}" if pa is not None else "-"
         echo(f"  strength share of session load {share_txt}; impact load {w.impact_load_kbw:.0f} kBW; "
              f"posterior:anterior (4 weeks) {pa_txt}")
+    for c in blocks:
+        _print_blocks(c, units, echo)
     echo("latest flags:")
     for f in flags:
         echo(f"  {f.date} {f.severity}: {f.explanation}")
@@ -177,3 +184,26 @@ def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> N
              f"{sh.first_used_date} to {sh.last_used_date}" + (f"; {state}" if state else ""))
     if not shoes:
         echo("  none")
+
+
+def _print_blocks(c: BlockComparison, units: str, echo: Callable[[str], None]) -> None:
+    """This training block against the previous one (marts.block_summary), in a few lines."""
+    cur, prev = c.current, c.previous
+    if prev is None:
+        echo(f"this training block ({cur.block_name}, {cur.days} days): no block before it")
+        prev_of = {"km": "-", "long": "-", "impact": "-"}
+    else:
+        echo(f"this training block ({cur.block_name}, {cur.days} days) against the previous one "
+             f"({prev.block_name}, {prev.days} days):")
+        prev_of = {"km": fmt.distance(prev.weekly_run_distance_m, units), "long": str(prev.long_runs),
+                   "impact": f"{prev.run_impact_kbw_per_week:.0f}"}
+    echo(f"  running per week {prev_of['km']} -> {fmt.distance(cur.weekly_run_distance_m, units)}; "
+         f"long runs {prev_of['long']} -> {cur.long_runs}; "
+         f"running impact per week {prev_of['impact']} -> {cur.run_impact_kbw_per_week:.0f} kBW")
+    sets = ", ".join(f"{fmt.muscle(g)} {'-' if prev is None else f'{prev.hard_sets_per_week[g]:.1f}'} -> {v:.1f}"
+                     for g, v in cur.hard_sets_per_week.items())
+    echo(f"  hard sets per week: {sets}")
+    if cur.weakest_muscle_group is not None:
+        echo(f"  weakest muscle group: {fmt.muscle(cur.weakest_muscle_group)}, "
+             f"{cur.weakest_hard_sets_per_week or 0:.1f} hard sets a week (usual "
+             f"{cur.weakest_usual_low}-{cur.weakest_usual_high})")

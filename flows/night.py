@@ -168,6 +168,10 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                 worn: list[queries.Shoe] | None = queries.shoes(con, shown, past_range_only=True)
             except duckdb.CatalogException:  # a published file from before marts.gear_mileage (the build failed)
                 worn = None
+            try:
+                blocks = queries.block_comparisons(con, shown)
+            except duckdb.CatalogException:  # a published file from before marts.block_summary
+                blocks = []
         finally:
             con.close()
         lines += ["", "## This week", "",
@@ -188,10 +192,53 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
                   f"runs, past {fmt.distance(s.replacement_high_m, settings.units)} since {s.past_range_date} "
                   f"(last run {s.last_used_date})" for s in worn or []] or [
                       "- none" if worn is not None else "- not in the published file yet (the next build adds them)"]
+        lines += _blocks_markdown(blocks, settings.units)
         lines += ["", f"Published for dashboards: `{report.published}`"]
     if report.dashboard:
         lines.append(f"Dashboard: [{report.dashboard.name}]({report.dashboard.as_uri()})")
     return "\n".join(lines) + "\n"
+
+
+def _block_rows(b: queries.BlockFigures | None, units: str) -> list[str]:
+    """One block's cells, in the order of the rows of _blocks_markdown."""
+    if b is None:
+        return ["-"] * (7 + len(fmt.MUSCLE_LABELS))
+    share = b.strength_share_of_session_load
+    return [f"{b.start_date} to {b.end_date} ({b.days} days{'' if b.is_complete else ' so far'})",
+            fmt.distance(b.weekly_run_distance_m, units),
+            f"{fmt.distance(b.run_distance_m, units)}, {b.runs} runs, {b.long_runs} long",
+            f"{b.strength_sessions}",
+            *(f"{b.hard_sets_per_week.get(g, 0.0):.1f}" for g in fmt.MUSCLE_LABELS),
+            f"{b.run_impact_kbw_per_week:.0f} kBW",
+            f"{b.strength_knee_load_kbw_per_week:.2f} kBW",
+            f"{share * 100:.0f} %" if share is not None else "-"]
+
+
+def _blocks_markdown(blocks: list[queries.BlockComparison], units: str) -> list[str]:
+    """This block against the previous one (marts.block_summary), per athlete, and the muscle group
+    furthest below its usual weekly hard sets."""
+    lines = ["", "## This block against the previous one", ""]
+    if not blocks:
+        return lines + ["- no training block yet"]
+    labels = ["block", "running per week", "running", "strength sessions",
+              *(f"hard sets per week: {label}" for label in fmt.MUSCLE_LABELS.values()),
+              "running impact per week", "strength knee load per week", "strength share of load"]
+    for c in blocks:
+        prev = c.previous.block_name if c.previous else "(no previous block)"
+        names = [n.replace("|", "\\|") for n in (prev, c.current.block_name)]  # block names are the user's
+        lines += [f"**{c.athlete_id}**", "", f"| | {names[0]} | {names[1]} |", "|---|---|---|"]
+        for label, before, now in zip(labels, _block_rows(c.previous, units), _block_rows(c.current, units),
+                                      strict=True):
+            lines.append(f"| {label} | {before} | {now} |")
+        b = c.current
+        if b.weakest_muscle_group is None:
+            lines += ["", "Weakest muscle group: no strength session in this block."]
+        else:
+            lines += ["", f"Weakest muscle group: {fmt.muscle(b.weakest_muscle_group)}, "
+                          f"{b.weakest_hard_sets_per_week or 0:.1f} hard sets a week against a usual "
+                          f"{b.weakest_usual_low}-{b.weakest_usual_high} (docs/metrics.md)."]
+        lines.append("")
+    return lines
 
 
 def notify(url: str | None, report: NightReport, settings: Settings | None = None) -> None:

@@ -100,6 +100,17 @@ class Race:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A training block (``athletes.<id>.blocks``): its days ``start`` .. ``end`` inclusive and,
+    optionally, the name of its goal race (one of ``athletes.<id>.races``)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    race: str | None = None
+
+
+@dataclass(frozen=True)
 class Athlete:
     id: str
     timezone: str = "UTC"
@@ -112,6 +123,7 @@ class Athlete:
     acwr_flags: bool | None = None  # None: the [flags] acwr default
     races: tuple[Race, ...] = ()
     hevy_api_key: str | None = field(default=None, repr=False)  # this athlete's Hevy API key (a secret)
+    blocks: tuple[Block, ...] = ()  # (): 12-week blocks ending at the latest data (docs/metrics.md)
 
     def body_mass_on(self, day: dt.date) -> float:
         """Body mass in kg the settings give for ``day`` (the latest dated value not after it; before
@@ -278,7 +290,7 @@ def find_config(option: str | os.PathLike[str] | None, env: Mapping[str, str]) -
 
 
 ATHLETE_KEYS = ("timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox",
-                "strava_token_file", "acwr_flags", "races", "hevy_api_key")
+                "strava_token_file", "acwr_flags", "races", "hevy_api_key", "blocks")
 BODY_MASS_KEYS = ("since", "kg")
 
 
@@ -290,6 +302,7 @@ def _known_names() -> dict[str, tuple[str, ...]]:
         "athletes.*": ATHLETE_KEYS,
         "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
         "athletes.*.races[]": RACE_KEYS,
+        "athletes.*.blocks[]": BLOCK_KEYS,
         "flags": tuple(FlagSettings.__dataclass_fields__),
         "publish": ("path", "include_location"),
         "notify": ("webhook_url",),
@@ -328,7 +341,8 @@ def check_names(doc: Mapping[str, Any], where: str = "the settings file") -> Non
             if not isinstance(raw, Mapping):
                 continue
             check(raw, "athletes.*", f"athletes.{athlete_id}")
-            for key, kind in (("body_mass_kg", "athletes.*.body_mass_kg[]"), ("races", "athletes.*.races[]")):
+            for key, kind in (("body_mass_kg", "athletes.*.body_mass_kg[]"), ("races", "athletes.*.races[]"),
+                              ("blocks", "athletes.*.blocks[]")):
                 if isinstance(raw.get(key), list):
                     for i, item in enumerate(raw[key]):
                         if isinstance(item, Mapping):
@@ -412,6 +426,49 @@ def _parse_races(raw: Any, name: str) -> tuple[Race, ...]:
     return tuple(races)
 
 
+BLOCK_KEYS = ("name", "start", "end", "race")
+
+
+def _parse_blocks(raw: Any, name: str, races: tuple[Race, ...]) -> tuple[Block, ...]:
+    hint = 'a list of tables like [[athletes.me.blocks]] name = "Spring half", start = 2026-01-05, end = 2026-04-12'
+    _expect(raw, list, name, hint)
+    blocks: list[Block] = []
+    for i, item in enumerate(raw):
+        item_name = f"{name}[{i}]"
+        _expect(item, dict, item_name, 'a table like { name = "Spring half", start = 2026-01-05, end = 2026-04-12 }')
+        block_name = item.get("name")
+        if not isinstance(block_name, str) or not block_name.strip():
+            raise SettingsError(f"setting `{item_name}.name`: {block_name!r} is not valid; expected the block's name")
+        ends: dict[str, dt.date] = {}
+        for key in ("start", "end"):
+            day = item.get(key)
+            if isinstance(day, dt.datetime):
+                day = day.date()
+            if not isinstance(day, dt.date):
+                raise SettingsError(f"setting `{item_name}.{key}`: {day!r} is not a date (write 2026-01-05)")
+            ends[key] = day
+        if ends["end"] < ends["start"]:
+            raise SettingsError(f"setting `{item_name}`: the block {block_name!r} ends ({ends['end']}) before it "
+                                f"starts ({ends['start']})")
+        race = item.get("race")
+        if race is not None:
+            _expect(race, str, f"{item_name}.race", "the name of one of the athlete's races")
+            if race not in {r.name for r in races}:
+                known = ", ".join(repr(r.name) for r in races) or "none"
+                raise SettingsError(f"setting `{item_name}.race`: {race!r} is not one of the athlete's races "
+                                    f"(`{name.removesuffix('.blocks')}.races`: {known})")
+        block = Block(block_name, ends["start"], ends["end"], race)
+        for other in blocks:
+            if other.name == block.name:
+                raise SettingsError(f"setting `{item_name}`: the block name {block_name!r} is used twice")
+            if other.start <= block.end and block.start <= other.end:
+                raise SettingsError(f"setting `{item_name}`: the block {block_name!r} ({block.start} to "
+                                    f"{block.end}) overlaps {other.name!r} ({other.start} to {other.end}); "
+                                    "a day belongs to one block")
+        blocks.append(block)
+    return tuple(blocks)
+
+
 def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athlete:
     prefix = f"athletes.{athlete_id}"
     tz = raw.get("timezone", system_timezone())
@@ -455,10 +512,11 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
     hevy_key = raw.get("hevy_api_key")
     if hevy_key is not None:
         _expect(hevy_key, str, f"{prefix}.hevy_api_key", "a string (the key from https://hevy.com/settings?developer)")
+    blocks = _parse_blocks(raw.get("blocks", []), f"{prefix}.blocks", races)
     return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
                    max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
                    fit_inbox=tuple(inbox), strava_token_file=token_file, acwr_flags=acwr_flags, races=races,
-                   hevy_api_key=hevy_key or None)
+                   hevy_api_key=hevy_key or None, blocks=blocks)
 
 
 def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
@@ -679,6 +737,11 @@ fit_inbox = ["~/GarminInbox"]
 # Strava token file (written by `runlift strava auth`, mode 0600). Default:
 # <runlift home>/tokens/strava-<athlete id>.json
 # strava_token_file = "~/.local/share/runlift/tokens/strava-me.json"
+# Training blocks (marts.block_summary compares each with the one before): name, start and end (inclusive),
+# optionally race = the name of one of the races above. Blocks may not overlap. Without any, the
+# marts use consecutive 12-week blocks ending with your latest data (docs/metrics.md).
+# blocks = [{ name = "Winter base", start = 2025-10-13, end = 2026-01-04 },
+#           { name = "Spring half", start = 2026-01-05, end = 2026-04-12, race = "Spring half" }]
 
 [flags]
 # Acute:chronic workload ratio flags (acwr_high / acwr_low) for every athlete. Off by default: the

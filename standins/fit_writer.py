@@ -611,6 +611,8 @@ STRENGTH_PLAN: dict[str, tuple[str, str | None, tuple[float, float], tuple[int, 
     "row": ("row", "dumbbell_row", (22.5, 35.0), (8, 12), (35.0, 55.0)),
     "lunge": ("lunge", "dumbbell_lunge", (12.5, 22.5), (8, 12), (40.0, 60.0)),
     "leg_curl": ("leg_curl", "leg_curl", (30.0, 50.0), (10, 12), (30.0, 45.0)),
+    # Garmin's profile has no Nordic curl: the watch records it as a leg curl without an exercise name
+    "nordic": ("leg_curl", None, (0.0, 0.0), (4, 6), (20.0, 35.0)),
     "hip_raise": ("hip_raise", "barbell_hip_thrust_with_bench", (60.0, 110.0), (8, 12), (30.0, 45.0)),
     "plank": ("plank", "plank", (0.0, 0.0), (1, 1), (45.0, 75.0)),
     "calf_raise": ("calf_raise", "standing_calf_raise", (40.0, 70.0), (12, 15), (25.0, 40.0)),
@@ -618,7 +620,7 @@ STRENGTH_PLAN: dict[str, tuple[str, str | None, tuple[float, float], tuple[int, 
 }
 _SESSIONS = (
     ("squat", "romanian_deadlift", "lunge", "calf_raise", "plank", "row"),
-    ("deadlift", "bench_press", "hip_raise", "leg_curl", "shoulder_press", "plank"),
+    ("deadlift", "leg_curl", "bench_press", "hip_raise", "nordic", "shoulder_press"),
     ("squat", "bench_press", "row", "hip_raise", "lunge", "calf_raise"),
 )
 

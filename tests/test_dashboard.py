@@ -594,3 +594,46 @@ def test_stale_history_in_imperial_units_in_chromium(browser, stale, tmp_path, w
     pg.page.screenshot(path=str(ARTIFACTS / f"dashboard-stale-imperial-{width}.png"), full_page=True)
     assert pg.errors == [], pg.errors
     pg.close()
+
+
+# --- this block against the previous one -------------------------------------------------------------
+
+def test_block_comparison_side_by_side_with_values_in_chromium(browser, stale, tmp_path):
+    """eve has no blocks configured: 12-week blocks, the current one (9 Jan - 2 Apr 2023) and the one
+    before it (her first week, 2-8 Jan) side by side, in the settings' display units (miles here)."""
+    blocks = {r[0]: r[1:] for r in q(stale, """
+        SELECT blocks_ago, block_name, run_distance_m / (days / 7.0), hard_sets_per_week_quadriceps,
+               run_impact_kbw_per_week, strength_sessions, weakest_muscle_group, weakest_hard_sets_per_week
+        FROM marts.block_summary WHERE athlete_id = 'eve' AND blocks_ago <= 1""")}
+    assert blocks[0][0] == "2023-01-09 to 2023-04-02" and blocks[1][0] == "2022-10-17 to 2023-01-08"
+    page_file = tmp_path / "blocks.html"
+    page_file.write_text(render_dashboard(stale, "imperial"), encoding="utf-8")
+    pg = Page(browser, 390, 844, ("file://",))
+    pg.open(page_file.as_uri())
+    assert pg.page.is_visible("#blocks table.blocks")
+    head = pg.page.eval_on_selector_all("#blocks thead th", "ths => ths.map(t => t.innerText)")
+    assert head[1:] == ["Previous", "This block"]
+    sub = pg.page.inner_text("#blocks-sub")
+    assert sub == f"This block: {blocks[0][0]} (84 days); previous: {blocks[1][0]} (7 days)."
+
+    def cells(key: str) -> list[str]:
+        return pg.page.eval_on_selector_all(f"#blocks tr[data-key={key}] td", "tds => tds.map(t => t.innerText)")
+
+    assert cells("weekly_run_distance") == [f"{blocks[b][1] / fmt.METRES_PER_MILE:.1f} mi" for b in (1, 0)]
+    assert cells("impact") == [f"{blocks[b][3]:.0f} kBW" for b in (1, 0)]
+    quads = pg.page.eval_on_selector_all("#blocks-muscles [data-key=hard_sets_quadriceps] span",
+                                         "s => s.map(t => t.innerText)")
+    assert quads == [f"{blocks[b][2]:.1f}" for b in (1, 0)] and blocks[0][2] > 0
+    # the weakest muscle group of the current block, against its usual range
+    group, per_week = blocks[0][5], blocks[0][6]
+    low, high = (1, 4) if group in ("hip_stability", "core", "upper_push", "upper_pull") else (4, 10)
+    weakest = pg.page.inner_text("#blocks-weakest")
+    assert weakest.startswith("Weakest: ") and weakest.endswith(f", {per_week:.1f} sets/wk (usual {low}–{high})")
+    assert pg.page.get_attribute("#blocks-weakest", "title") == fmt.muscle(group)
+    assert pg.page.get_attribute(f"#blocks-muscles [data-key=hard_sets_{group}]", "class") == "muscle weakest"
+    scroll = pg.page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= 390, f"horizontal overflow at 390px: {scroll}"
+    pg.page.screenshot(path=str(ARTIFACTS / "dashboard-blocks-390.png"), full_page=True)
+    assert pg.errors == [], pg.errors
+    assert pg.outside == [], pg.outside
+    pg.close()

@@ -101,6 +101,8 @@ def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server,
     assert "this week" in text and "three queries to try" in text and str(published) in text
     # two pairs of daily shoes at least, the older one retired
     assert re.search(r"\n  Pegs: [\d.]+ km over \d+ runs", text) and re.search(r"\n  Old pegs: .*; retired\n", text)
+    # 6 weeks: one 12-week block, nothing before it to compare with
+    assert "no block before it" in text and "  hard sets per week: quadriceps - -> " in text
     con = duckdb.connect(str(db), read_only=True)
     offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
                                   FROM raw.fit_sessions GROUP BY 1""").fetchall())

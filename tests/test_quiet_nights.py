@@ -147,7 +147,8 @@ def test_new_data_removal_and_readmission_rebuild(corpus, tmp_path):
     assert builds(db) == 4
 
 
-@pytest.mark.parametrize("change", ["body_mass", "races", "acwr_flags", "units", "shoe_range", "new_day", "code"])
+@pytest.mark.parametrize("change", ["body_mass", "races", "acwr_flags", "units", "shoe_range", "blocks", "new_day",
+                                    "code"])
 def test_what_changes_the_marts_rebuilds_them(corpus, tmp_path, change):
     cfg, inbox, db = world(corpus, tmp_path)
     sync(cfg, tmp_path)
@@ -167,6 +168,9 @@ def test_what_changes_the_marts_rebuilds_them(corpus, tmp_path, change):
     elif change == "shoe_range":  # marts.gear_mileage and the shoe flags depend on it
         with cfg.open("a", encoding="utf-8") as fh:
             fh.write('\n[gear]\nshoe_replacement_km = [300, 400]\n')
+    elif change == "blocks":  # marts.block_summary follows the settings' training blocks
+        with cfg.open("a", encoding="utf-8") as fh:
+            fh.write('\n[[athletes.me.blocks]]\nname = "Base"\nstart = 2015-10-01\nend = 2016-01-01\n')
     elif change == "new_day":
         as_of = "2016-01-02"
     else:  # marts built by other code (another runlift, edited models): as the fingerprint says

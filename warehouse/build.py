@@ -57,6 +57,8 @@ class AthleteParams:
     body_mass: tuple[tuple[dt.date | None, float], ...]  # (valid from or None, kg); () = not in the settings
     acwr_flags: bool = False  # raise acwr_high / acwr_low flags
     races: tuple[tuple[dt.date, str, float | None, int | None], ...] = ()  # (date, name, m or None, taper days or None)
+    # training blocks (name, first day, last day, goal race's name or None); (): 12-week blocks (docs/metrics.md)
+    blocks: tuple[tuple[str, dt.date, dt.date, str | None], ...] = ()
 
 
 @dataclass
@@ -79,8 +81,26 @@ def model_files() -> list[tuple[str, str, str]]:
     return out
 
 
+BLOCKS_TABLE_COMMENTS = (
+    "COMMENT ON TABLE staging.athlete_blocks IS 'Training blocks from the settings file (athletes.<id>.blocks), "
+    "written by every build; athletes without any get 12-week blocks (marts.block_summary).'",
+    "COMMENT ON COLUMN staging.athlete_blocks.athlete_id IS 'runlift athlete id.'",
+    "COMMENT ON COLUMN staging.athlete_blocks.block_name IS 'The block''s name as the settings give it.'",
+    "COMMENT ON COLUMN staging.athlete_blocks.start_date IS 'First day of the block (athlete local date).'",
+    "COMMENT ON COLUMN staging.athlete_blocks.end_date IS 'Last day of the block, inclusive.'",
+    "COMMENT ON COLUMN staging.athlete_blocks.race_name IS 'The goal race (a name of athletes.<id>.races), or NULL.'",
+)
+
+
 def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthleteParams]) -> None:
     now = utcnow()
+    # the blocks are settings, rewritten by every build like the seeds (a table of the build, not a
+    # raw table: nothing is imported into it)
+    con.execute("CREATE OR REPLACE TABLE staging.athlete_blocks (athlete_id VARCHAR NOT NULL, "
+                "block_name VARCHAR NOT NULL, start_date DATE NOT NULL, end_date DATE NOT NULL, race_name VARCHAR, "
+                "PRIMARY KEY (athlete_id, block_name))")
+    for sql in BLOCKS_TABLE_COMMENTS:
+        con.execute(sql)
     con.execute("DELETE FROM raw.athlete_body_mass")
     con.execute("DELETE FROM raw.athlete_races")
     con.execute("DELETE FROM raw.athletes")
@@ -91,6 +111,9 @@ def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthletePa
         for race_date, name, distance_m, taper_days in a.races:
             con.execute("INSERT INTO raw.athlete_races VALUES (?, ?, ?, ?, ?)",
                         [a.athlete_id, race_date, name, distance_m, taper_days])
+        for block_name, start, end, race_name in a.blocks:
+            con.execute("INSERT INTO staging.athlete_blocks VALUES (?, ?, ?, ?, ?)",
+                        [a.athlete_id, block_name, start, end, race_name])
         # each value from its date (an undated one: from the beginning); intermediate.int_body_mass
         # lets the earliest value of the series cover the days before it and the scale fill the days
         # before the first settings value (docs/metrics.md); no value given: no rows
@@ -268,6 +291,9 @@ UNIQUE_KEYS = {
     "marts.training_flags": ("athlete_id", "date", "flag", "activity_key"),
     "marts.weekly_muscle_volume": ("athlete_id", "week_start", "muscle_group"),
     "marts.gear_mileage": ("athlete_id", "gear_id"),
+    "marts.exercise_progress": ("athlete_id", "exercise_category", "exercise", "week_start"),
+    "marts.strength_balance": ("athlete_id", "week_start"),
+    "marts.block_summary": ("athlete_id", "block_name"),
     "intermediate.int_workouts": ("athlete_id", "activity_key"),
     "intermediate.int_body_mass": ("athlete_id", "valid_from"),
 }
@@ -282,6 +308,8 @@ ACCEPTED = {
     ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
     ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
+    ("marts.block_summary", "block_source"): ("settings", "auto_12_weeks"),
+    ("marts.block_summary", "weakest_muscle_group"): exercise_muscles.MUSCLE_GROUPS,
     ("intermediate.int_body_mass", "source"): ("settings", "scale", "hevy", "default"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.weekly_muscle_volume", "muscle_group"): (*exercise_muscles.MUSCLE_GROUPS, exercise_muscles.UNMAPPED),

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from runlift.warehouse.db import scalar, utcnow
+from runlift.warehouse.exercise_muscles import MUSCLE_GROUPS
 from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
 
 # --- pipeline state (runlift status) ---------------------------------------------------------------
@@ -451,3 +452,69 @@ def shoes(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | None = None, 
         "replacement_low_m, replacement_high_m, range_status, past_range_date FROM marts.gear_mileage"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY athlete_id, last_used_date DESC, gear_id", params).fetchall()]
+
+# --- training blocks (marts.block_summary) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class BlockFigures:
+    """One block of marts.block_summary (SI units, as stored; per week = per 7 of its days in the data)."""
+    block_name: str
+    block_source: str  # settings or auto_12_weeks
+    start_date: dt.date
+    end_date: dt.date
+    race_name: str | None
+    days: int
+    is_complete: bool
+    run_distance_m: float
+    runs: int
+    long_runs: int
+    longest_run_m: float
+    weekly_run_distance_m: float  # average per week
+    weekly_run_km_cv: float | None
+    strength_sessions: int
+    hard_sets_per_week: dict[str, float]  # muscle group -> fractional hard sets per week, in MUSCLE_GROUPS order
+    run_impact_kbw_per_week: float
+    strength_knee_load_kbw_per_week: float
+    strength_share_of_session_load: float | None  # 0..1
+    posterior_anterior_ratio: float | None
+    weakest_muscle_group: str | None  # None: no strength session in the block
+    weakest_hard_sets_per_week: float | None
+    weakest_usual_low: int | None
+    weakest_usual_high: int | None
+    flags: int
+    flags_by_kind: dict[str, int]
+
+
+@dataclass(frozen=True)
+class BlockComparison:
+    """An athlete's current block (the most recent one started by the as-of date) and the one before."""
+    athlete_id: str
+    current: BlockFigures
+    previous: BlockFigures | None
+
+
+def block_comparisons(con: duckdb.DuckDBPyConnection, athlete_ids: list[str] | None = None) -> list[BlockComparison]:
+    """Each athlete's current and previous block of marts.block_summary (of ``athlete_ids``; None:
+    every athlete), by athlete; athletes without a block are left out."""
+    where, params = ("AND list_contains(?, athlete_id)", [athlete_ids]) if athlete_ids is not None else ("", [])
+    cur = con.execute(f"""SELECT * FROM marts.block_summary WHERE blocks_ago <= 1 {where}
+                          ORDER BY athlete_id, blocks_ago""", params)
+    names = [c[0] for c in cur.description]
+    found: dict[str, dict[int, BlockFigures]] = {}
+    for row in cur.fetchall():
+        r = dict(zip(names, row, strict=True))
+        figures = BlockFigures(
+            block_name=r["block_name"], block_source=r["block_source"], start_date=r["start_date"],
+            end_date=r["end_date"], race_name=r["race_name"], days=r["days"], is_complete=r["is_complete"],
+            run_distance_m=r["run_distance_m"], runs=r["runs"], long_runs=r["runs_16km_plus"],
+            longest_run_m=r["longest_run_m"], weekly_run_distance_m=r["run_distance_m"] / (r["days"] / 7.0),
+            weekly_run_km_cv=r["weekly_run_km_cv"], strength_sessions=r["strength_sessions"],
+            hard_sets_per_week={g: r[f"hard_sets_per_week_{g}"] for g in MUSCLE_GROUPS},
+            run_impact_kbw_per_week=r["run_impact_kbw_per_week"],
+            strength_knee_load_kbw_per_week=r["strength_knee_load_kbw_per_week"],
+            strength_share_of_session_load=r["strength_share_of_session_load"],
+            posterior_anterior_ratio=r["posterior_anterior_ratio"], weakest_muscle_group=r["weakest_muscle_group"],
+            weakest_hard_sets_per_week=r["weakest_hard_sets_per_week"], weakest_usual_low=r["weakest_usual_low"],
+            weakest_usual_high=r["weakest_usual_high"], flags=r["flags"], flags_by_kind=dict(r["flags_by_kind"] or {}))
+        found.setdefault(r["athlete_id"], {})[r["blocks_ago"]] = figures
+    return [BlockComparison(a, b[0], b.get(1)) for a, b in found.items() if 0 in b]

@@ -186,6 +186,60 @@ function renderLatest(a) {
   }
 }
 
+// ---- this block against the previous one ---------------------------------------------------------
+const MUSCLE_SHORT = { quadriceps: "Quads", hamstrings_knee_flexion: "Hams (curl)", hamstrings_hip_hinge: "Hams (hinge)",
+                       glutes: "Glutes", calves: "Calves", hip_stability: "Hip stability", core: "Core",
+                       upper_push: "Push", upper_pull: "Pull" };
+function renderBlocks(a) {
+  const box = document.getElementById("blocks-table"), sub = document.getElementById("blocks-sub");
+  const muscles = document.getElementById("blocks-muscles"), weakest = document.getElementById("blocks-weakest");
+  box.replaceChildren(); muscles.replaceChildren(); weakest.hidden = true;
+  const B = a && a.blocks;
+  if (!B || !B.current) { sub.textContent = "No training block yet."; return; }
+  const cur = B.current, prev = B.previous;
+  const span = (b) => b.name + " (" + b.days + " days" + (b.complete ? "" : " so far") + ")";
+  sub.textContent = "This block: " + span(cur) + (cur.race ? ", goal race " + cur.race : "") + "; " +
+                    (prev ? "previous: " + span(prev) + "." : "no block before it.");
+  sub.dataset.current = cur.name; sub.dataset.previous = prev ? prev.name : "";
+  const rows = [
+    ["weekly_run_distance", "Running / week", (b) => withUnit(b.weekly_run_distance, 1, DIST)],
+    ["long_runs", "Long runs (" + fix(B.long_run_distance, 0) + " " + DIST + "+)", (b) => fix(b.long_runs, 0)],
+    ["impact", "Impact / week", (b) => withUnit(b.impact, 0, "kBW")],
+  ];
+  const t = el("table", "blocks"), head = el("tr");
+  for (const [cls, text] of [[null, ""], ["prev", "Previous"], ["cur", "This block"]]) head.appendChild(el("th", cls, text));
+  const thead = el("thead"); thead.appendChild(head); t.appendChild(thead);
+  const body = el("tbody");
+  for (const [key, label, f] of rows) {
+    const tr = el("tr"); tr.dataset.key = key;
+    tr.appendChild(el("th", null, label));
+    tr.appendChild(el("td", "prev", prev ? f(prev) : "–"));
+    tr.appendChild(el("td", "cur", f(cur)));
+    body.appendChild(tr);
+  }
+  t.appendChild(body); box.appendChild(t);
+  cur.hard_sets.forEach((g, k) => {
+    const cell = el("div", "muscle"); cell.dataset.key = "hard_sets_" + g[0]; cell.title = g[1];
+    if (cur.weakest && cur.weakest.group === g[0]) cell.classList.add("weakest");
+    cell.appendChild(el("div", "label", MUSCLE_SHORT[g[0]] || g[1]));
+    const v = el("div", "value");
+    v.appendChild(el("span", "prev", prev ? fix(prev.hard_sets[k][2], 1) : "–"));
+    v.appendChild(document.createTextNode(" → "));
+    v.appendChild(el("span", "cur", fix(g[2], 1)));
+    cell.appendChild(v);
+    muscles.appendChild(cell);
+  });
+  if (cur.weakest) {
+    const w = cur.weakest;
+    weakest.textContent = "Weakest: " + (MUSCLE_SHORT[w.group] || w.label) + ", " + fix(w.per_week, 1) + " sets/wk (usual " + w.low + "–" + w.high + ")";
+    weakest.title = w.label;
+    weakest.hidden = false;
+  } else if (cur.strength_sessions === 0) {
+    weakest.textContent = "No strength session in this block.";
+    weakest.hidden = false;
+  }
+}
+
 // ---- charts --------------------------------------------------------------------------------------
 function seriesLine(label, color, scale, unit, digits, extra) {
   return Object.assign({ label: label, scale: scale, stroke: color, width: 2, spanGaps: false,
@@ -440,6 +494,7 @@ function render() {
     document.getElementById("latest-week").textContent = "No athletes in the published file yet.";
     document.getElementById("tiles").replaceChildren();
     renderPlan(null);
+    renderBlocks(null);
     for (const name in CHARTS) drawChart(name, { w: { t: [] }, d: { t: [] }, flags: [] });
     renderFlags(null, { flags: [] });
     renderShoes(null);
@@ -449,6 +504,7 @@ function render() {
   }
   renderPlan(a);
   renderLatest(a);
+  renderBlocks(a);
   const s = slice(a, state.weeks);
   document.body.dataset.periodStart = s.first || "";
   document.body.dataset.periodEnd = s.last || "";
