@@ -562,7 +562,9 @@ def test_verdict_first_flags_beside_it_and_no_overflow_in_chromium(demo, browser
     scroll = pg.page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, scroll
     height = pg.page.evaluate("document.documentElement.scrollHeight")
-    assert height < (4000 if width < 400 else 2600), height
+    # issue 13 found a 5,200 px page, mostly a flag table; the limits leave room for the block
+    # comparison and the shoes card of issue 14 (item 5), measured 4,320 / 2,775 px with both
+    assert height < (4500 if width < 400 else 2900), height
     pg.page.screenshot(path=str(ARTIFACTS / f"dashboard-verdict-{width}.png"), full_page=True)
     assert pg.errors == [], pg.errors
     pg.close()
