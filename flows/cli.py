@@ -76,13 +76,16 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
 
 
 def _explain(exc: Exception) -> str:
+    from runlift.connectors.garmin.client import GarminError
+    from runlift.connectors.garmin.tokens import GarminTokenError
     from runlift.connectors.redact import redact
     from runlift.connectors.strava.client import StravaError
     from runlift.connectors.strava.tokens import TokenError
     from runlift.warehouse.db import WarehouseError
     from runlift.warehouse.lock import LockTimeout
 
-    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError)):
+    if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError, GarminError,
+                        GarminTokenError)):
         return redact(exc, limit=1000)
     text = " ".join(str(exc).split())
     if "No space left on device" in text or getattr(exc, "errno", None) == 28:
@@ -685,6 +688,68 @@ def strava_emulator(ctx: click.Context) -> None:
     from runlift.standins.strava_emulator import main as emulator_main
 
     emulator_main(list(ctx.args), prog="runlift strava emulator")
+
+
+@main.group()
+def garmin() -> None:
+    """Garmin Connect: sign in, sync, and a local Garmin Connect emulator (docs/garmin.md)."""
+
+
+@garmin.command("auth")
+@click.option("--email", default=None, help="Garmin account email (env GARMIN_EMAIL; asked when not given).")
+@common_options(units=False)
+def garmin_auth(settings: Settings, email: str | None) -> None:
+    """Sign in to Garmin Connect once and keep only the tokens (mode 0600), never the password.
+
+    The password comes from GARMIN_PASSWORD or is asked for (not echoed); an MFA code is asked for
+    when Garmin wants one. Uses the garminconnect library (setting garmin.base_url / env
+    RUNLIFT_GARMIN_BASE_URL pointing elsewhere: that server's sign-in, e.g. the emulator's).
+    """
+    from runlift.connectors.garmin.client import sign_in
+    from runlift.connectors.garmin.tokens import GarminTokenStore
+
+    email = email or os.environ.get("GARMIN_EMAIL") or click.prompt("Garmin email", err=True)
+    password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True, err=True)
+    tokens = sign_in(settings.garmin.base_url, email, password,
+                     prompt_mfa=lambda: str(click.prompt("Garmin MFA code", err=True)).strip())
+    del password
+    path = settings.garmin_token_file(settings.athlete_id)
+    GarminTokenStore(path).save(tokens)
+    click.echo(f"signed in; Garmin tokens saved to {path} (mode 0600; the password was not kept)")
+
+
+@garmin.command("sync")
+@BUILD_OPTION
+@common_options(units=False)
+def garmin_sync_cmd(settings: Settings, rebuild: bool) -> None:
+    """Download new activities' original FIT files and the weigh-ins from Garmin Connect.
+
+    One request at a time (setting garmin.pace_s). Stops on a 429 (the next run resumes) or a
+    sign-in challenge (one line). Exit status 1 when the sync failed or was stopped.
+    """
+    from runlift.connectors.redact import redact
+    from runlift.flows.garmin_sync import sync_paths
+
+    result = sync_paths(settings, settings.athlete_id, log=lambda m: click.echo(m, err=True))
+    for line in result.lines():
+        click.echo(redact(line, known_secrets(settings), limit=1000))
+    if rebuild and (result.fit.files_new or result.weigh_ins):
+        _build_and_point(settings)
+    if result.status != "complete":
+        what = "stopped" if result.status == "paused" else "failed"
+        click.echo(f"runlift: error: Garmin Connect sync {what}: {redact(result.message, known_secrets(settings))}",
+                   err=True)
+        raise SystemExit(1)
+
+
+@garmin.command("emulator", add_help_option=False,
+                context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def garmin_emulator(ctx: click.Context) -> None:
+    """Serve a folder of FIT files as a local Garmin Connect account on 127.0.0.1 (options: --help)."""
+    from runlift.standins.garmin_emulator import main as emulator_main
+
+    emulator_main(list(ctx.args), prog="runlift garmin emulator")
 
 
 if __name__ == "__main__":
