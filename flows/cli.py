@@ -29,8 +29,8 @@ class Failure(click.ClickException):
 
 
 ATHLETE_HELP = "Athlete id (env RUNLIFT_ATHLETE; default: the only one configured, else 'me')."
-EVERY_ATHLETE_HELP = ("Only this athlete's Strava and FIT inbox (env RUNLIFT_ATHLETE; default: every configured "
-                      "athlete).")
+EVERY_ATHLETE_HELP = ("Only this athlete's Strava, Garmin Connect and FIT inbox (env RUNLIFT_ATHLETE; default: every "
+                      "configured athlete).")
 
 
 def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str = ATHLETE_HELP,

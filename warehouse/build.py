@@ -144,7 +144,7 @@ ACCEPTED = {
     ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
     ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
-    ("intermediate.int_body_mass", "source"): ("settings", "scale", "default"),
+    ("intermediate.int_body_mass", "source"): ("settings", "scale", "garmin_connect", "default"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.weekly_muscle_volume", "muscle_group"): (*exercise_muscles.MUSCLE_GROUPS, exercise_muscles.UNMAPPED),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

@@ -83,10 +83,11 @@ def fit_members(data: bytes) -> tuple[list[tuple[str, bytes]], str | None]:
     return found, None
 
 
-def _number(value: Any, scale: float = 1.0, lo: float = 0.0, hi: float = math.inf) -> float | None:
+def _number(value: Any, per_unit: float = 1.0, lo: float = 0.0, hi: float = math.inf) -> float | None:
+    """``value`` / ``per_unit`` (grams / 1000: kilograms) when it is a finite number within [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
-    out = float(value) * scale
+    out = float(value) / per_unit
     return out if lo <= out <= hi else None
 
 
@@ -118,11 +119,11 @@ def weigh_in_rows(body: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 "sample_pk": pk,
                 "measured_at_utc": measured,
                 "calendar_date": day_local,
-                "body_mass_kg": _number(m.get("weight"), 0.001, 0.5, 650),  # Garmin sends grams
+                "body_mass_kg": _number(m.get("weight"), 1000, 0.5, 650),  # Garmin sends grams
                 "body_fat_percent": _number(m.get("bodyFat"), 1.0, 0, 100),
                 "body_water_percent": _number(m.get("bodyWater"), 1.0, 0, 100),
-                "bone_mass_kg": _number(m.get("boneMass"), 0.001, 0, 650),
-                "muscle_mass_kg": _number(m.get("muscleMass"), 0.001, 0, 650),
+                "bone_mass_kg": _number(m.get("boneMass"), 1000, 0, 650),
+                "muscle_mass_kg": _number(m.get("muscleMass"), 1000, 0, 650),
                 "bmi_kg_m2": _number(m.get("bmi"), 1.0, 0, 300),
                 "source_type": str(m.get("sourceType"))[:40] if m.get("sourceType") is not None else None,
             })
