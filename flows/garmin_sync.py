@@ -91,6 +91,8 @@ def _listing(client: GarminClient, cfg: GarminSettings, since: dt.date | None, r
 def _fetch(con: duckdb.DuckDBPyConnection, client: GarminClient, settings: Settings, athlete_id: str,
            activity: ListedActivity, known: set[str], result: GarminResult) -> None:
     """One activity's original file into the FIT import, its cursor row in the same transaction."""
+    members: list[tuple[str, bytes]]
+    why: str | None
     if activity.manual:
         members, why = [], "entered by hand: no original file"
     else:

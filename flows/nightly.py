@@ -21,8 +21,8 @@ from runlift.flows.night import NightReport, Steps, _summary_markdown, notify, r
 
 # the night's report, summary and webhook live in runlift.flows.night; kept reachable from here
 __all__ = ["NightFailed", "NightReport", "Steps", "_summary_markdown", "backfill", "build_marts", "import_fit_inbox",
-           "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_garmin", "sync_strava",
-           "write_dashboard"]
+           "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_garmin",
+           "sync_strava", "write_dashboard"]
 
 sync_strava = task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)(night.sync_strava)
 sync_garmin = task(name="sync-garmin", task_run_name="garmin {athlete_id}", retries=0)(night.sync_garmin)
@@ -40,9 +40,9 @@ def _prefect_steps() -> Steps:
     def artifact(markdown: str) -> None:
         create_markdown_artifact(key="runlift-night", markdown=markdown, description="What the night did")
 
-    return Steps(sync_strava=sync_strava, sync_garmin=sync_garmin, import_fit_inbox=import_fit_inbox, build_marts=build_marts,
-                 publish=publish_for_dashboards, write_dashboard=write_dashboard, logger=get_run_logger(),
-                 artifact=artifact)
+    return Steps(sync_strava=sync_strava, sync_garmin=sync_garmin, import_fit_inbox=import_fit_inbox,
+                 build_marts=build_marts, publish=publish_for_dashboards, write_dashboard=write_dashboard,
+                 logger=get_run_logger(), artifact=artifact)
 
 
 @flow(name="nightly_sync")

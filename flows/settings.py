@@ -579,7 +579,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     _expect(flags_raw, dict, "flags", "a [flags] table")
     flags = FlagSettings(acwr=_expect(flags_raw.get("acwr", False), bool, "flags.acwr", "true or false"))
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags,
-                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, garmin=garmin, home=data_home(env),
+                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, garmin=garmin,
+                    home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
                     webhook_url=webhook)
 

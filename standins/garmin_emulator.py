@@ -174,7 +174,7 @@ class GarminEmulator:
     def base_url(self) -> str:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> GarminEmulator:
         self.start()

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import q, runlift, snapshot
 from runlift.flows.fit_pipeline import import_paths
 from runlift.standins.config import write_settings
 from runlift.standins.fit_writer import season_fit_files
 from runlift.standins.garmin_emulator import GarminEmulator, synthetic_weigh_ins
 from runlift.standins.season import synthetic_season
+
+from helpers import q, runlift, snapshot
 
 END = dt.date(2026, 3, 1)
 PASSWORD = "emulator-password"

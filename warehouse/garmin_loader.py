@@ -46,8 +46,9 @@ def record_activity(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id
     con.execute("INSERT OR REPLACE INTO ops.garmin_activities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [athlete_id, activity_id, start_utc, activity_type, outcome, sha, reason, utcnow()])
     _ensure_state(con, athlete_id)
-    con.execute("UPDATE ops.garmin_sync_state SET high_water_start_utc = greatest(coalesce(high_water_start_utc, ?), ?) "
-                "WHERE athlete_id = ?", [start_utc, start_utc, athlete_id])
+    con.execute("UPDATE ops.garmin_sync_state SET high_water_start_utc = "
+                "greatest(coalesce(high_water_start_utc, ?), ?) WHERE athlete_id = ?",
+                [start_utc, start_utc, athlete_id])
 
 
 def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.date, last: dt.date,

@@ -110,7 +110,9 @@ def weigh_in_rows(body: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 problems.append("a weigh-in without a samplePk was skipped")
                 continue
             try:
-                measured = dt.datetime.fromtimestamp(float(when) / 1000, dt.UTC).replace(tzinfo=None)
+                if isinstance(when, bool) or not isinstance(when, (int, float)):
+                    raise ValueError("no epoch milliseconds")
+                measured = dt.datetime.fromtimestamp(when / 1000, dt.UTC).replace(tzinfo=None)
                 day_local = dt.date.fromisoformat(str(calendar))
             except (TypeError, ValueError, OverflowError, OSError):
                 problems.append(f"weigh-in {pk} without a usable time or calendarDate was skipped")

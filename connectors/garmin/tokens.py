@@ -69,7 +69,7 @@ class GarminTokenStore:
         """The saved tokens, None when there is no file; GarminTokenError on an unusable one."""
         if not self.path.exists():
             return None
-        advice = f"delete it and run `runlift garmin auth`"
+        advice = "delete it and run `runlift garmin auth`"
         try:
             old = tighten_mode(self.path)
             if old is not None:
