@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from runlift.standins.strava_emulator import _Server
+from runlift.standins.strava_emulator import _Server, serve_until_interrupted
 
 __all__ = ["GarminEmulator", "main", "synthetic_weigh_ins"]
 
@@ -339,15 +339,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
           f"{len(emulator.weigh_ins)} weigh-ins)")
     print(f"sign in with RUNLIFT_GARMIN_BASE_URL={base_url} runlift garmin auth  (email {args.email}; "
           "password: the default unless given)")
-    print("Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    return 0
+    return serve_until_interrupted(emulator.stop)
 
 
 if __name__ == "__main__":
