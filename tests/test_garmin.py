@@ -262,3 +262,10 @@ def test_garmin_base_url_must_be_loopback_or_https(tmp_path, emu):
                   check=False)
     assert out.returncode == 2
     assert "setting `garmin.base_url` (from RUNLIFT_GARMIN_BASE_URL)" in out.stderr
+
+
+def test_a_mistyped_garmin_setting_is_named(tmp_path, emu):
+    cfg = write_settings(tmp_path, tables={"garmin": {"pace": 0}})
+    out = runlift("garmin", "sync", "--config", str(cfg), check=False)
+    assert out.returncode == 2
+    assert "unknown setting `garmin.pace`" in out.stderr and "did you mean `garmin.pace_s`?" in out.stderr

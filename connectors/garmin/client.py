@@ -237,6 +237,9 @@ def sign_in(base_url: str, email: str, password: str, prompt_mfa: Callable[[], s
         except GarminConnectConnectionError as exc:
             raise LoginChallenge(f"Garmin's sign-in did not go through ({' '.join(str(exc).split())[:200]}); "
                                  "try again later, or from a network Garmin trusts") from None
+        if not client.di_token:  # the library fell back to a web-session cookie, which expires within hours
+            raise SignInNeeded("Garmin's sign-in gave no OAuth token (only a web session, which a nightly sync "
+                               "cannot renew); try `runlift garmin auth` again later")
         return GarminTokens.from_json(json.loads(client.dumps()), "the library's tokens")
     with httpx.Client(timeout=30.0) as http:
         url = base_url.rstrip("/") + "/sso/signin"
