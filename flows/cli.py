@@ -334,7 +334,7 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 @common_options(athlete_help="Only this athlete (env RUNLIFT_ATHLETE; default: every athlete in the warehouse).",
                 every_athlete=True)
 def status(settings: Settings, working: bool) -> None:
-    """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems.
+    """What is in the warehouse: files by status, Strava and Garmin Connect syncs, last imports, problems.
 
     Every athlete in the warehouse, or the one --athlete names.
     """
@@ -375,6 +375,13 @@ def status(settings: Settings, working: bool) -> None:
             click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({run.api_calls} calls)"
                        + (f": {redact(run.message, known_secrets(settings))}" if run.message else ""))
+        for g in chosen(q.garmin_sync_states(con, published=published)):
+            click.echo(f"last Garmin Connect sync for {g.athlete_id}: {g.last_status or 'never finished'}"
+                       + (f" at {g.last_run_at:%Y-%m-%d %H:%M} UTC" if g.last_run_at else "")
+                       + f" ({g.activities} activities fetched, latest from "
+                       + (f"{g.high_water_start_utc:%Y-%m-%d}" if g.high_water_start_utc else "-")
+                       + f"; weigh-ins through {g.weigh_ins_through or '-'})"
+                       + (f": {redact(g.last_message, known_secrets(settings))}" if g.last_message else ""))
         budget = q.strava_rate_budget(con)
         if budget:
             click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "

@@ -198,6 +198,9 @@ def test_429_stops_the_sync_and_the_next_run_resumes(tmp_path, emu):
     db = tmp_path / "w.duckdb"
     assert q(db, "SELECT count(*) FROM ops.garmin_activities") == [(1,)]
     assert q(db, "SELECT last_status FROM ops.garmin_sync_state") == [("paused",)]
+    status = runlift("status", "--working", "--config", str(cfg), env=env).stdout
+    assert "last Garmin Connect sync for me: paused at " in status and "(1 activities fetched, latest from" in status
+    assert "429" in status
     emu.rate_limit_after(None)
     resumed = sync(cfg, env)
     assert "9 fetched (9 new FIT files" in resumed.stdout
