@@ -715,8 +715,13 @@ def garmin_auth(settings: Settings, email: str | None) -> None:
     from runlift.connectors.garmin.client import sign_in
     from runlift.connectors.garmin.tokens import GarminTokenStore
 
-    email = email or os.environ.get("GARMIN_EMAIL") or click.prompt("Garmin email", err=True)
-    password = os.environ.get("GARMIN_PASSWORD") or click.prompt("Garmin password", hide_input=True, err=True)
+    email = email or os.environ.get("GARMIN_EMAIL")
+    password = os.environ.get("GARMIN_PASSWORD")
+    if not (email and password) and not sys.stdin.isatty():
+        raise Failure("Garmin sign-in needs an email and a password: run it at a terminal (it asks), or give "
+                      "--email / GARMIN_EMAIL and GARMIN_PASSWORD")
+    email = email or click.prompt("Garmin email", err=True)
+    password = password or click.prompt("Garmin password", hide_input=True, err=True)
     tokens = sign_in(settings.garmin.base_url, email, password,
                      prompt_mfa=lambda: str(click.prompt("Garmin MFA code", err=True)).strip())
     del password
@@ -732,11 +737,15 @@ def garmin_sync_cmd(settings: Settings, rebuild: bool) -> None:
     """Download new activities' original FIT files and the weigh-ins from Garmin Connect.
 
     One request at a time (setting garmin.pace_s). Stops on a 429 (the next run resumes) or a
-    sign-in challenge (one line). Exit status 1 when the sync failed or was stopped.
+    sign-in challenge (one line). Exit status 1 when the sync failed or was stopped; 2 when the athlete
+    is not signed in.
     """
     from runlift.connectors.redact import redact
-    from runlift.flows.garmin_sync import sync_paths
+    from runlift.flows.garmin_sync import garmin_enabled, sync_paths
 
+    if not garmin_enabled(settings, settings.athlete_id):
+        raise Failure(f"athlete {settings.athlete_id} is not signed in to Garmin Connect (no token file at "
+                      f"{settings.garmin_token_file(settings.athlete_id)}); run `runlift garmin auth` first")
     result = sync_paths(settings, settings.athlete_id, log=lambda m: click.echo(m, err=True))
     for line in result.lines():
         click.echo(redact(line, known_secrets(settings), limit=1000))

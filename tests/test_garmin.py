@@ -272,3 +272,16 @@ def test_a_mistyped_garmin_setting_is_named(tmp_path, emu):
     out = runlift("garmin", "sync", "--config", str(cfg), check=False)
     assert out.returncode == 2
     assert "unknown setting `garmin.pace`" in out.stderr and "did you mean `garmin.pace_s`?" in out.stderr
+
+
+def test_sync_before_auth_and_auth_without_a_terminal_say_what_to_do(tmp_path, emu):
+    cfg, env = setup(tmp_path, emu)
+    out = runlift("garmin", "sync", "--config", str(cfg), env=env, check=False)
+    assert out.returncode == 2
+    token_file = tmp_path / "home" / "tokens" / "garmin-me.json"
+    assert out.stderr.strip() == (f"runlift: error: athlete me is not signed in to Garmin Connect (no token file at "
+                                  f"{token_file}); run `runlift garmin auth` first")
+    assert not (tmp_path / "w.duckdb").exists()
+    bare = {k: v for k, v in env.items() if not k.startswith("GARMIN_")}
+    out = runlift("garmin", "auth", "--config", str(cfg), env=bare, check=False)
+    assert out.returncode == 2 and out.stderr.strip().startswith("runlift: error: Garmin sign-in needs an email")
