@@ -29,8 +29,8 @@ class Failure(click.ClickException):
 
 
 ATHLETE_HELP = "Athlete id (env RUNLIFT_ATHLETE; default: the only one configured, else 'me')."
-EVERY_ATHLETE_HELP = ("Only this athlete's Strava and FIT inbox (env RUNLIFT_ATHLETE; default: every configured "
-                      "athlete).")
+EVERY_ATHLETE_HELP = ("Only this athlete's Strava, Garmin Connect and FIT inbox (env RUNLIFT_ATHLETE; default: every "
+                      "configured athlete).")
 
 
 def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str = ATHLETE_HELP,
@@ -76,6 +76,8 @@ def common_options(func: Callable[..., Any] | None = None, *, athlete_help: str 
 
 
 def _explain(exc: Exception) -> str:
+    from runlift.connectors.garmin.client import GarminError
+    from runlift.connectors.garmin.tokens import GarminTokenError
     from runlift.connectors.hevy.client import HevyError
     from runlift.connectors.lift_csv import LiftCsvError
     from runlift.connectors.redact import redact
@@ -85,7 +87,7 @@ def _explain(exc: Exception) -> str:
     from runlift.warehouse.lock import LockTimeout
 
     if isinstance(exc, (SettingsError, WarehouseError, LockTimeout, StravaError, TokenError, HevyError,
-                        LiftCsvError)):
+                        LiftCsvError, GarminError, GarminTokenError)):
         return redact(exc, limit=1000)
     text = " ".join(str(exc).split())
     if "No space left on device" in text or getattr(exc, "errno", None) == 28:
@@ -342,7 +344,7 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 @common_options(athlete_help="Only this athlete (env RUNLIFT_ATHLETE; default: every athlete in the warehouse).",
                 every_athlete=True)
 def status(settings: Settings, working: bool) -> None:
-    """What is in the warehouse: files by status, Strava sync and rate budget, last imports, problems.
+    """What is in the warehouse: files by status, Strava and Garmin Connect syncs, last imports, problems.
 
     Every athlete in the warehouse, or the one --athlete names.
     """
@@ -387,6 +389,13 @@ def status(settings: Settings, working: bool) -> None:
             click.echo(f"last Hevy sync for {h.athlete_id}: {h.status} at {h.finished_at:%Y-%m-%d %H:%M} UTC "
                        f"({h.api_calls} calls; {h.new} new, {h.updated} updated, {h.deleted} deleted workouts)"
                        + (f": {redact(h.message, known_secrets(settings))}" if h.message else ""))
+        for g in chosen(q.garmin_sync_states(con, published=published)):
+            click.echo(f"last Garmin Connect sync for {g.athlete_id}: {g.last_status or 'never finished'}"
+                       + (f" at {g.last_run_at:%Y-%m-%d %H:%M} UTC" if g.last_run_at else "")
+                       + f" ({g.activities} activities fetched, latest from "
+                       + (f"{g.high_water_start_utc:%Y-%m-%d}" if g.high_water_start_utc else "-")
+                       + f"; weigh-ins through {g.weigh_ins_through or '-'})"
+                       + (f": {redact(g.last_message, known_secrets(settings))}" if g.last_message else ""))
         budget = q.strava_rate_budget(con)
         if budget:
             click.echo(f"Strava rate budget at {budget.observed_at:%H:%M} UTC: {budget.reads_left_15min} reads left "
@@ -772,6 +781,77 @@ def hevy_emulator(ctx: click.Context) -> None:
     from runlift.standins.hevy_emulator import main as emulator_main
 
     emulator_main(list(ctx.args), prog="runlift hevy emulator")
+
+
+@main.group()
+def garmin() -> None:
+    """Garmin Connect: sign in, sync, and a local Garmin Connect emulator (docs/garmin.md)."""
+
+
+@garmin.command("auth")
+@click.option("--email", default=None, help="Garmin account email (env GARMIN_EMAIL; asked when not given).")
+@common_options(units=False)
+def garmin_auth(settings: Settings, email: str | None) -> None:
+    """Sign in to Garmin Connect once and keep only the tokens (mode 0600), never the password.
+
+    The password comes from GARMIN_PASSWORD or is asked for (not echoed); an MFA code is asked for
+    when Garmin wants one. Uses the garminconnect library (setting garmin.base_url / env
+    RUNLIFT_GARMIN_BASE_URL pointing elsewhere: that server's sign-in, e.g. the emulator's).
+    """
+    from runlift.connectors.garmin.client import sign_in
+    from runlift.connectors.garmin.tokens import GarminTokenStore
+
+    email = email or os.environ.get("GARMIN_EMAIL")
+    password = os.environ.get("GARMIN_PASSWORD")
+    if not (email and password) and not sys.stdin.isatty():
+        raise Failure("Garmin sign-in needs an email and a password: run it at a terminal (it asks), or give "
+                      "--email / GARMIN_EMAIL and GARMIN_PASSWORD")
+    email = email or click.prompt("Garmin email", err=True)
+    password = password or click.prompt("Garmin password", hide_input=True, err=True)
+    tokens = sign_in(settings.garmin.base_url, email, password,
+                     prompt_mfa=lambda: str(click.prompt("Garmin MFA code", err=True)).strip())
+    del password
+    path = settings.garmin_token_file(settings.athlete_id)
+    GarminTokenStore(path).save(tokens)
+    click.echo(f"signed in; Garmin tokens saved to {path} (mode 0600; the password was not kept)")
+
+
+@garmin.command("sync")
+@BUILD_OPTION
+@common_options(units=False)
+def garmin_sync_cmd(settings: Settings, rebuild: bool) -> None:
+    """Download new activities' original FIT files and the weigh-ins from Garmin Connect.
+
+    One request at a time (setting garmin.pace_s). Stops on a 429 (the next run resumes) or a
+    sign-in challenge (one line). Exit status 1 when the sync failed or was stopped; 2 when the athlete
+    is not signed in.
+    """
+    from runlift.connectors.redact import redact
+    from runlift.flows.garmin_sync import garmin_enabled, sync_paths
+
+    if not garmin_enabled(settings, settings.athlete_id):
+        raise Failure(f"athlete {settings.athlete_id} is not signed in to Garmin Connect (no token file at "
+                      f"{settings.garmin_token_file(settings.athlete_id)}); run `runlift garmin auth` first")
+    result = sync_paths(settings, settings.athlete_id, log=lambda m: click.echo(m, err=True))
+    for line in result.lines():
+        click.echo(redact(line, known_secrets(settings), limit=1000))
+    if rebuild and (result.fit.files_new or result.weigh_ins):
+        _build_and_point(settings)
+    if result.status != "complete":
+        what = "stopped" if result.status == "paused" else "failed"
+        click.echo(f"runlift: error: Garmin Connect sync {what}: {redact(result.message, known_secrets(settings))}",
+                   err=True)
+        raise SystemExit(1)
+
+
+@garmin.command("emulator", add_help_option=False,
+                context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def garmin_emulator(ctx: click.Context) -> None:
+    """Serve a folder of FIT files as a local Garmin Connect account on 127.0.0.1 (options: --help)."""
+    from runlift.standins.garmin_emulator import main as emulator_main
+
+    emulator_main(list(ctx.args), prog="runlift garmin emulator")
 
 if __name__ == "__main__":
     main()

@@ -3,10 +3,11 @@
 Everything is written under one folder (``./demo`` by default): a local Strava API emulator
 (127.0.0.1, stopped at the end) seeded with a synthetic athlete's 16-week half-marathon block that
 ends today (dates relative to today, everything else deterministic); that athlete's gym sessions and
-every third run as real FIT files in an inbox (some runs exist in both places, as in real life,
-and the first weeks arrive as a Garmin "Export your data" zip of zips); then the ``nightly_sync``
-Prefect flow: Strava sync + FIT import → build → publish → dashboard. Running it twice gives the
-same warehouse (load timestamps aside).
+every third run as real FIT files (some runs exist in both places, as in real life): the first
+weeks as a Garmin "Export your data" zip of zips in the FIT inbox, the later ones on a local Garmin
+Connect emulator (with weekly weigh-ins), signed in as `runlift garmin auth` would; then the
+``nightly_sync`` Prefect flow: Strava sync + Garmin Connect sync + FIT import → build → publish →
+dashboard. Running it twice gives the same warehouse (load timestamps aside).
 """
 
 from __future__ import annotations
@@ -47,14 +48,13 @@ QUERIES = [
 ]
 
 
-def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before: dt.date) -> int:
-    """Loose FIT files, plus the ones before ``export_weeks_before`` as a Garmin export zip of zips."""
+def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before: dt.date) -> list[tuple[str, bytes]]:
+    """The files before ``export_weeks_before`` as a Garmin export zip of zips in ``inbox``; the
+    later ones are returned (the demo's Garmin Connect account serves them)."""
     if inbox.exists():
         shutil.rmtree(inbox)
     inbox.mkdir(parents=True)
     early = [f for f in files if f[0] < export_weeks_before.isoformat()]
-    for name, data in files[len(early):]:
-        (inbox / name).write_bytes(data)
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in early:
@@ -62,7 +62,7 @@ def write_inbox(inbox: Path, files: list[tuple[str, bytes]], export_weeks_before
     with zipfile.ZipFile(inbox / "garmin-export.zip", "w", zipfile.ZIP_STORED) as z:
         z.writestr("DI_CONNECT/DI-Connect-Fitness/profile.json", b"{}")
         z.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", inner.getvalue())
-    return len(files)
+    return files[len(early):]
 
 
 # The demo's season is a few months long: its shoes cannot reach the usual 500-800 km, so the demo's
@@ -73,10 +73,12 @@ DEMO_GEAR = {"shoe_replacement_km": [200, 250]}
 def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Callable[[str], None] = print,
              end_date: dt.date | None = None) -> Path:
     """Run the demo end to end; returns the working warehouse path."""
+    from runlift.connectors.garmin.tokens import GarminTokens, GarminTokenStore
     from runlift.flows.nightly import nightly_sync, run_flow_for_cli
     from runlift.flows.settings import load_settings
     from runlift.standins.config import write_settings
     from runlift.standins.fit_writer import season_fit_files
+    from runlift.standins.garmin_emulator import GarminEmulator, synthetic_weigh_ins
     from runlift.standins.season import synthetic_season
     from runlift.standins.strava_emulator import StravaEmulator
 
@@ -90,33 +92,43 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     end = end_date or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
     season = synthetic_season(end, weeks=weeks, tz=DEMO_TZ)
     files = season_fit_files(season)
-    n = write_inbox(folder / "inbox", files, end - dt.timedelta(weeks=max(weeks - 4, 1)))
+    connect_files = write_inbox(folder / "inbox", files, end - dt.timedelta(weeks=max(weeks - 4, 1)))
     echo(f"generated a {weeks}-week season ending {end}: {len(season)} Strava activities, "
-         f"{n} FIT files in {folder / 'inbox'}")
+         f"{len(files) - len(connect_files)} FIT files in a Garmin export archive in {folder / 'inbox'}, "
+         f"{len(connect_files)} on Garmin Connect")
 
     emulator = StravaEmulator([dict(a) for a in season], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
     base_url = emulator.start()
+    garmin = GarminEmulator(connect_files, synthetic_weigh_ins(end - dt.timedelta(weeks=weeks), end, kg=68.0))
+    garmin_url = garmin.start()
+    garmin_tokens = GarminTokenStore(folder / "tokens" / f"garmin-{DEMO_ATHLETE}.json")
+    garmin_tokens.save(GarminTokens.from_json(garmin.issue_tokens(), "the emulator's sign-in"))
     saved_env = {k: os.environ.get(k) for k in ("STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "STRAVA_CLIENT_ID",
-                                                "RUNLIFT_STRAVA_BASE_URL")}
+                                                "RUNLIFT_STRAVA_BASE_URL", "RUNLIFT_GARMIN_BASE_URL")}
     try:
         config = write_settings(
             folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
                             "[strava] base_url: the demo's local Strava API emulator (stopped when the demo ends).\n"
-                            "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).",
+                            "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).\n"
+                            "[garmin] base_url: the demo's local Garmin Connect emulator (stopped when the demo ends).",
             top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
             athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
-                              "fit_inbox": ["inbox"]},
+                              "fit_inbox": ["inbox"], "garmin_token_file": f"tokens/garmin-{DEMO_ATHLETE}.json"},
             token_file=f"tokens/strava-{DEMO_ATHLETE}.json", strava={"client_id": DEMO_CLIENT_ID, "base_url": base_url},
-            tables={"gear": DEMO_GEAR})
+            tables={"gear": DEMO_GEAR, "garmin": {"base_url": garmin_url, "pace_s": 0}})
         os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
-                          STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url)
-        echo(f"local Strava API emulator on {base_url}; running the nightly_sync Prefect flow")
+                          STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url,
+                          RUNLIFT_GARMIN_BASE_URL=garmin_url)
+        echo(f"local Strava API emulator on {base_url}, Garmin Connect emulator on {garmin_url}; "
+             "running the nightly_sync Prefect flow")
         # the demo's own warehouse, athlete and units, whatever RUNLIFT_* the caller's environment holds
         own = load_settings(config, athlete=DEMO_ATHLETE, env={})
         report, failure = run_flow_for_cli(nightly_sync, config=str(config), as_of=end, db=str(own.db_path),
                                            athlete=DEMO_ATHLETE, units=units)
     finally:
         emulator.stop()
+        garmin.stop()
+        garmin_tokens.delete()  # the emulator's tokens: worthless once it stopped, and no Garmin's
         for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -124,13 +136,15 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
                 os.environ[k] = v
     if failure:
         raise RuntimeError(f"the demo's nightly_sync failed: {failure}")
-    # the emulator is gone: leave settings that a later `runlift sync --config ...` can use (its FIT
-    # inbox, no Strava), not the emulator's dead address
+    # the emulators are gone: leave settings that a later `runlift sync --config ...` can use (its FIT
+    # inbox, no Strava, no Garmin Connect), not the emulators' dead addresses
     write_settings(
         folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
-                        "During the demo Strava was the demo's local emulator, which stopped when the demo ended;\n"
-                        "there is no [strava] table, so `runlift sync --config` this file imports the FIT inbox only.\n"
-                        "To sync your own Strava, add [strava] with your application (runlift init shows it).\n"
+                        "During the demo Strava and Garmin Connect were the demo's local emulators, which stopped\n"
+                        "when the demo ended; there is no [strava] table and no Garmin token, so `runlift sync\n"
+                        "--config` this file imports the FIT inbox only.\n"
+                        "To sync your own Strava, add [strava] with your application (runlift init shows it);\n"
+                        "for your Garmin Connect account, run `runlift garmin auth --config` this file.\n"
                         "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).",
         top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
         athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,

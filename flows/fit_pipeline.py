@@ -6,6 +6,7 @@ them directly too. Progress goes through a callback so this module never imports
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
@@ -303,13 +304,14 @@ def crash_reason(step: str, exc: BaseException) -> str:
 
 
 def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileToSave], *,
-              replace: bool = False) -> list[tuple[FileToSave, str]]:
+              replace: bool = False, also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+              ) -> list[tuple[FileToSave, str]]:
     """save_fits, and when the batch fails, file by file: a file whose rows cannot be written is
     recorded as rejected with the reason (its rows left out), the others are written. Reprocessing
     (``replace``) leaves such a file's earlier rows as they were instead; those files are returned
     with the reason. An error that even a bare row cannot get past (a full disk) is raised."""
     try:
-        save_fits(con, athlete_id, batch, replace=replace)
+        save_fits(con, athlete_id, batch, replace=replace, also=also)
         return []
     except Exception as exc:
         if _not_the_files_fault(exc):
@@ -326,8 +328,54 @@ def save_each(con: duckdb.DuckDBPyConnection, athlete_id: str, batch: list[FileT
                 kept.append((item, why))
                 continue
             item.prepared = failed(item.sha, item.prepared.decoder, why)
-            save_fits(con, athlete_id, [item], replace=replace)
+            save_fits(con, athlete_id, [item], replace=replace, also=also)
     return kept
+
+
+def import_one(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str, src: FitSource,
+               summary: ImportSummary, known: set[str], *, decoder: FitDecoder | None = None,
+               also: Callable[[duckdb.DuckDBPyConnection, Outcome], None] | None = None) -> Outcome:
+    """Import one file that came some other way than a folder (a download), in this process.
+
+    The same steps as :func:`import_sources` (known content skipped, the bytes kept, the rows
+    written whole or not at all) for one file, with ``also`` writing more in the transaction of
+    the file's rows, or in a transaction of its own when the file adds no rows (known, unreadable).
+    ``known`` (the warehouse's files) grows by the file.
+    """
+    out = handle(decoder or default_decoder(), blob_root, src, known)
+    if out.kind == "new":
+        assert out.prepared is not None
+        summary.files_seen += 1
+        summary.bytes_read += src.size
+        blob = blob_root / out.blob_rel
+        with open(blob, "rb") as fh:  # the kept bytes reach the disk before the rows that point at them
+            os.fsync(fh.fileno())
+        item = FileToSave(out.sha, src.path, src.size, out.prepared, out.blob_rel)
+        try:
+            save_each(con, athlete_id, [item], also=(lambda c: also(c, out)) if also else None)
+        except BaseException:
+            if out.blob_new:
+                blob.unlink(missing_ok=True)
+            raise
+        known.add(out.sha)
+        summary.files_new += 1
+        summary.count(out.prepared, src.path)
+        return out
+    if out.kind == "known":
+        summary.files_seen += 1
+        summary.files_known += 1
+    else:
+        summary.unreadable.append((src.path, out.reason))
+    if also is not None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            also(con, out)
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+    return out
 
 
 def _not_the_files_fault(exc: BaseException) -> bool:

@@ -1,7 +1,9 @@
-"""The night's pipeline as plain functions: every athlete's Strava, FIT inbox and Hevy, build, publish.
+"""The night's pipeline as plain functions: every athlete's Strava, Garmin Connect, FIT inbox and Hevy,
+build, publish.
 
-For every athlete: Strava sync, FIT inbox import and Hevy sync (athletes with a Hevy API key; one
-source failing does not stop the others) →
+For every athlete: Strava sync, Garmin Connect sync (athletes signed in with `runlift garmin auth`),
+FIT inbox import and Hevy sync (athletes with a Hevy API key; one source failing does not stop the
+others) →
 build the marts → publish for dashboards → a summary of the night. A webhook (setting
 ``notify.webhook_url``) hears about a failed night. Each step takes the settings file (``config``)
 and the overrides the command line has (``db``, ``athlete``, ``units``); ``athlete`` limits the
@@ -30,6 +32,8 @@ from runlift.connectors.redact import redact
 from runlift.flows import units as fmt
 from runlift.flows.build import build_warehouse, publish_warehouse
 from runlift.flows.fit_pipeline import ImportSummary, import_paths
+from runlift.flows.garmin_sync import GarminResult, garmin_enabled
+from runlift.flows.garmin_sync import sync_paths as garmin_sync_paths
 from runlift.flows.hevy_sync import HevySyncResult, hevy_enabled
 from runlift.flows.hevy_sync import sync_paths as hevy_sync_paths
 from runlift.flows.settings import Settings, known_secrets, load_settings
@@ -59,6 +63,7 @@ class NightReport:
     strava: dict[str, SyncResult] = field(default_factory=dict)
     fit: dict[str, ImportSummary] = field(default_factory=dict)
     hevy: dict[str, HevySyncResult] = field(default_factory=dict)
+    garmin: dict[str, GarminResult] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     athletes: list[str] = field(default_factory=list)  # the night's athletes (all configured, or --athlete)
     warehouse: Path | None = None  # the warehouse the night wrote
@@ -96,6 +101,12 @@ def sync_hevy(config: str | None, athlete_id: str, full: bool = False, db: str |
     """One athlete's Hevy sync (the client retries network errors itself; no task retries on top)."""
     settings = load_settings(config, db=db, athlete=athlete_id)
     return hevy_sync_paths(settings, athlete_id, full=full, log=_log().info)
+
+
+def sync_garmin(config: str | None, athlete_id: str, db: str | None = None) -> GarminResult:
+    """One athlete's Garmin Connect sync (its original FIT files and weigh-ins)."""
+    settings = load_settings(config, db=db, athlete=athlete_id)
+    return garmin_sync_paths(settings, athlete_id, log=_log().info)
 
 
 def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None) -> ImportSummary:
@@ -147,14 +158,16 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
     for athlete_id, h in report.hevy.items():
         lines.append(f"- Hevy {athlete_id}: {h.new} new / {h.updated} updated / {h.deleted} deleted workouts "
                      f"({h.status})")
-    lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | FIT files new | sessions | sets |",
-              "|---|---|---|---|---|"]
+    lines += ["", "## New data", "", "| athlete | Strava new / updated / deleted | Garmin Connect FIT files new / "
+              "weigh-ins | FIT files new | sessions | sets |", "|---|---|---|---|---|---|"]
     shown = report.athletes or list(settings.athletes)
     for athlete_id in shown:
         s, f = report.strava.get(athlete_id), report.fit.get(athlete_id)
         strava = f"{s.new} / {s.updated} / {s.deleted} ({s.status})" if s else "-"
         fit = (f.files_new, f.sessions, f.sets) if f else ("-", "-", "-")
-        lines.append(f"| {athlete_id} | {strava} | {fit[0]} | {fit[1]} | {fit[2]} |")
+        g = report.garmin.get(athlete_id)
+        garmin = f"{g.fit.files_new} / {g.weigh_ins} ({g.status})" if g else "-"
+        lines.append(f"| {athlete_id} | {strava} | {garmin} | {fit[0]} | {fit[1]} | {fit[2]} |")
     if report.published and report.published.exists():
         import duckdb
 
@@ -262,6 +275,7 @@ class Steps:
     without a Prefect server), their Prefect tasks inside the nightly_sync / backfill flows."""
 
     sync_strava: Callable[..., SyncResult] = sync_strava
+    sync_garmin: Callable[..., GarminResult] = sync_garmin
     import_fit_inbox: Callable[..., ImportSummary] = import_fit_inbox
     sync_hevy: Callable[..., HevySyncResult] = sync_hevy
     build_marts: Callable[..., BuildResult] = build_marts
@@ -298,6 +312,18 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
                 fail(f"Strava for {athlete_id}: {exc}")
         else:
             report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
+        if garmin_enabled(settings, athlete_id):
+            try:
+                garmin = steps.sync_garmin(config, athlete_id, db=db)
+                report.garmin[athlete_id] = garmin
+                for line in garmin.fit.problem_lines():
+                    logger.warning("%s", line)
+                if not garmin.ok:  # a 429 (paused) is no failure: the next night resumes
+                    fail(f"Garmin Connect for {athlete_id}: {garmin.message}")
+            except Exception as exc:
+                fail(f"Garmin Connect for {athlete_id}: {exc}")
+        else:
+            report.skipped.append(f"Garmin Connect for {athlete_id} (not signed in: `runlift garmin auth`)")
         if settings.athletes[athlete_id].fit_inbox:
             try:
                 summary = steps.import_fit_inbox(config, athlete_id, db=db)

@@ -21,10 +21,12 @@ from runlift.flows.night import NightReport, Steps, _summary_markdown, notify, r
 
 # the night's report, summary and webhook live in runlift.flows.night; kept reachable from here
 __all__ = ["NightFailed", "NightReport", "Steps", "_summary_markdown", "backfill", "build_marts", "import_fit_inbox",
-           "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_hevy",
+           "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_garmin",
+           "sync_hevy",
            "sync_strava", "write_dashboard"]
 
 sync_strava = task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)(night.sync_strava)
+sync_garmin = task(name="sync-garmin", task_run_name="garmin {athlete_id}", retries=0)(night.sync_garmin)
 import_fit_inbox = task(name="import-fit-inbox", task_run_name="fit inbox {athlete_id}")(night.import_fit_inbox)
 sync_hevy = task(name="sync-hevy", task_run_name="hevy {athlete_id}", retries=0)(night.sync_hevy)
 build_marts = task(name="build-marts")(night.build_marts)
@@ -40,16 +42,15 @@ def _prefect_steps() -> Steps:
     def artifact(markdown: str) -> None:
         create_markdown_artifact(key="runlift-night", markdown=markdown, description="What the night did")
 
-    return Steps(sync_strava=sync_strava, import_fit_inbox=import_fit_inbox, sync_hevy=sync_hevy,
-                 build_marts=build_marts,
-                 publish=publish_for_dashboards, write_dashboard=write_dashboard, logger=get_run_logger(),
-                 artifact=artifact)
+    return Steps(sync_strava=sync_strava, sync_garmin=sync_garmin, import_fit_inbox=import_fit_inbox,
+                 sync_hevy=sync_hevy, build_marts=build_marts, publish=publish_for_dashboards,
+                 write_dashboard=write_dashboard, logger=get_run_logger(), artifact=artifact)
 
 
 @flow(name="nightly_sync")
 def nightly_sync(config: str | None = None, full: bool = False, as_of: dt.date | None = None, db: str | None = None,
                  athlete: str | None = None, units: str | None = None) -> NightReport:
-    """The nightly job: Strava + FIT inbox for every athlete → build → publish → summary artifact.
+    """The nightly job: Strava + Garmin Connect + FIT inbox for every athlete → build → publish → summary artifact.
 
     ``db``, ``athlete`` and ``units`` override the settings file (as --db, --athlete, --units do);
     ``athlete`` limits the night to that athlete.

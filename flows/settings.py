@@ -120,6 +120,7 @@ class Athlete:
     resting_hr_bpm: int | None = None
     fit_inbox: tuple[Path, ...] = ()
     strava_token_file: Path | None = None
+    garmin_token_file: Path | None = None
     acwr_flags: bool | None = None  # None: the [flags] acwr default
     races: tuple[Race, ...] = ()
     hevy_api_key: str | None = field(default=None, repr=False)  # this athlete's Hevy API key (a secret)
@@ -180,6 +181,20 @@ class HevySettings:
 
 
 @dataclass(frozen=True)
+class GarminSettings:
+    """[garmin]: Garmin Connect's address and how the sync behaves (docs/garmin.md)."""
+
+    base_url: str = "https://connectapi.garmin.com"
+    lookback_days: int = 7
+    page_size: int = 100
+    pace_s: float = 1.0
+    weigh_ins: bool = True
+    history_days: int = 3650
+    retries: int = 2
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     """[publish]: the read-only copy for dashboards."""
 
@@ -210,6 +225,7 @@ class Settings:
     athlete_id: str
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value came from
     strava: StravaSettings = field(default_factory=StravaSettings)
+    garmin: GarminSettings = field(default_factory=GarminSettings)
     home: Path = field(default_factory=lambda: data_home())
     publish: PublishSettings = field(default_factory=PublishSettings)
     webhook_url: str | None = None
@@ -245,6 +261,11 @@ class Settings:
         """The athlete's Strava token file: setting athletes.<id>.strava_token_file, else in runlift's home."""
         a = self.athletes[check_athlete_id(athlete_id or self.athlete_id, "the athlete asked for")]
         return a.strava_token_file or self.home / "tokens" / f"strava-{check_athlete_id(a.id, 'the settings')}.json"
+
+    def garmin_token_file(self, athlete_id: str | None = None) -> Path:
+        """The athlete's Garmin token file: setting athletes.<id>.garmin_token_file, else in runlift's home."""
+        a = self.athletes[check_athlete_id(athlete_id or self.athlete_id, "the athlete asked for")]
+        return a.garmin_token_file or self.home / "tokens" / f"garmin-{check_athlete_id(a.id, 'the settings')}.json"
 
     @property
     def athlete(self) -> Athlete:
@@ -290,14 +311,14 @@ def find_config(option: str | os.PathLike[str] | None, env: Mapping[str, str]) -
 
 
 ATHLETE_KEYS = ("timezone", "body_mass_kg", "sex", "max_hr_bpm", "resting_hr_bpm", "fit_inbox",
-                "strava_token_file", "acwr_flags", "races", "hevy_api_key", "blocks")
+                "strava_token_file", "garmin_token_file", "acwr_flags", "races", "hevy_api_key", "blocks")
 BODY_MASS_KEYS = ("since", "kg")
 
 
 def _known_names() -> dict[str, tuple[str, ...]]:
     """Every name runlift reads, per table ('athletes.*': the table of any athlete)."""
     return {
-        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear", "hevy"),
+        "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear", "hevy", "garmin"),
         "warehouse": ("path",),
         "athletes.*": ATHLETE_KEYS,
         "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
@@ -309,6 +330,7 @@ def _known_names() -> dict[str, tuple[str, ...]]:
         "strava": tuple(StravaSettings.__dataclass_fields__),
         "gear": tuple(GearSettings.__dataclass_fields__),
         "hevy": tuple(HevySettings.__dataclass_fields__),
+        "garmin": tuple(GarminSettings.__dataclass_fields__),
     }
 
 
@@ -332,7 +354,7 @@ def check_names(doc: Mapping[str, Any], where: str = "the settings file") -> Non
             raise SettingsError(f"unknown setting `{full}` in {where}; {hint}")
 
     check(doc, "", "")
-    for table in ("warehouse", "flags", "publish", "notify", "strava", "gear", "hevy"):
+    for table in ("warehouse", "flags", "publish", "notify", "strava", "gear", "hevy", "garmin"):
         if isinstance(doc.get(table), Mapping):
             check(doc[table], table, table)
     athletes = doc.get("athletes")
@@ -500,11 +522,14 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
         _expect(item, str, f"{prefix}.fit_inbox[{i}]", "a folder path")
         p = Path(item).expanduser()
         inbox.append(p if p.is_absolute() else (base / p))
-    token_file = raw.get("strava_token_file")
-    if token_file is not None:
-        _expect(token_file, str, f"{prefix}.strava_token_file", "a file path")
-        token_file = Path(token_file).expanduser()
-        token_file = token_file if token_file.is_absolute() else base / token_file
+    token_files: dict[str, Path | None] = {}
+    for key in ("strava_token_file", "garmin_token_file"):
+        token_file = raw.get(key)
+        if token_file is not None:
+            _expect(token_file, str, f"{prefix}.{key}", "a file path")
+            token_file = Path(token_file).expanduser()
+            token_file = token_file if token_file.is_absolute() else base / token_file
+        token_files[key] = token_file
     acwr_flags = raw.get("acwr_flags")
     if acwr_flags is not None:
         _expect(acwr_flags, bool, f"{prefix}.acwr_flags", "true or false")
@@ -515,36 +540,56 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
     blocks = _parse_blocks(raw.get("blocks", []), f"{prefix}.blocks", races)
     return Athlete(id=athlete_id, timezone=tz, body_mass=body_mass, sex=sex,
                    max_hr_bpm=hr["max_hr_bpm"], resting_hr_bpm=hr["resting_hr_bpm"],
-                   fit_inbox=tuple(inbox), strava_token_file=token_file, acwr_flags=acwr_flags, races=races,
+                   fit_inbox=tuple(inbox), strava_token_file=token_files["strava_token_file"],
+                   garmin_token_file=token_files["garmin_token_file"], acwr_flags=acwr_flags, races=races,
                    hevy_api_key=hevy_key or None, blocks=blocks)
 
 
-def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
-    _expect(raw, dict, "strava", "a [strava] table")
-    defaults = StravaSettings()
+def _table_values(raw: Any, table: str, defaults: Any) -> dict[str, Any]:
+    """The values a [strava] / [garmin] table gives, each checked against its default's type."""
+    _expect(raw, dict, table, f"a [{table}] table")
     values: dict[str, Any] = {}
-    for key, default in ((f, getattr(defaults, f)) for f in StravaSettings.__dataclass_fields__):
+    for key, default in ((f, getattr(defaults, f)) for f in type(defaults).__dataclass_fields__):
         if key not in raw:
             continue
         value = raw[key]
         if isinstance(default, bool):
-            _expect(value, bool, f"strava.{key}", "true or false")
+            _expect(value, bool, f"{table}.{key}", "true or false")
         elif isinstance(default, int):
-            _expect(value, int, f"strava.{key}", "a whole number")
+            _expect(value, int, f"{table}.{key}", "a whole number")
             if value < 0:
-                raise SettingsError(f"setting `strava.{key}`: {value} must not be negative")
+                raise SettingsError(f"setting `{table}.{key}`: {value} must not be negative")
         elif isinstance(default, float):
-            _expect(value, (int, float), f"strava.{key}", "a number")
+            _expect(value, (int, float), f"{table}.{key}", "a number")
+            if value < 0:
+                raise SettingsError(f"setting `{table}.{key}`: {value} must not be negative")
             value = float(value)
         elif isinstance(default, tuple):
-            _expect(value, list, f"strava.{key}", "a list of strings")
+            _expect(value, list, f"{table}.{key}", "a list of strings")
             value = tuple(str(v) for v in value)
         elif key in ("client_id", "client_secret"):
-            _expect(value, (str, int), f"strava.{key}", "a string")
+            _expect(value, (str, int), f"{table}.{key}", "a string")
             value = str(value)
         else:
-            _expect(value, str, f"strava.{key}", "a string")
+            _expect(value, str, f"{table}.{key}", "a string")
         values[key] = value
+    return values
+
+
+def _parse_garmin(raw: Any, env: Mapping[str, str]) -> GarminSettings:
+    values = _table_values(raw, "garmin", GarminSettings())
+    if values.get("page_size", 1) < 1 or values.get("page_size", 1) > 1000:
+        raise SettingsError(f"setting `garmin.page_size`: {values['page_size']} is outside 1..1000")
+    origin = "the settings file"
+    if env.get("RUNLIFT_GARMIN_BASE_URL"):
+        values["base_url"], origin = env["RUNLIFT_GARMIN_BASE_URL"], "RUNLIFT_GARMIN_BASE_URL"
+    check_base_url(values.get("base_url", GarminSettings.base_url), origin, "garmin.base_url")
+    return GarminSettings(**values)
+
+
+def _parse_strava(raw: Any, env: Mapping[str, str]) -> StravaSettings:
+    defaults = StravaSettings()
+    values = _table_values(raw, "strava", defaults)
     if env.get("STRAVA_CLIENT_ID"):
         values["client_id"] = env["STRAVA_CLIENT_ID"]
     if env.get("STRAVA_CLIENT_SECRET"):
@@ -668,6 +713,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         athletes[chosen] = _parse_athlete(chosen, {}, base)
     strava = _parse_strava(doc.get("strava", {}), env)
     hevy = _parse_hevy(doc.get("hevy", {}), env)
+    garmin = _parse_garmin(doc.get("garmin", {}), env)
     publish_raw = doc.get("publish", {})
     _expect(publish_raw, dict, "publish", "a [publish] table")
     pub_path: Path | None = None
@@ -690,7 +736,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
     flags = FlagSettings(acwr=_expect(flags_raw.get("acwr", False), bool, "flags.acwr", "true or false"))
     gear = _parse_gear(doc.get("gear", {}))
     return Settings(config_path=path, db_path=db_path.resolve(), units=unit_value, flags=flags, gear=gear,
-                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, home=data_home(env),
+                    athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, garmin=garmin,
+                    home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
                     webhook_url=webhook, hevy=hevy)
 
@@ -742,6 +789,10 @@ fit_inbox = ["~/GarminInbox"]
 # marts use consecutive 12-week blocks ending with your latest data (docs/metrics.md).
 # blocks = [{ name = "Winter base", start = 2025-10-13, end = 2026-01-04 },
 #           { name = "Spring half", start = 2026-01-05, end = 2026-04-12, race = "Spring half" }]
+# Garmin Connect token file (written by `runlift garmin auth`, mode 0600; never the password). Default:
+# <runlift home>/tokens/garmin-<athlete id>.json. The nightly sync reads Garmin Connect for every
+# athlete that has one.
+# garmin_token_file = "~/.local/share/runlift/tokens/garmin-me.json"
 
 [flags]
 # Acute:chronic workload ratio flags (acwr_high / acwr_low) for every athlete. Off by default: the
@@ -829,6 +880,27 @@ lookback_hours = 24
 templates_every_days = 7
 # Body measurements logged in Hevy (weight as dated body mass): listed on every sync.
 body_measurements = true
+
+[garmin]
+# Garmin Connect (its unofficial web API: docs/garmin.md). `runlift garmin auth` signs in once; the
+# nightly sync then downloads each new activity's original FIT file and the weigh-ins.
+# Garmin Connect's address (env RUNLIFT_GARMIN_BASE_URL); point it at `runlift garmin emulator` to try
+# things. https:// only; plain http:// is refused except to 127.0.0.1, ::1 or localhost.
+base_url = "https://connectapi.garmin.com"
+# Incremental syncs list activities from the latest one fetched minus this many days, and weigh-ins
+# from the last day fetched minus this many days (late uploads, edits, deletions).
+lookback_days = 7
+# Activities per page of the listing.
+page_size = 100
+# One request at a time, at least this many seconds apart.
+pace_s = 1.0
+# Fetch weigh-ins (dated body mass), and how many days back the first sync asks for them.
+weigh_ins = true
+history_days = 3650
+# Retries of a request after a connection error or a 5xx (never after a 429), and each request's
+# time-out in seconds.
+retries = 2
+timeout_s = 30.0
 '''
 
 

@@ -653,6 +653,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
     secret_note = "the default" if args.client_secret == "emulator-secret" else "as given"
     print(f"client_id: {args.client_id}  (client secret: {secret_note})")
     print(f"refresh token: {refresh}")
+    return serve_until_interrupted(emulator.stop)
+
+
+def serve_until_interrupted(stop: Callable[[], None]) -> int:
+    """An emulator's command line after it started: wait for Ctrl-C, then ``stop`` it."""
     print("Ctrl-C to stop.", flush=True)
     try:
         while True:
@@ -660,7 +665,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
     except KeyboardInterrupt:
         pass
     finally:
-        emulator.stop()
+        stop()
     return 0
 
 

@@ -29,7 +29,7 @@ from helpers import duckdb_cli, q, runlift
 
 DEMO_END = dt.date(2025, 6, 15)
 PUBLISHED_OPS = {"fit_files", "import_runs", "strava_sync_runs", "strava_rate_limit", "strava_activity_counts",
-                 "hevy_sync_runs", "published"}
+                 "hevy_sync_runs", "garmin_sync_state", "published"}
 # Location columns are matched by name part, not substring: `relative_intensity`,
 # `vertical_oscillation_m` (…lat…) and `longest_run_m` (…long…) are not positions.
 LOCATION_PART = re.compile(r"(^|_)(lat|lng|long|latlng|latitude|longitude|polyline|map|position|positions|gps|geom|"

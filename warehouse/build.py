@@ -310,7 +310,7 @@ ACCEPTED = {
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),
     ("marts.block_summary", "block_source"): ("settings", "auto_12_weeks"),
     ("marts.block_summary", "weakest_muscle_group"): exercise_muscles.MUSCLE_GROUPS,
-    ("intermediate.int_body_mass", "source"): ("settings", "scale", "hevy", "default"),
+    ("intermediate.int_body_mass", "source"): ("settings", "scale", "garmin_connect", "hevy", "default"),
     ("marts.training_flags", "severity"): ("info", "warning", "alert"),
     ("marts.weekly_muscle_volume", "muscle_group"): (*exercise_muscles.MUSCLE_GROUPS, exercise_muscles.UNMAPPED),
     ("marts.training_flags", "flag"): ("long_run_spike", "weekly_distance_ramp", "acwr_high", "acwr_low",

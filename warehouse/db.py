@@ -43,13 +43,16 @@ def migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise WarehouseError(f"migrations are not numbered 1..n without gaps: {versions}")
+    # Unique and increasing; a gap is allowed (branches reserve numbers: 0011 may ship before 0008),
+    # and a warehouse gets every shipped migration it has not applied, whatever its number.
+    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
+        raise WarehouseError(f"migrations are not numbered uniquely from 1: {versions}")
     return found
 
 
 def latest_version() -> int:
-    return len(migrations())
+    found = migrations()
+    return found[-1].version if found else 0
 
 
 def sql_string(text: str) -> str:
@@ -98,6 +101,12 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     row = con.execute("SELECT max(version) FROM ops.schema_migrations").fetchone()
     return int(row[0] or 0) if row else 0
+
+
+def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    if not _schema_version(con):
+        return set()
+    return {int(r[0]) for r in con.execute("SELECT version FROM ops.schema_migrations").fetchall()}
 
 
 def connect(db_path: str | os.PathLike[str], *, read_only: bool = False,
@@ -174,11 +183,12 @@ def connect_query_only(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnec
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: int | None) -> None:
     current = _schema_version(con)
     shipped = migrations()
-    wanted = shipped[: upto if upto is not None else None]
-    if current > len(shipped):
+    wanted = [m for m in shipped if upto is None or m.version <= upto]
+    if current > shipped[-1].version:
         raise WarehouseError(f"warehouse {path} is at schema version {current}, newer than this "
-                             f"runlift knows ({len(shipped)}); upgrade runlift")
-    pending = [m for m in wanted if m.version > current]
+                             f"runlift knows ({shipped[-1].version}); upgrade runlift")
+    applied = _applied(con)
+    pending = [m for m in wanted if m.version not in applied]
     if not pending:
         return
     if existed and current > 0:

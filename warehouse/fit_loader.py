@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -271,9 +272,10 @@ def _files_table(items: list[FileToSave], now: Any) -> pa.Table:
 
 
 def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileToSave], *,
-              replace: bool = False) -> None:
+              replace: bool = False, also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
     """Write decoded files in one transaction: each file wholly present or wholly absent, whatever
-    moment a kill strikes. ``replace`` swaps out the files' earlier rows (reprocessing).
+    moment a kill strikes. ``replace`` swaps out the files' earlier rows (reprocessing). ``also``
+    writes more in the same transaction (a source's cursor: the file and the cursor commit together).
 
     Several files per transaction (one bulk insert per table) cost far less than a commit per file.
     """
@@ -296,6 +298,8 @@ def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileT
         for name, tables in children.items():
             if tables:
                 _insert_batch(con, name, pa.concat_tables(tables), athlete_id)
+        if also is not None:
+            also(con)
         con.execute("COMMIT")
     except BaseException:
         # (ROLLBACK can fail: e.g. a COMMIT that failed writing has ended the transaction: keep its error)

@@ -62,6 +62,10 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, names: list[tuple[str, str]])
 
 
 # Strava activities per athlete, for `runlift status` (published; the same query on the working warehouse)
+# Garmin Connect's sync per athlete, with the number of activities fetched (published for `runlift status`)
+GARMIN_SYNC_STATE = """SELECT s.athlete_id, s.last_run_at, s.last_status, s.last_message, s.high_water_start_utc,
+    s.weigh_ins_through, (SELECT count(*) FROM ops.garmin_activities a WHERE a.athlete_id = s.athlete_id) AS activities
+    FROM ops.garmin_sync_state s"""
 STRAVA_ACTIVITY_COUNTS = f"""SELECT athlete_id,
         count(*) FILTER (WHERE deleted_at IS NULL) AS activities,
         sum(distance_m) FILTER (
@@ -103,6 +107,7 @@ STATE_TABLES = (("fit_files", "SELECT * EXCLUDE (blob_path) FROM raw.fit_files")
                 ("strava_sync_runs", "SELECT * FROM ops.strava_sync_runs"),
                 ("strava_rate_limit", "SELECT * FROM ops.strava_rate_limit"),
                 ("hevy_sync_runs", "SELECT * FROM ops.hevy_sync_runs"),
+                ("garmin_sync_state", GARMIN_SYNC_STATE),
                 ("strava_activity_counts", STRAVA_ACTIVITY_COUNTS))
 
 

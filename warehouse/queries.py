@@ -17,7 +17,7 @@ import duckdb
 
 from runlift.warehouse.db import scalar, utcnow
 from runlift.warehouse.exercise_muscles import MUSCLE_GROUPS
-from runlift.warehouse.publish import STRAVA_ACTIVITY_COUNTS
+from runlift.warehouse.publish import GARMIN_SYNC_STATE, STRAVA_ACTIVITY_COUNTS
 
 # --- pipeline state (runlift status) ---------------------------------------------------------------
 
@@ -140,6 +140,24 @@ def last_hevy_sync_runs(con: duckdb.DuckDBPyConnection) -> list[HevySyncRun]:
     return [HevySyncRun(*r) for r in con.execute("""
         SELECT athlete_id, finished_at, status, message, api_calls, new, updated, deleted FROM ops.hevy_sync_runs
         QUALIFY row_number() OVER (PARTITION BY athlete_id ORDER BY finished_at DESC) = 1 ORDER BY 1""").fetchall()]
+
+
+@dataclass(frozen=True)
+class GarminSyncState:
+    athlete_id: str
+    last_run_at: dt.datetime | None  # UTC
+    last_status: str | None
+    last_message: str | None
+    high_water_start_utc: dt.datetime | None
+    weigh_ins_through: dt.date | None
+    activities: int  # fetched so far
+
+
+def garmin_sync_states(con: duckdb.DuckDBPyConnection, *, published: bool = False) -> list[GarminSyncState]:
+    """Each athlete's Garmin Connect sync: the last run, how far it reaches, how many activities fetched."""
+    sql = ("SELECT * FROM ops.garmin_sync_state ORDER BY 1" if published
+           else f"SELECT * FROM ({GARMIN_SYNC_STATE}) ORDER BY 1")
+    return [GarminSyncState(*r) for r in con.execute(sql).fetchall()]
 
 
 @dataclass(frozen=True)

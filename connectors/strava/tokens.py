@@ -17,11 +17,14 @@ import math
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from runlift.connectors.private_file import write_private
+
+__all__ = ["TokenError", "TokenStore", "Tokens", "write_private"]
 
 MAX_EPOCH = 10**11  # year ~5138: beyond that an expiry is nonsense
 MAX_ID = 2**63 - 1
@@ -105,27 +108,6 @@ class Tokens:
         if scope is not None and not isinstance(scope, str):
             raise ValueError("scope is not text")
         return cls(access, expires_at, refresh, athlete, scope)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (0600), durably."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _stderr_warning(message: str) -> None:

@@ -25,7 +25,7 @@ COMMENT ON COLUMN marts.dim_athlete.sex IS 'female, male or unspecified.';
 COMMENT ON COLUMN marts.dim_athlete.max_hr_bpm IS 'Maximum heart rate, beats/min.';
 COMMENT ON COLUMN marts.dim_athlete.resting_hr_bpm IS 'Resting heart rate, beats/min.';
 COMMENT ON COLUMN marts.dim_athlete.body_mass_kg IS 'Body mass in force on the as-of date, kg (dated values per day in the daily mart).';
-COMMENT ON COLUMN marts.dim_athlete.body_mass_source IS 'Where body_mass_kg comes from: settings, scale (FIT weight files), hevy (Hevy body measurements) or default (70 kg).';
+COMMENT ON COLUMN marts.dim_athlete.body_mass_source IS 'Where body_mass_kg comes from: settings, scale (FIT weight files), garmin_connect (Garmin Connect weigh-ins), hevy (Hevy body measurements) or default (70 kg).';
 COMMENT ON COLUMN marts.dim_athlete.first_activity_date IS 'Local date of the first workout.';
 COMMENT ON COLUMN marts.dim_athlete.workouts IS 'Workouts in the warehouse.';
 COMMENT ON COLUMN marts.dim_athlete.as_of_date IS 'The as-of date of the build.';

@@ -155,7 +155,7 @@ COMMENT ON COLUMN marts.daily_training_load.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN marts.daily_training_load.date IS 'Local calendar day.';
 COMMENT ON COLUMN marts.daily_training_load.day_number IS 'Day 1 is the day of the first workout.';
 COMMENT ON COLUMN marts.daily_training_load.body_mass_kg IS 'Body mass in force that day, kg (intermediate.int_body_mass: the settings, else the scale, else 70 kg).';
-COMMENT ON COLUMN marts.daily_training_load.body_mass_source IS 'Where body_mass_kg comes from: settings, scale (FIT weight files), hevy (Hevy body measurements) or default (70 kg).';
+COMMENT ON COLUMN marts.daily_training_load.body_mass_source IS 'Where body_mass_kg comes from: settings, scale (FIT weight files), garmin_connect (Garmin Connect weigh-ins), hevy (Hevy body measurements) or default (70 kg).';
 COMMENT ON COLUMN marts.daily_training_load.run_distance_m IS 'Running distance, m.';
 COMMENT ON COLUMN marts.daily_training_load.run_distance_km IS 'Running distance, km (display).';
 COMMENT ON COLUMN marts.daily_training_load.run_count IS 'Runs.';
