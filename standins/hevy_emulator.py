@@ -57,15 +57,17 @@ HEVY_EXERCISES: dict[str, tuple[str, str, str, str, list[str], str]] = {
     "row": ("F1E57334", "Dumbbell Row", "weight_reps", "upper_back", ["biceps", "lats"], "dumbbell"),
     "lunge": ("B537D09F", "Lunge (Dumbbell)", "weight_reps", "quadriceps", ["glutes", "hamstrings"], "dumbbell"),
     "leg_curl": ("B8127AD1", "Lying Leg Curl (Machine)", "weight_reps", "hamstrings", [], "machine"),
+    # not in Hevy's library: the athlete's own (custom) exercise
+    "nordic": ("7A1D3F2E", "Nordic Hamstring Curl (Partner)", "reps_only", "hamstrings", [], "none"),
     "hip_raise": ("D57C2EC7", "Hip Thrust (Barbell)", "weight_reps", "glutes", ["hamstrings"], "barbell"),
     "plank": ("C6C9B8A0", "Plank", "duration", "abdominals", ["shoulders"], "none"),
     "calf_raise": ("06745E58", "Standing Calf Raise (Machine)", "weight_reps", "calves", [], "machine"),
     "shoulder_press": ("878CD1D0", "Shoulder Press (Dumbbell)", "weight_reps", "shoulders", ["triceps"], "dumbbell"),
 }
+CUSTOM_EXERCISES = {"nordic"}
 EXTRA_TEMPLATES = [
     ("3BC06AD3", "Pull Up", "bodyweight_reps", "lats", ["biceps", "upper_back"], "none", False),
     ("A5AC6449", "Treadmill", "distance_duration", "cardio", [], "machine", False),
-    ("7A1D3F2E", "Nordic Hamstring Curl (Partner)", "reps_only", "hamstrings", [], "none", True),
 ]
 _BY_CATEGORY = {(cat, ex): key for key, (cat, ex, *_rest) in STRENGTH_PLAN.items()}
 
@@ -86,8 +88,8 @@ def _parse(value: str) -> datetime:
 def hevy_templates() -> list[dict[str, Any]]:
     """The exercise templates the emulator serves (the synthetic athlete's, a few more, one custom)."""
     out = [{"id": tid, "title": title, "type": kind, "primary_muscle_group": primary,
-            "secondary_muscle_groups": secondary, "equipment": equipment, "is_custom": False}
-           for tid, title, kind, primary, secondary, equipment in HEVY_EXERCISES.values()]
+            "secondary_muscle_groups": secondary, "equipment": equipment, "is_custom": key in CUSTOM_EXERCISES}
+           for key, (tid, title, kind, primary, secondary, equipment) in HEVY_EXERCISES.items()]
     out += [{"id": tid, "title": title, "type": kind, "primary_muscle_group": primary,
              "secondary_muscle_groups": secondary, "equipment": equipment, "is_custom": custom}
             for tid, title, kind, primary, secondary, equipment, custom in EXTRA_TEMPLATES]
@@ -134,9 +136,10 @@ def hevy_workouts(season: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ex = exercises[-1]
             working = sum(1 for x in ex["sets"] if x["type"] != "warmup")
             duration = key == "plank"
+            bodyweight = HEVY_EXERCISES[key][2] == "reps_only"  # no weight field (a Nordic curl)
             rpe = [7.0, 8.0, 8.5][min(working, 2)] if not duration else None
             ex["sets"].append({"index": len(ex["sets"]), "type": "normal",
-                               "weight_kg": None if duration else s.weight_kg,
+                               "weight_kg": None if duration or bodyweight else s.weight_kg,
                                "reps": None if duration else s.reps, "distance_meters": None,
                                "duration_seconds": int(s.duration_s) if duration else None,
                                "rpe": rpe, "custom_metric": None})
