@@ -33,7 +33,7 @@ chromium:
 	fi
 
 test: dev chromium
-	$(BIN)/python -m pytest -q -n 3 --dist worksteal
+	$(BIN)/python -m pytest -q -n 2
 
 # Lint and type check (settings in pyproject.toml). mypy sees the folders under their installed names
 # (runlift.flows, ...) through a tree of links in .typecheck/, rebuilt here.
