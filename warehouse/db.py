@@ -231,3 +231,17 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     if row is None:
         raise WarehouseError(f"expected one row, got none: {sql.strip().splitlines()[0]}")
     return row[0]
+
+
+class Transaction:
+    """``with Transaction(con):`` BEGIN, then COMMIT, or ROLLBACK when the block raises."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.con.execute("BEGIN TRANSACTION")
+        return self.con
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")

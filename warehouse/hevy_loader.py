@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from runlift.warehouse.db import utcnow
+from runlift.warehouse.db import Transaction, utcnow
 
 WORKOUT_COLUMNS = ("workout_id", "title", "description", "start_time_utc", "end_time_utc", "updated_at_utc",
                    "created_at_utc", "payload_json")
@@ -43,16 +43,6 @@ class HevyState:
 STATE_FIELDS = tuple(HevyState.__dataclass_fields__)
 
 
-class _Transaction:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.con.execute("BEGIN TRANSACTION")
-        return self.con
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 def load_state(con: duckdb.DuckDBPyConnection, athlete_id: str) -> HevyState:
@@ -68,7 +58,7 @@ def _save_state(con: duckdb.DuckDBPyConnection, state: HevyState) -> None:
 
 
 def save_state(con: duckdb.DuckDBPyConnection, state: HevyState) -> None:
-    with _Transaction(con):
+    with Transaction(con):
         _save_state(con, state)
 
 
@@ -82,7 +72,7 @@ def save_workouts(con: duckdb.DuckDBPyConnection, state: HevyState,
     athlete_id = state.athlete_id
     now = utcnow()
     new = updated = 0
-    with _Transaction(con):
+    with Transaction(con):
         for workout, sets in workouts:
             wid = workout["workout_id"]
             if listed:
@@ -119,7 +109,7 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, state: HevyState,
     A deletion of a workout never stored, or already marked, changes nothing. Returns how many were marked."""
     now = utcnow()
     marked = 0
-    with _Transaction(con):
+    with Transaction(con):
         for wid, deleted_at in deletions:
             row = con.execute("UPDATE raw.hevy_workouts SET deleted_at_utc = ?, last_changed_at = ? "
                               "WHERE athlete_id = ? AND workout_id = ? AND deleted_at_utc IS NULL RETURNING 1",
@@ -133,7 +123,7 @@ def mark_unlisted(con: duckdb.DuckDBPyConnection, state: HevyState, listing_star
     """After a full listing that began at ``listing_started``: mark deleted every stored workout it
     did not list, and save ``state``, in one transaction. Returns how many were marked."""
     now = utcnow()
-    with _Transaction(con):
+    with Transaction(con):
         marked = con.execute("UPDATE raw.hevy_workouts SET deleted_at_utc = ?, last_changed_at = ? "
                              "WHERE athlete_id = ? AND deleted_at_utc IS NULL "
                              "AND (last_listed_at IS NULL OR last_listed_at < ?) RETURNING 1",
@@ -160,7 +150,7 @@ def _upsert_changed(con: duckdb.DuckDBPyConnection, table: str, key: str, column
 
 def save_templates(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Iterable[dict[str, Any]]) -> int:
     """Upsert exercise templates and save ``state``; returns how many were added or changed."""
-    with _Transaction(con):
+    with Transaction(con):
         changed = _upsert_changed(con, "raw.hevy_exercise_templates", "template_id", TEMPLATE_COLUMNS,
                                   state.athlete_id, rows)
         _save_state(con, state)
@@ -169,7 +159,7 @@ def save_templates(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Itera
 
 def save_measurements(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Iterable[dict[str, Any]]) -> int:
     """Upsert body measurements (one per day) and save ``state``; returns how many were added or changed."""
-    with _Transaction(con):
+    with Transaction(con):
         changed = _upsert_changed(con, "raw.hevy_body_measurements", "measured_on", MEASUREMENT_COLUMNS,
                                   state.athlete_id, rows)
         _save_state(con, state)
@@ -192,7 +182,7 @@ RUN_COLUMNS = ("run_id", "started_at", "finished_at", "mode", "api_calls", "new"
 def finish_run(con: duckdb.DuckDBPyConnection, state: HevyState, run: dict[str, Any]) -> None:
     """Record the run in ops.hevy_sync_runs and its outcome in the state, in one transaction."""
     state.last_run_at, state.last_status, state.last_message = run["finished_at"], run["status"], run["message"]
-    with _Transaction(con):
+    with Transaction(con):
         con.execute(f"INSERT INTO ops.hevy_sync_runs (athlete_id, {', '.join(RUN_COLUMNS)}) "
                     f"VALUES (?, {', '.join('?' * len(RUN_COLUMNS))})",
                     [state.athlete_id, *(run.get(c) for c in RUN_COLUMNS)])

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from runlift.warehouse.db import scalar, utcnow
+from runlift.warehouse.db import Transaction, scalar, utcnow
 from runlift.warehouse.sport_types import running_strava_types
 
 # Strava sport types whose distance is running, from the seed warehouse/seeds/sport_types.csv
@@ -93,16 +93,6 @@ def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any
                 f"VALUES (?, ?, {', '.join('?' * len(rest))})", [app, observed, *(budget[k] for k in rest)])
 
 
-class _Tx:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.con.execute("BEGIN TRANSACTION")
-        return self.con
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPage, *,
@@ -120,7 +110,7 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
             problems.append(f"activity {t['activity_id']} is dated in the future ({t['start_time_utc']:%Y-%m-%d %H:%M} "
                             "UTC, more than a day from now): stored, not used to place the next incremental listing")
     now = utcnow()
-    with _Tx(con):
+    with Transaction(con):
         new = updated = 0
         if batch is not None:
             con.register("_rl_page", batch)
@@ -175,7 +165,7 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
 
 
 def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, cursor: int) -> None:
-    with _Tx(con):
+    with Transaction(con):
         state.listing_mode, state.listing_cursor, state.listing_started_at = mode, cursor, utcnow()
         con.execute("DELETE FROM ops.strava_listing_seen WHERE athlete_id = ?", [state.athlete_id])
         _save_state(con, state)
@@ -185,7 +175,7 @@ def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
     """End the listing under way; a full one marks activities it did not see as deleted."""
     deleted = 0
     now = utcnow()
-    with _Tx(con):
+    with Transaction(con):
         if state.listing_mode == "full":
             deleted = scalar(con, """
                 UPDATE raw.strava_activities t SET deleted_at = ?
@@ -224,7 +214,7 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
                  app: str, budget: dict[str, Any]) -> int:
     """Replace an activity's streams and mark it with their status; returns streams stored."""
     now = utcnow()
-    with _Tx(con):
+    with Transaction(con):
         if streams.table is not None and streams.table.num_rows:
             con.register("_rl_streams", streams.table)
             try:
@@ -246,7 +236,7 @@ def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: in
     each kept as stored where the detail has NULL); None: gone at Strava or unusable, marked
     fetched, nothing kept (left to the next full listing)."""
     now = utcnow()
-    with _Tx(con):
+    with Transaction(con):
         if detail is not None:
             cols = [c for c in detail if c != "detail_payload"]
             sets = ["detail_payload = ?", "detail_fetched_at = ?", *(f"{c} = coalesce(?, {c})" for c in cols)]
@@ -287,7 +277,7 @@ def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gea
     the rate budget, in one transaction; ``first_fetched_at`` is kept."""
     now = utcnow()
     cols = list(gear)
-    with _Tx(con):
+    with Transaction(con):
         con.execute(f"""
             INSERT INTO raw.strava_gear (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
             VALUES (?, ?, {', '.join('?' * len(cols))}, ?, ?)
@@ -309,7 +299,7 @@ def mark_without_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, sport_
 
 def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, Any], *, app: str,
                budget: dict[str, Any]) -> None:
-    with _Tx(con):
+    with Transaction(con):
         state.last_run_at, state.last_status, state.last_message = run["finished_at"], run["status"], run["message"]
         _save_state(con, state)
         _save_budget(con, app, budget)
@@ -325,7 +315,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, 
 def forget(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, int]:
     """Delete every Strava row of an athlete (Strava's terms, on deauthorization)."""
     out = {}
-    with _Tx(con):
+    with Transaction(con):
         for table in ("raw.strava_streams", "raw.strava_activities", "raw.strava_gear", "ops.strava_listing_seen",
                       "ops.strava_sync_state", "ops.strava_sync_runs"):
             out[table] = scalar(con, f"DELETE FROM {table} WHERE athlete_id = ?", [athlete_id])
