@@ -33,17 +33,17 @@ def _utc(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one that leaves the calendar in UTC
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
 
 
 def listed_activity(item: dict[str, Any]) -> ListedActivity | str:
     """The activity, or why it was skipped."""
     activity_id = item.get("activityId")
-    if isinstance(activity_id, bool) or not isinstance(activity_id, int) or activity_id <= 0:
+    if isinstance(activity_id, bool) or not isinstance(activity_id, int) or not 0 < activity_id < 2**63:
         return f"an activity without a usable activityId ({str(activity_id)[:40]!r}) was skipped"
     start = _utc(item.get("startTimeGMT"))
     if start is None:
@@ -51,8 +51,10 @@ def listed_activity(item: dict[str, Any]) -> ListedActivity | str:
     kind = item.get("activityType")
     type_key = kind.get("typeKey") if isinstance(kind, dict) else None
     name = item.get("activityName")
+    if isinstance(name, str):  # valid UTF-8 (a lone surrogate, valid in JSON, becomes ?)
+        name = name[:200].encode("utf-8", "replace").decode("utf-8")
     return ListedActivity(activity_id, start, type_key if isinstance(type_key, str) else None,
-                          name[:200] if isinstance(name, str) else None, item.get("manualActivity") is True)
+                          name if isinstance(name, str) else None, item.get("manualActivity") is True)
 
 
 def fit_members(data: bytes) -> tuple[list[tuple[str, bytes]], str | None]:
@@ -106,7 +108,7 @@ def weigh_in_rows(body: Any) -> tuple[list[dict[str, Any]], list[str]]:
             pk = m.get("samplePk")
             when = m.get("timestampGMT")
             calendar = m.get("calendarDate")
-            if isinstance(pk, bool) or not isinstance(pk, int):
+            if isinstance(pk, bool) or not isinstance(pk, int) or not -2**63 <= pk < 2**63:
                 problems.append("a weigh-in without a samplePk was skipped")
                 continue
             try:

@@ -15,8 +15,18 @@ from typing import Any
 SET_TYPES = ("normal", "warmup", "dropset", "failure")
 
 
+def _clean(text: str) -> str:
+    """``text`` as valid UTF-8: a lone surrogate (JSON allows ``"\\ud800"``) becomes ``?``."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _text(value: Any, limit: int = 10_000) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
+    return _clean(value[:limit]) if isinstance(value, str) else None
+
+
+def _json(value: Any) -> str:
+    """The whole payload as JSON text (unknown fields kept; valid UTF-8)."""
+    return _clean(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def _number(value: Any, lo: float, hi: float) -> float | None:
@@ -40,11 +50,11 @@ def utc_time(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one that leaves the calendar in UTC
         return None
-    if parsed.tzinfo is None:
-        return parsed
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -60,7 +70,7 @@ def workout_rows(w: Any) -> WorkoutRows | None:
     """The rows of one workout of Hevy's API; None when it has no id (nothing to key it by)."""
     if not isinstance(w, dict) or not isinstance(w.get("id"), str) or not w["id"] or len(w["id"]) > 200:
         return None
-    wid = w["id"]
+    wid = _clean(w["id"])
     problems: list[str] = []
     start, end = utc_time(w.get("start_time")), utc_time(w.get("end_time"))
     if start is None:
@@ -73,7 +83,7 @@ def workout_rows(w: Any) -> WorkoutRows | None:
         "end_time_utc": end,
         "updated_at_utc": utc_time(w.get("updated_at")),
         "created_at_utc": utc_time(w.get("created_at")),
-        "payload_json": json.dumps(w, ensure_ascii=False, sort_keys=True),
+        "payload_json": _json(w),
     }
     sets: list[dict[str, Any]] = []
     exercises = w.get("exercises")
@@ -132,7 +142,7 @@ def deleted_event(e: Any) -> tuple[str, dt.datetime | None] | None:
     wid = e.get("id", e.get("workout_id"))
     if not isinstance(wid, str) or not wid:
         return None
-    return wid, utc_time(e.get("deleted_at"))
+    return _clean(wid), utc_time(e.get("deleted_at"))
 
 
 def template_row(t: Any) -> dict[str, Any] | None:
@@ -140,15 +150,15 @@ def template_row(t: Any) -> dict[str, Any] | None:
         return None
     secondary = t.get("secondary_muscle_groups")
     return {
-        "template_id": t["id"][:200],
+        "template_id": _clean(t["id"][:200]),
         "title": _text(t.get("title"), 500),
         "exercise_type": _text(t.get("type"), 100),
         "primary_muscle_group": _text(t.get("primary_muscle_group"), 100),
-        "secondary_muscle_groups": [m[:100] for m in secondary if isinstance(m, str)]
+        "secondary_muscle_groups": [_clean(m[:100]) for m in secondary if isinstance(m, str)]
         if isinstance(secondary, list) else None,
         "equipment": _text(t.get("equipment"), 100),
         "is_custom": t.get("is_custom") if isinstance(t.get("is_custom"), bool) else None,
-        "payload_json": json.dumps(t, ensure_ascii=False, sort_keys=True),
+        "payload_json": _json(t),
     }
 
 
@@ -165,5 +175,5 @@ def measurement_row(m: Any) -> dict[str, Any] | None:
         "body_mass_kg": _number(m.get("weight_kg"), 0.5, 650.0),
         "lean_mass_kg": _number(m.get("lean_mass_kg"), 0.5, 650.0),
         "body_fat_percent": _number(m.get("fat_percent"), 0.0, 100.0),
-        "payload_json": json.dumps(m, ensure_ascii=False, sort_keys=True),
+        "payload_json": _json(m),
     }
