@@ -31,8 +31,8 @@ from importlib import metadata, resources
 
 import duckdb
 
-from runlift.warehouse import db as wdb
 from runlift.warehouse import app_exercises, exercise_muscles, sport_types
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
