@@ -515,7 +515,7 @@ def sql(settings: Settings, query: str | None, query_file: Any, out_format: str,
 @click.option("--units", type=click.Choice(["metric", "imperial"]), default="metric", show_default=True,
               help="Display units of the demo's settings.")
 def demo(folder: str, weeks: int, units: str) -> None:
-    """Run the whole pipeline on built-in data: a local Strava emulator and generated FIT files.
+    """Run the whole pipeline on built-in data: local Strava, Garmin Connect and Hevy emulators, FIT files.
 
     Needs no account and no network; writes under --dir only and leaves nothing running.
     """

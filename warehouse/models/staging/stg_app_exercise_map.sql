@@ -1,5 +1,5 @@
--- grain: one row per lifting app (source) and exercise title (app_exercise_key) seen in the apps' data
--- (Hevy sets and templates, Strong and Hevy CSV exports) or in the mapping files
+-- grain: one row per lifting app (source) and exercise title (app_exercise_key) seen in the apps' data or the mapping files
+-- (the apps' data: Hevy sets and templates, Strong and Hevy CSV exports)
 -- Which mapping wins (docs/sources.md "Exercise names"): the person's exercise_map.csv, then the seed
 -- warehouse/seeds/app_exercises.csv (a row for the one app before a row for both), then, for Hevy, the
 -- muscle groups of Hevy's own exercise template; else unmapped.

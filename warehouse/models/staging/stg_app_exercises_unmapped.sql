@@ -1,5 +1,5 @@
--- grain: one row per athlete, lifting app (source) and exercise title that no mapping places
--- (staging.app_exercise_map mapped_by 'unmapped'), with the sets logged under it: what `runlift status`
+-- grain: one row per athlete, lifting app (source) and exercise title that no mapping places, with its sets
+-- (staging.app_exercise_map mapped_by 'unmapped'): what `runlift status`
 -- counts and `runlift status --unmapped` lists for the person to add to exercise_map.csv (docs/sources.md)
 CREATE OR REPLACE VIEW staging.app_exercises_unmapped AS
 WITH app_sets AS (
