@@ -74,22 +74,26 @@ template_primary AS (
     FROM templates t
     LEFT JOIN hevy_muscles m ON m.hevy_group = t.hevy_primary
 ),
+template_secondary_groups AS (
+    SELECT u.app_exercise_key, p.primary_muscle,
+           CASE WHEN u.hevy_group = 'hamstrings'
+                THEN CASE WHEN regexp_matches(u.app_exercise_key, 'curl|nordic|glute ham')
+                          THEN 'hamstrings_knee_flexion' ELSE 'hamstrings_hip_hinge' END
+                ELSE m.as_secondary END AS muscle
+    FROM (SELECT app_exercise_key, unnest(hevy_secondary) AS hevy_group FROM templates) u
+    JOIN template_primary p USING (app_exercise_key)
+    LEFT JOIN hevy_muscles m ON m.hevy_group = u.hevy_group
+),
 template_secondary AS (
-    SELECT p.app_exercise_key, g.muscle
-    FROM template_primary p,
-         LATERAL (SELECT DISTINCT CASE WHEN u.hevy_group = 'hamstrings'
-                                       THEN CASE WHEN regexp_matches(p.app_exercise_key, 'curl|nordic|glute ham')
-                                                 THEN 'hamstrings_knee_flexion' ELSE 'hamstrings_hip_hinge' END
-                                       ELSE m.as_secondary END AS muscle
-                  FROM (SELECT unnest(p.hevy_secondary) AS hevy_group) u
-                  LEFT JOIN hevy_muscles m ON m.hevy_group = u.hevy_group) g
-    WHERE g.muscle IS NOT NULL AND g.muscle <> p.primary_muscle
+    SELECT app_exercise_key, list(DISTINCT muscle ORDER BY muscle) AS secondary_muscles
+    FROM template_secondary_groups
+    WHERE muscle IS NOT NULL AND muscle <> primary_muscle
+    GROUP BY app_exercise_key
 ),
 from_templates AS (
-    SELECT p.app_exercise_key, p.primary_muscle,
-           coalesce((SELECT list(s.muscle ORDER BY s.muscle) FROM template_secondary s
-                     WHERE s.app_exercise_key = p.app_exercise_key), []) AS secondary_muscles
+    SELECT p.app_exercise_key, p.primary_muscle, coalesce(s.secondary_muscles, []) AS secondary_muscles
     FROM template_primary p
+    LEFT JOIN template_secondary s USING (app_exercise_key)
     WHERE p.primary_muscle IS NOT NULL
 ),
 final AS (
