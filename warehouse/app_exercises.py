@@ -27,10 +27,12 @@ Every build writes the rows of both into ``staging.app_exercise_rules`` (``mappe
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
+import pyarrow as pa
 
 from runlift.warehouse.exercise_muscles import MUSCLE_GROUPS, UNMAPPED, load_seed
 
@@ -65,7 +67,7 @@ def parse(text: str | None = None, *, where: str = SEED_FILE, user: bool = False
     """The rows of a mapping file (``text``: its CSV, default the shipped seed; ``user``: the person's
     file, whose category may be empty beside a primary muscle); raises ValueError naming ``where``
     and the line of a bad row."""
-    garmin = {(r.exercise_category, r.exercise_name) for r in load_seed()}
+    garmin = _garmin_exercises()
     rows = list(csv.reader((seed_text() if text is None else text).lstrip("\ufeff").splitlines()))
     if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
         raise ValueError(f"{where}: the header must be {','.join(COLUMNS)}")
@@ -115,6 +117,16 @@ def parse(text: str | None = None, *, where: str = SEED_FILE, user: bool = False
     return out
 
 
+@functools.cache
+def _garmin_exercises() -> frozenset[tuple[str, str | None]]:
+    return frozenset((r.exercise_category, r.exercise_name) for r in load_seed())
+
+
+@functools.cache
+def _seed_rows() -> tuple[AppExercise, ...]:
+    return tuple(parse())
+
+
 RULES_COMMENTS = (
     "COMMENT ON TABLE staging.app_exercise_rules IS 'The mapping rows of the lifting apps'' exercise titles: the "
     "seed warehouse/seeds/app_exercises.csv and the person''s exercise_map.csv in the settings folder (written by "
@@ -138,17 +150,27 @@ RULES_COMMENTS = (
 def load_into(con: duckdb.DuckDBPyConnection, user_rows: tuple[AppExercise, ...] = ()) -> int:
     """(Re)create ``staging.app_exercise_rules`` from the seed and ``user_rows`` (inside the caller's
     transaction); returns its rows."""
-    rows = [(r, "seed") for r in parse()] + [(r, "user") for r in user_rows]
+    rows = [(r, "seed") for r in _seed_rows()] + [(r, "user") for r in user_rows]
     con.execute("""CREATE OR REPLACE TABLE staging.app_exercise_rules (
         source VARCHAR, app_exercise_key VARCHAR NOT NULL, app_exercise VARCHAR NOT NULL, exercise_category VARCHAR,
         exercise_name VARCHAR, primary_muscle VARCHAR, secondary_muscles VARCHAR[], mapped_by VARCHAR NOT NULL,
         note VARCHAR)""")
     for sql in RULES_COMMENTS:
         con.execute(sql)
-    if rows:
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
-        con.execute(f"INSERT INTO staging.app_exercise_rules VALUES {values}",
-                    [v for r, by in rows for v in (
-                        r.source, r.key, r.app_exercise, r.exercise_category, r.exercise_name, r.primary_muscle,
-                        None if r.secondary_muscles is None else list(r.secondary_muscles), by, r.note or None)])
+    # through Arrow: a statement with thousands of parameters takes DuckDB a good part of a second to bind
+    strings = {col: pa.array(values, pa.string()) for col, values in {
+        "source": [r.source for r, _ in rows], "app_exercise_key": [r.key for r, _ in rows],
+        "app_exercise": [r.app_exercise for r, _ in rows], "exercise_category": [r.exercise_category for r, _ in rows],
+        "exercise_name": [r.exercise_name for r, _ in rows], "primary_muscle": [r.primary_muscle for r, _ in rows],
+    }.items()}
+    table = pa.table({**strings,
+                      "secondary_muscles": pa.array([None if r.secondary_muscles is None else list(r.secondary_muscles)
+                                                     for r, _ in rows], pa.list_(pa.string())),
+                      "mapped_by": pa.array([by for _, by in rows], pa.string()),
+                      "note": pa.array([r.note or None for r, _ in rows], pa.string())})
+    con.register("app_exercise_rows", table)
+    try:
+        con.execute("INSERT INTO staging.app_exercise_rules SELECT * FROM app_exercise_rows")
+    finally:
+        con.unregister("app_exercise_rows")
     return len(rows)
