@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from runlift.flows.settings import Settings
+from runlift.flows.settings import Settings, load_exercise_map
 from runlift.warehouse import db as wdb
 from runlift.warehouse.build import AthleteParams, BuildResult, build, build_if_changed
 from runlift.warehouse.lock import write_lock
@@ -32,12 +32,13 @@ def build_warehouse(settings: Settings, as_of: dt.date | None = None, *, lock_ti
     """Rebuild the marts (``if_changed``: only when something they are built from changed since the
     last build, see warehouse.build.build_if_changed; `runlift build` always rebuilds)."""
     as_of = as_of or default_as_of(settings)
+    exercise_map = load_exercise_map(settings)  # a bad file: SettingsError before the lock
     with write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
             how = build_if_changed if if_changed else build
             result = how(con, as_of=as_of, athletes=athlete_params(settings), units=settings.units,
-                         shoe_range_km=settings.gear.shoe_replacement_km)
+                         shoe_range_km=settings.gear.shoe_replacement_km, exercise_map=exercise_map)
             if result.unchanged_since is None:
                 con.execute("CHECKPOINT")
             return result

@@ -341,12 +341,16 @@ WORKING_OPTION = click.option("--working", is_flag=True,
 
 @main.command()
 @WORKING_OPTION
+@click.option("--unmapped", is_flag=True,
+              help="List the lifting apps' exercise names no mapping places, with their sets, and where to map "
+                   "them (exercise_map.csv in the settings folder; docs/sources.md).")
 @common_options(athlete_help="Only this athlete (env RUNLIFT_ATHLETE; default: every athlete in the warehouse).",
                 every_athlete=True)
-def status(settings: Settings, working: bool) -> None:
+def status(settings: Settings, working: bool, unmapped: bool) -> None:
     """What is in the warehouse: files by status, Strava and Garmin Connect syncs, last imports, problems.
 
-    Every athlete in the warehouse, or the one --athlete names.
+    Every athlete in the warehouse, or the one --athlete names. As of the last build for what the
+    build computes (unmapped sport types, unmapped exercise names).
     """
     from runlift.connectors.redact import redact
     from runlift.warehouse import queries as q
@@ -360,6 +364,9 @@ def status(settings: Settings, working: bool) -> None:
     con, which = _open_for_reading(settings, working)
     published = which == "published"
     try:
+        if unmapped:
+            _list_unmapped_exercises(settings, q.unmapped_app_exercises(con, only))
+            return
         path = settings.published_path if published else settings.db_path
         click.echo(f"warehouse ({which}): {path}" + (f", athlete {only}" if only else ""))
         if published:
@@ -380,6 +387,12 @@ def status(settings: Settings, working: bool) -> None:
                 continue
             click.echo(f"  {aid}: {n} {source} workouts of unmapped sport type {sport} (counted as other; "
                        "add it to warehouse/seeds/sport_types.csv)")
+        names = q.unmapped_app_exercises(con, only)
+        if names:
+            n_sets = sum(u.sets for u in names)
+            click.echo(f"Lift apps: {len(names)} exercise name{'s' if len(names) != 1 else ''} unmapped "
+                       f"({n_sets} set{'s' if n_sets != 1 else ''}): run `runlift status --unmapped` "
+                       "or see docs/sources.md")
         for run in chosen(q.last_strava_sync_runs(con)):
             # stored messages quote server text: redacted again in case an older runlift stored them raw
             click.echo(f"last Strava sync for {run.athlete_id}: {run.status} at {run.finished_at:%Y-%m-%d %H:%M} UTC "
@@ -422,6 +435,26 @@ def status(settings: Settings, working: bool) -> None:
                            f"e.g. {shown(paths[0])}{more}")
     finally:
         con.close()
+
+
+def _list_unmapped_exercises(settings: Settings, names: list[Any]) -> None:
+    """`runlift status --unmapped`: each unmapped exercise name with its sets, and how to map it."""
+    if not names:
+        click.echo("Lift apps: every exercise name is mapped (as of the last build).")
+        return
+    click.echo(f"Lift apps: {len(names)} exercise names no mapping places (as of the last build), most sets first:")
+    width = max(len(u.exercise_title) for u in names)
+    for u in names:
+        click.echo(f"  {u.athlete_id}  {u.source:<6}  {u.exercise_title:<{width}}  {u.sets} sets"
+                   + (f", latest {u.last_date}" if u.last_date else ""))
+    click.echo(f"Map them in {settings.exercise_map_path} (header "
+               "source,app_exercise,exercise_category,exercise_name,primary_muscle,secondary_muscles,note), e.g.")
+    click.echo(f"  {names[0].source},{_csv_field(names[0].exercise_title)},squat,,,,")
+    click.echo("then `runlift build`; docs/sources.md (\"Exercise names\") says how.")
+
+
+def _csv_field(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
 
 
 SQL_FORMATS = ("table", "csv", "json", "markdown")
@@ -482,7 +515,7 @@ def sql(settings: Settings, query: str | None, query_file: Any, out_format: str,
 @click.option("--units", type=click.Choice(["metric", "imperial"]), default="metric", show_default=True,
               help="Display units of the demo's settings.")
 def demo(folder: str, weeks: int, units: str) -> None:
-    """Run the whole pipeline on built-in data: a local Strava emulator and generated FIT files.
+    """Run the whole pipeline on built-in data: local Strava, Garmin Connect and Hevy emulators, FIT files.
 
     Needs no account and no network; writes under --dir only and leaves nothing running.
     """

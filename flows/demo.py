@@ -5,9 +5,12 @@ Everything is written under one folder (``./demo`` by default): a local Strava A
 ends today (dates relative to today, everything else deterministic); that athlete's gym sessions and
 every third run as real FIT files (some runs exist in both places, as in real life): the first
 weeks as a Garmin "Export your data" zip of zips in the FIT inbox, the later ones on a local Garmin
-Connect emulator (with weekly weigh-ins), signed in as `runlift garmin auth` would; then the
-``nightly_sync`` Prefect flow: Strava sync + Garmin Connect sync + FIT import → build → publish →
-dashboard. Running it twice gives the same warehouse (load timestamps aside).
+Connect emulator (with weekly weigh-ins), signed in as `runlift garmin auth` would; the same gym
+sessions logged in the Hevy app too (a local Hevy API emulator: the sets, RPE and set types of each
+session the watch recorded, same start and end), synced with an API key given through the
+environment as a person would; then the ``nightly_sync`` Prefect flow: Strava sync + Garmin Connect
+sync + Hevy sync + FIT import → build → publish → dashboard. Running it twice gives the same
+warehouse (load timestamps aside).
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     from runlift.standins.config import write_settings
     from runlift.standins.fit_writer import season_fit_files
     from runlift.standins.garmin_emulator import GarminEmulator, synthetic_weigh_ins
+    from runlift.standins.hevy_emulator import DEFAULT_KEY as HEVY_KEY
+    from runlift.standins.hevy_emulator import HevyEmulator, hevy_workouts
     from runlift.standins.season import synthetic_season
     from runlift.standins.strava_emulator import StravaEmulator
 
@@ -93,34 +98,40 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     season = synthetic_season(end, weeks=weeks, tz=DEMO_TZ)
     files = season_fit_files(season)
     connect_files = write_inbox(folder / "inbox", files, end - dt.timedelta(weeks=max(weeks - 4, 1)))
+    workouts = hevy_workouts(season)  # the gym sessions, logged in Hevy as well as on the watch
     echo(f"generated a {weeks}-week season ending {end}: {len(season)} Strava activities, "
          f"{len(files) - len(connect_files)} FIT files in a Garmin export archive in {folder / 'inbox'}, "
-         f"{len(connect_files)} on Garmin Connect")
+         f"{len(connect_files)} on Garmin Connect, {len(workouts)} gym sessions logged in Hevy too")
 
     emulator = StravaEmulator([dict(a) for a in season], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
     base_url = emulator.start()
     garmin = GarminEmulator(connect_files, synthetic_weigh_ins(end - dt.timedelta(weeks=weeks), end, kg=68.0))
     garmin_url = garmin.start()
+    hevy = HevyEmulator(workouts)
+    hevy_url = hevy.start()
     garmin_tokens = GarminTokenStore(folder / "tokens" / f"garmin-{DEMO_ATHLETE}.json")
     garmin_tokens.save(GarminTokens.from_json(garmin.issue_tokens(), "the emulator's sign-in"))
     saved_env = {k: os.environ.get(k) for k in ("STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "STRAVA_CLIENT_ID",
-                                                "RUNLIFT_STRAVA_BASE_URL", "RUNLIFT_GARMIN_BASE_URL")}
+                                                "RUNLIFT_STRAVA_BASE_URL", "RUNLIFT_GARMIN_BASE_URL",
+                                                "HEVY_API_KEY", "RUNLIFT_HEVY_BASE_URL")}
     try:
         config = write_settings(
             folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
                             "[strava] base_url: the demo's local Strava API emulator (stopped when the demo ends).\n"
                             "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).\n"
-                            "[garmin] base_url: the demo's local Garmin Connect emulator (stopped when the demo ends).",
+                            "[garmin] base_url: the demo's local Garmin Connect emulator (stopped at the end).\n"
+                            "[hevy] base_url: the demo's local Hevy API emulator (its key: HEVY_API_KEY, not here).",
             top={"units": units}, warehouse="runlift.duckdb", athlete=DEMO_ATHLETE, timezone=DEMO_TZ,
             athlete_settings={"body_mass_kg": 68.0, "sex": "female", "max_hr_bpm": 188, "resting_hr_bpm": 48,
                               "fit_inbox": ["inbox"], "garmin_token_file": f"tokens/garmin-{DEMO_ATHLETE}.json"},
             token_file=f"tokens/strava-{DEMO_ATHLETE}.json", strava={"client_id": DEMO_CLIENT_ID, "base_url": base_url},
-            tables={"gear": DEMO_GEAR, "garmin": {"base_url": garmin_url, "pace_s": 0}})
+            tables={"gear": DEMO_GEAR, "garmin": {"base_url": garmin_url, "pace_s": 0},
+                    "hevy": {"base_url": hevy_url, "min_interval_s": 0.0}})
         os.environ.update(STRAVA_CLIENT_SECRET=DEMO_CLIENT_SECRET, STRAVA_REFRESH_TOKEN=emulator.issue_refresh_token(),
                           STRAVA_CLIENT_ID=DEMO_CLIENT_ID, RUNLIFT_STRAVA_BASE_URL=base_url,
-                          RUNLIFT_GARMIN_BASE_URL=garmin_url)
-        echo(f"local Strava API emulator on {base_url}, Garmin Connect emulator on {garmin_url}; "
-             "running the nightly_sync Prefect flow")
+                          RUNLIFT_GARMIN_BASE_URL=garmin_url, HEVY_API_KEY=HEVY_KEY, RUNLIFT_HEVY_BASE_URL=hevy_url)
+        echo(f"local Strava API emulator on {base_url}, Garmin Connect emulator on {garmin_url}, "
+             f"Hevy API emulator on {hevy_url}; running the nightly_sync Prefect flow")
         # the demo's own warehouse, athlete and units, whatever RUNLIFT_* the caller's environment holds
         own = load_settings(config, athlete=DEMO_ATHLETE, env={})
         report, failure = run_flow_for_cli(nightly_sync, config=str(config), as_of=end, db=str(own.db_path),
@@ -128,6 +139,7 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     finally:
         emulator.stop()
         garmin.stop()
+        hevy.stop()
         garmin_tokens.delete()  # the emulator's tokens: worthless once it stopped, and no Garmin's
         for k, v in saved_env.items():
             if v is None:
@@ -142,7 +154,7 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
         folder, comment="Settings written by `runlift demo` (see `runlift init` for every setting).\n"
                         "During the demo Strava and Garmin Connect were the demo's local emulators, which stopped\n"
                         "when the demo ended; there is no [strava] table and no Garmin token, so `runlift sync\n"
-                        "--config` this file imports the FIT inbox only.\n"
+                        "--config` this file imports the FIT inbox only. Hevy too was a local emulator: no [hevy].\n"
                         "To sync your own Strava, add [strava] with your application (runlift init shows it);\n"
                         "for your Garmin Connect account, run `runlift garmin auth --config` this file.\n"
                         "[gear] shoe_replacement_km: short, for the demo's few months (default 500-800 km).",
@@ -151,6 +163,9 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
                           "fit_inbox": ["inbox"]},
         token_file=f"tokens/strava-{DEMO_ATHLETE}.json", tables={"gear": DEMO_GEAR})
     settings = load_settings(config, athlete=DEMO_ATHLETE, env={})
+    hevy_result = report.hevy.get(DEMO_ATHLETE) if report is not None else None
+    if hevy_result is not None:
+        _print_hevy(settings.db_path, hevy_result.new, echo)
     _print_result(settings.published_path, settings.units, echo)
     echo(f"\nworking warehouse: {settings.db_path}")
     echo(f"published for dashboards: {settings.published_path}")
@@ -160,6 +175,29 @@ def run_demo(folder: Path, *, weeks: int = 16, units: str = "metric", echo: Call
     for title, sql in QUERIES:
         echo(f"  # {title}\n  runlift sql --config {config} \"{sql}\"")
     return settings.db_path
+
+
+def _print_hevy(db: Path, synced: int, echo: Callable[[str], None]) -> None:
+    """What came from Hevy: its workouts beside the watch's gym sessions, and how its exercise names map."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        sets, rpe = con.execute("SELECT count(*), count(rpe) FROM staging.stg_hevy__sets "
+                                "WHERE athlete_id = ? AND NOT is_deleted", [DEMO_ATHLETE]).fetchone() or (0, 0)
+        # the watch's strength session of each Hevy workout: started within two minutes of it
+        watch = con.execute("""
+            SELECT count(DISTINCT h.workout_id) FROM staging.stg_hevy__workouts h
+            JOIN staging.stg_fit__sessions f ON f.athlete_id = h.athlete_id AND f.sport_group = 'strength'
+             AND abs(datediff('second', f.started_at, h.started_at)) <= 120
+            WHERE h.athlete_id = ? AND NOT h.is_deleted""", [DEMO_ATHLETE]).fetchone() or (0,)
+        by = dict(con.execute("SELECT mapped_by, count(*) FROM staging.app_exercise_map m WHERE source = 'hevy' AND "
+                              "app_exercise_key IN (SELECT lower(trim(exercise_title)) FROM raw.hevy_sets) GROUP BY 1"
+                              ).fetchall())
+    finally:
+        con.close()
+    names = ", ".join(f"{n} {how}" for how, n in sorted(by.items()))
+    echo(f"\nHevy: {synced} gym sessions synced from the Hevy app ({sets} sets, {rpe} with an RPE), the same "
+         f"sessions the watch recorded ({watch[0]} of them in its FIT files too); exercise names mapped to "
+         f"muscle groups: {names or 'none'} (`runlift status --unmapped` lists what is not)")
 
 
 def _print_result(published: Path, units: str, echo: Callable[[str], None]) -> None:

@@ -17,10 +17,13 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from runlift.warehouse.app_exercises import AppExercise
 
 DEFAULT_ATHLETE = "me"
 DB_FILENAME = "runlift.duckdb"
@@ -254,6 +257,12 @@ class Settings:
         return self.publish.path or self.db_path.with_name(self.db_path.stem + ".published.duckdb")
 
     @property
+    def exercise_map_path(self) -> Path:
+        """The person's mapping of the lifting apps' exercise names (docs/sources.md): ``exercise_map.csv``
+        in the settings folder (beside the settings file; without one, runlift's home)."""
+        return (self.config_path.resolve().parent if self.config_path else self.home) / EXERCISE_MAP_FILE
+
+    @property
     def dashboard_path(self) -> Path:
         return self.published_path.with_name(self.db_path.stem + "-dashboard.html")
 
@@ -270,6 +279,27 @@ class Settings:
     @property
     def athlete(self) -> Athlete:
         return self.athletes[self.athlete_id]
+
+
+EXERCISE_MAP_FILE = "exercise_map.csv"
+
+
+def load_exercise_map(settings: Settings) -> tuple[AppExercise, ...]:
+    """The rows of ``exercise_map.csv`` in the settings folder (:attr:`Settings.exercise_map_path`);
+    () without the file. Raises SettingsError naming the file and line of a bad row."""
+    from runlift.warehouse.app_exercises import parse
+
+    path = settings.exercise_map_path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the exercise mapping {path}: {exc}") from exc
+    try:
+        return tuple(parse(text, where=str(path), user=True))
+    except ValueError as exc:
+        raise SettingsError(f"{exc} (the exercise mapping file; docs/sources.md)") from exc
 
 
 def data_home(env: Mapping[str, str] | None = None) -> Path:

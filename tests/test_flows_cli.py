@@ -103,6 +103,10 @@ def test_demo_runs_on_prefect_and_twice_gives_the_same_warehouse(prefect_server,
     assert re.search(r"\n  Pegs: [\d.]+ km over \d+ runs", text) and re.search(r"\n  Old pegs: .*; retired\n", text)
     # 6 weeks: one 12-week block, nothing before it to compare with
     assert "no block before it" in text and "  hard sets per week: quadriceps - -> " in text
+    # the gym sessions logged in Hevy as well as recorded by the watch: both records, started within two minutes
+    hevy = re.search(r"\nHevy: (\d+) gym sessions synced from the Hevy app .*\((\d+) of them in its FIT files too\); "
+                     r"exercise names mapped to muscle groups: (\d+) seed \(", text)
+    assert hevy and int(hevy[1]) >= 2 and hevy[1] == hevy[2], text
     con = duckdb.connect(str(db), read_only=True)
     offsets = dict(con.execute("""SELECT start_time_local::DATE < DATE '2026-03-08', min(utc_offset_s)
                                   FROM raw.fit_sessions GROUP BY 1""").fetchall())

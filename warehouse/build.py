@@ -6,7 +6,9 @@ intermediate → marts, files in name order; ``_macros.sql`` first). Each file h
 writes the athletes' parameters from the settings into ``raw.athletes`` /
 ``raw.athlete_body_mass``, loads the seeds (``warehouse/seeds/sport_types.csv`` into
 ``staging.sport_types``, ``warehouse/seeds/exercise_muscles.csv`` into
-``staging.exercise_muscles``) and rebuilds everything in one transaction: readers see the old marts
+``staging.exercise_muscles``), writes the lifting apps' exercise mapping (the seed
+``warehouse/seeds/app_exercises.csv`` and the person's ``exercise_map.csv``, :mod:`app_exercises`)
+into ``staging.app_exercise_rules`` and rebuilds everything in one transaction: readers see the old marts
 or the new ones, never a mix; building twice gives the same tables.
 
 Every build is recorded in ``ops.builds`` with the fingerprint of what it was built from
@@ -29,8 +31,8 @@ from importlib import metadata, resources
 
 import duckdb
 
+from runlift.warehouse import app_exercises, exercise_muscles, sport_types
 from runlift.warehouse import db as wdb
-from runlift.warehouse import exercise_muscles, sport_types
 from runlift.warehouse.db import utcnow
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -140,7 +142,7 @@ RAW_ROW_HASH = {
     "strava_streams": "hash(t.athlete_id, t.activity_id, t.stream_type, t.fetched_at, len(t.data))",
 }
 # The Python code of the build besides the .sql models and seeds
-BUILD_CODE = ("build.py", "sport_types.py", "exercise_muscles.py")
+BUILD_CODE = ("build.py", "sport_types.py", "exercise_muscles.py", "app_exercises.py")
 
 
 def code_digest(models: list[tuple[str, str, str]] | None = None) -> str:
@@ -178,16 +180,18 @@ def raw_digest(con: duckdb.DuckDBPyConnection) -> dict[str, list[int | None]]:
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
-                units: str, shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM) -> str:
+                units: str, shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM,
+                exercise_map: tuple[app_exercises.AppExercise, ...] = ()) -> str:
     """SHA-256 of everything the marts are built from: the raw tables' content (:func:`raw_digest`),
-    the athletes' settings, the display units, the as-of date and the build's code
-    (:func:`code_digest`). Equal fingerprints, equal marts."""
+    the athletes' settings, the person's exercise mapping (``exercise_map``), the display units, the
+    as-of date and the build's code (:func:`code_digest`). Equal fingerprints, equal marts."""
     parts = {
         "version": FINGERPRINT_VERSION,
         "as_of": as_of.isoformat(),
         "units": units,
         "shoe_range_km": [float(x) for x in shoe_range_km],
         "athletes": [dataclasses.asdict(a) for a in athletes],
+        "exercise_map": [dataclasses.asdict(r) for r in exercise_map],
         "raw": raw_digest(con),
         "code": code_digest(),
     }
@@ -221,27 +225,32 @@ def _marts_present(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def build_if_changed(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
-                     units: str = "metric",
-                     shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM) -> BuildResult:
+                     units: str = "metric", shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM,
+                     exercise_map: tuple[app_exercises.AppExercise, ...] = ()) -> BuildResult:
     """:func:`build`, unless nothing it is made from changed since the last build and that build's
     model tests passed: then the marts are left as they are (``BuildResult.unchanged_since``)."""
     athletes = list(athletes)
     t0 = time.perf_counter()
-    fp = fingerprint(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km)
+    fp = fingerprint(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km,
+                     exercise_map=exercise_map)
     last = last_build(con)
     if last is not None and last.fingerprint == fp and last.test_failures == 0 and _marts_present(con):
         return BuildResult(as_of, time.perf_counter() - t0, dict(last.rows), [], unchanged_since=last.finished_at)
-    return build(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km, fingerprint_=fp)
+    return build(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km, fingerprint_=fp,
+                 exercise_map=exercise_map)
 
 
 def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[AthleteParams],
           units: str = "metric", check: bool = True,
-          shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM, fingerprint_: str | None = None) -> BuildResult:
+          shoe_range_km: tuple[float, float] = DEFAULT_SHOE_RANGE_KM, fingerprint_: str | None = None,
+          exercise_map: tuple[app_exercises.AppExercise, ...] = ()) -> BuildResult:
     """Rebuild every model for ``as_of`` in one transaction; then run the model tests. The build is
     recorded in ops.builds with its fingerprint (``fingerprint_``: computed already by the caller)
     and its model tests' outcome (-1 without ``check``: not tested).
 
-    ``shoe_range_km``: the replacement range of running shoes (marts.gear_mileage), low and high km."""
+    ``shoe_range_km``: the replacement range of running shoes (marts.gear_mileage), low and high km.
+    ``exercise_map``: the rows of the person's ``exercise_map.csv`` (:func:`app_exercises.parse`), which
+    win over the seed's."""
     if units not in ("metric", "imperial"):
         raise ValueError(f"units must be metric or imperial, not {units!r}")
     low_km, high_km = (float(x) for x in shoe_range_km)
@@ -250,7 +259,9 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
     athletes = list(athletes)
     started = utcnow()
     t0 = time.perf_counter()
-    fp = fingerprint_ or fingerprint(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km)
+    exercise_map = tuple(exercise_map)
+    fp = fingerprint_ or fingerprint(con, as_of=as_of, athletes=athletes, units=units, shoe_range_km=shoe_range_km,
+                                     exercise_map=exercise_map)
     con.execute(f"SET VARIABLE as_of = DATE '{as_of.isoformat()}'")
     con.execute(f"SET VARIABLE units = '{units}'")
     con.execute(f"SET VARIABLE shoe_range_low_m = {low_km * 1000.0!r}::DOUBLE")
@@ -264,6 +275,7 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
                 # seeds (warehouse/seeds/*.csv) after the macros, before the staging views that read them
                 sport_types.load_into(con)
                 exercise_muscles.load_into(con)
+                app_exercises.load_into(con, exercise_map)
                 seeded = True
             try:
                 con.execute(sql)
@@ -296,6 +308,7 @@ UNIQUE_KEYS = {
     "marts.block_summary": ("athlete_id", "block_name"),
     "intermediate.int_workouts": ("athlete_id", "activity_key"),
     "intermediate.int_body_mass": ("athlete_id", "valid_from"),
+    "staging.app_exercise_map": ("source", "app_exercise_key"),
 }
 NOT_NULL = {
     "marts.fct_activities": ("athlete_id", "activity_key", "local_date", "sport_group", "session_load_au",
@@ -317,6 +330,8 @@ ACCEPTED = {
                                        "monotony_high", "posterior_anterior_low", "cadence_implausible",
                                        "return_after_break", "shoe_past_range"),
     ("marts.gear_mileage", "range_status"): ("below_range", "in_range", "past_range"),
+    # (its source and primary_muscle are checked where they come from: the VALUES of the view, the mapping files)
+    ("staging.app_exercise_map", "mapped_by"): ("user", "seed", "hevy_template", "unmapped"),
 }
 
 

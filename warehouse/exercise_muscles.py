@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
+import pyarrow as pa
 
 MUSCLE_GROUPS = ("quadriceps", "hamstrings_knee_flexion", "hamstrings_hip_hinge", "glutes", "calves",
                  "hip_stability", "core", "upper_push", "upper_pull")
@@ -85,11 +86,20 @@ def load_into(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("""CREATE OR REPLACE TABLE staging.exercise_muscles (
         exercise_category VARCHAR NOT NULL, exercise_name VARCHAR, primary_muscle VARCHAR NOT NULL,
         secondary_muscles VARCHAR[] NOT NULL, note VARCHAR)""")
-    # one statement (executemany would be one round trip per row)
-    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
-    con.execute(f"INSERT INTO staging.exercise_muscles VALUES {values}",
-                [v for r in rows for v in (r.exercise_category, r.exercise_name, r.primary_muscle,
-                                           list(r.secondary_muscles), r.note or None)])
+    # through Arrow: one statement with ~9,500 parameters took DuckDB most of a second to bind
+    # (executemany would be one round trip per row)
+    table = pa.table({
+        "exercise_category": pa.array([r.exercise_category for r in rows], pa.string()),
+        "exercise_name": pa.array([r.exercise_name for r in rows], pa.string()),
+        "primary_muscle": pa.array([r.primary_muscle for r in rows], pa.string()),
+        "secondary_muscles": pa.array([list(r.secondary_muscles) for r in rows], pa.list_(pa.string())),
+        "note": pa.array([r.note or None for r in rows], pa.string()),
+    })
+    con.register("exercise_muscles_rows", table)
+    try:
+        con.execute("INSERT INTO staging.exercise_muscles SELECT * FROM exercise_muscles_rows")
+    finally:
+        con.unregister("exercise_muscles_rows")
     for sql in (
         "COMMENT ON TABLE staging.exercise_muscles IS 'Seed warehouse/seeds/exercise_muscles.csv: every Garmin "
         "exercise category and exercise name of the FIT profile to its primary and secondary muscle groups "

@@ -30,7 +30,7 @@ from runlift.warehouse.db import STORAGE_VERSION, sql_string, utcnow
 from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
 
 # Staging models published as tables; none holds a position.
-PUBLISHED_STAGING = ("stg_fit__sessions", "stg_fit__sets", "stg_strava__activities")
+PUBLISHED_STAGING = ("stg_fit__sessions", "stg_fit__sets", "stg_strava__activities", "app_exercises_unmapped")
 LOCATION_TABLE = "stg_fit__positions"
 
 

@@ -143,6 +143,29 @@ def last_hevy_sync_runs(con: duckdb.DuckDBPyConnection) -> list[HevySyncRun]:
 
 
 @dataclass(frozen=True)
+class UnmappedAppExercise:
+    athlete_id: str
+    source: str  # hevy or strong
+    exercise_title: str
+    sets: int
+    last_date: dt.date | None
+
+
+def unmapped_app_exercises(con: duckdb.DuckDBPyConnection,
+                           athlete_id: str | None = None) -> list[UnmappedAppExercise]:
+    """The lifting apps' exercise titles no mapping places (``staging.app_exercises_unmapped``, a
+    view in the working warehouse, a table in the published file), most sets first; [] before the
+    first build that has it."""
+    if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                      "AND table_name = 'app_exercises_unmapped' AND table_catalog = current_database()"):
+        return []
+    return [UnmappedAppExercise(*r) for r in con.execute(
+        "SELECT athlete_id, source, exercise_title, sets, last_date FROM staging.app_exercises_unmapped "
+        "WHERE ? IS NULL OR athlete_id = ? ORDER BY sets DESC, athlete_id, source, exercise_title",
+        [athlete_id, athlete_id]).fetchall()]
+
+
+@dataclass(frozen=True)
 class GarminSyncState:
     athlete_id: str
     last_run_at: dt.datetime | None  # UTC
