@@ -47,8 +47,8 @@ from runlift.flows.settings import Settings, SettingsError, known_secrets, load_
 from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
 
-__all__ = ["ATHLETE_DEPLOYMENT", "AthleteFailed", "SquadFailed", "SquadReport", "athlete_nightly", "ensure_strava_limit",
-           "squad_nightly", "strava_pace"]
+__all__ = ["ATHLETE_DEPLOYMENT", "AthleteFailed", "SquadFailed", "SquadReport", "athlete_nightly",
+           "ensure_strava_limit", "squad_nightly", "strava_pace"]
 
 STRAVA_LIMIT = "strava-requests"
 ATHLETE_DEPLOYMENT = "athlete_nightly/athlete-nightly"
@@ -125,7 +125,8 @@ def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None,
     settings = load_settings(config, db=db, athlete=athlete_id)
     folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
     # one decoding process: the pool's concurrency is the squad's parallelism
-    return import_paths(settings.db_path, athlete_id, folders, workers=1, lock_timeout_s=lock_timeout_s)
+    target = getattr(settings, "target", settings.db_path)  # the lake where warehouse.lake is set (docs/lake.md)
+    return import_paths(target, athlete_id, folders, workers=1, lock_timeout_s=lock_timeout_s)
 
 
 def sync_hevy(config: str | None, athlete_id: str, full: bool = False, db: str | None = None,
@@ -195,7 +196,7 @@ class SquadReport:
 def _state_error(state: Any) -> str:
     """The athlete run's own error from its final state (Prefect prefixes the exception's text)."""
     message = str(getattr(state, "message", "") or getattr(state, "name", "") or "no message")
-    for prefix in ("Flow run encountered an exception: ",):
+    for prefix in ("Flow run encountered an exception: ", f"{AthleteFailed.__name__}: "):
         message = message.removeprefix(prefix)
     return message
 
@@ -262,7 +263,7 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
             for athlete_id, run in list(pending.items()):
                 state = client.read_flow_run(run.id).state
                 if state is not None and state.is_final():
-                    report.states[athlete_id] = state.name
+                    report.states[athlete_id] = str(state.name or state.type.value)
                     if not state.is_completed():
                         report.failed[athlete_id] = _state_error(state)
                     del pending[athlete_id]
@@ -285,6 +286,12 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
         report.built = True
     except Exception as exc:
         report.failures.append(redact(f"build/publish: {exc}", known_secrets(settings), limit=2000))
+    maintain = getattr(night, "maintain_lake", None)  # the lake mode's nightly maintenance (docs/lake.md)
+    if getattr(settings, "lake", None) is not None and maintain is not None:
+        try:
+            maintain(config, db=db)
+        except Exception as exc:
+            report.failures.append(redact(f"lake maintenance: {exc}", known_secrets(settings), limit=2000))
     report.seconds = time.monotonic() - t0
     report.markdown = _markdown(report)
     try:
