@@ -1,7 +1,7 @@
 """A coach's squad of synthetic athletes for tests and benches: one Strava emulator serving N
 athletes (each its own tokens and its own season, the application's rate limits shared), each
 athlete's generated FIT inbox, and a settings file (``runlift.toml``) with the N athletes and their
-token files.
+token files. The emulator with the N athletes: :func:`runlift.standins.strava_emulator.squad_emulator`.
 
 Athlete ``k`` (0-based) is ``a001``, ``a002``, ... in runlift and Strava athlete ``4242 + k``; its
 season is :func:`runlift.standins.season.synthetic_season` with seed ``7 + k`` (deterministic), its
@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runlift.standins.season import default_athlete, synthetic_season
-from runlift.standins.strava_emulator import StravaEmulator
+from runlift.standins.season import synthetic_season
 
-__all__ = ["SquadAthlete", "squad_emulator", "squad_season", "write_squad"]
+__all__ = ["SquadAthlete", "squad_athletes", "squad_season", "write_squad"]
 
 FIRST_STRAVA_ID = 4242
 ID_STRIDE = 10**11
@@ -40,6 +39,14 @@ def squad_athlete_id(k: int) -> str:
     return f"a{k + 1:03d}"
 
 
+def squad_athletes(n: int, end: dt.date, weeks: int = 4) -> list[SquadAthlete]:
+    """The squad's ``n`` athletes with their seasons (refresh tokens: the emulator's to give,
+    :func:`runlift.standins.strava_emulator.squad_emulator`)."""
+    if n < 1:
+        raise ValueError("a squad has at least one athlete")
+    return [SquadAthlete(squad_athlete_id(k), FIRST_STRAVA_ID + k, squad_season(k, end, weeks)) for k in range(n)]
+
+
 def squad_season(k: int, end: dt.date, weeks: int = 4) -> list[dict[str, Any]]:
     """Athlete ``k``'s season: seeded per athlete, activity ids unique across the squad."""
     season = synthetic_season(end, weeks=weeks, seed=7 + k, athlete_id=FIRST_STRAVA_ID + k,
@@ -47,27 +54,6 @@ def squad_season(k: int, end: dt.date, weeks: int = 4) -> list[dict[str, Any]]:
     for activity in season:
         activity["id"] = int(activity["id"]) + k * ID_STRIDE
     return season
-
-
-def squad_emulator(n: int, *, end: dt.date | None = None, weeks: int = 4, **kwargs: Any,
-                   ) -> tuple[StravaEmulator, list[SquadAthlete]]:
-    """A (not started) emulator serving ``n`` athletes, and the athletes with their refresh tokens.
-
-    ``kwargs`` go to :class:`StravaEmulator` (``limits``, ``window_s``, ``client_id``, ...): the
-    limits are the application's, shared by every athlete's token."""
-    if n < 1:
-        raise ValueError("a squad has at least one athlete")
-    end = end or dt.date.today()
-    athletes = [SquadAthlete(squad_athlete_id(k), FIRST_STRAVA_ID + k, squad_season(k, end, weeks)) for k in range(n)]
-    first = athletes[0]
-    emulator = StravaEmulator([dict(a) for a in first.season], athlete=default_athlete(first.strava_id),
-                              initial_refresh_token=None, **kwargs)
-    first.refresh_token = emulator.issue_refresh_token(first.strava_id)
-    for a in athletes[1:]:
-        person = default_athlete(a.strava_id)
-        person["username"] = f"squad_{a.athlete_id}"
-        a.refresh_token = emulator.add_athlete(person, a.season)
-    return emulator, athletes
 
 
 def _toml_value(value: object) -> str:

@@ -19,7 +19,7 @@ What it does like the live API (see ``shared/strava/README.md``):
   activities and refresh token; every token sees only its own athlete's ``/athlete`` and
   activities, while the rate limits are the application's, shared by every athlete's token, as on
   Strava. ``window_counts()`` keeps every short window's count of API calls (and of 429s) for
-  checks that the shared budget was never exceeded. ``squad_emulator`` (runlift.standins.squad)
+  checks that the shared budget was never exceeded. ``squad_emulator`` (below)
   builds one with N athletes.
 
 It binds 127.0.0.1 only (unless told otherwise), never reaches the network, and never logs a token
@@ -43,7 +43,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from runlift.standins.season import (
@@ -57,7 +57,10 @@ from runlift.standins.season import (
     synthetic_season,
 )
 
-__all__ = ["StravaEmulator", "main"]
+if TYPE_CHECKING:
+    from runlift.standins.squad import SquadAthlete
+
+__all__ = ["StravaEmulator", "main", "squad_emulator"]
 
 SECRET_PARAMS = {"client_secret", "refresh_token", "code", "access_token"}
 GRANTED_SCOPE = "read,activity:read_all"
@@ -680,6 +683,27 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
+def squad_emulator(n: int, *, end: date | None = None, weeks: int = 4, **kwargs: Any,
+                   ) -> tuple[StravaEmulator, list[SquadAthlete]]:
+    """A (not started) emulator serving a squad of ``n`` athletes (runlift.standins.squad), and the
+    athletes with their refresh tokens.
+
+    ``kwargs`` go to :class:`StravaEmulator` (``limits``, ``window_s``, ``client_id``, ...): the
+    limits are the application's, shared by every athlete's token."""
+    from runlift.standins.squad import squad_athletes
+
+    athletes = squad_athletes(n, end or date.today(), weeks)
+    first = athletes[0]
+    emulator = StravaEmulator([dict(a) for a in first.season], athlete=default_athlete(first.strava_id),
+                              initial_refresh_token=None, **kwargs)
+    first.refresh_token = emulator.issue_refresh_token(first.strava_id)
+    for a in athletes[1:]:
+        person = default_athlete(a.strava_id)
+        person["username"] = f"squad_{a.athlete_id}"
+        a.refresh_token = emulator.add_athlete(person, a.season)
+    return emulator, athletes
+
+
 # --- command line ------------------------------------------------------------------------------
 
 
@@ -728,7 +752,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
         return serve_until_interrupted(emulator.stop)
     from pathlib import Path
 
-    from runlift.standins.squad import squad_emulator, write_squad
+    from runlift.standins.squad import write_squad
 
     emulator, athletes = squad_emulator(args.athletes, end=end, weeks=args.weeks, client_id=args.client_id,
                                         client_secret=args.client_secret, limits=limits, window_s=args.window_s,

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from runlift.standins.squad import squad_emulator, write_squad
+from runlift.standins.squad import write_squad
+from runlift.standins.strava_emulator import squad_emulator
 
 END = dt.date(2026, 10, 30)
 
