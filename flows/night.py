@@ -285,6 +285,59 @@ class Steps:
     artifact: Callable[[str], None] | None = None  # publishes the summary (a Prefect artifact)
 
 
+def sync_sources(config: str | None, athlete_id: str, settings: Settings, steps: Steps, report: NightReport,
+                 fail: Callable[[str], None], logger: Any, *, full: bool, wait: bool, db: str | None,
+                 units: str | None) -> None:
+    """One athlete's sources (Strava, Garmin Connect, FIT inbox, Hevy) into ``report``: what is not
+    configured is noted as skipped; one source failing (``fail`` records it) does not stop the others.
+    The night (:func:`run_night`) and a squad's athlete run (:mod:`runlift.flows.squad`) call it."""
+    if strava_enabled(settings, athlete_id):
+        try:
+            result = steps.sync_strava(config, athlete_id, full=full, wait=wait, db=db, units=units)
+            report.strava[athlete_id] = result
+            if not result.ok:
+                fail(f"Strava for {athlete_id}: {result.message}")
+        except Exception as exc:  # one source failing must not stop the other
+            fail(f"Strava for {athlete_id}: {exc}")
+    else:
+        report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
+    if garmin_enabled(settings, athlete_id):
+        try:
+            garmin = steps.sync_garmin(config, athlete_id, db=db)
+            report.garmin[athlete_id] = garmin
+            for line in garmin.fit.problem_lines():
+                logger.warning("%s", line)
+            if not garmin.ok:  # a 429 (paused) is no failure: the next night resumes
+                fail(f"Garmin Connect for {athlete_id}: {garmin.message}")
+        except Exception as exc:
+            fail(f"Garmin Connect for {athlete_id}: {exc}")
+    else:
+        report.skipped.append(f"Garmin Connect for {athlete_id} (not signed in: `runlift garmin auth`)")
+    if settings.athletes[athlete_id].fit_inbox:
+        try:
+            summary = steps.import_fit_inbox(config, athlete_id, db=db)
+            report.fit[athlete_id] = summary
+            for line in summary.problem_lines():  # escaped, shortened, summarised past 20 files
+                logger.warning("%s", line)
+            missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
+            if missing:
+                fail(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
+        except Exception as exc:
+            fail(f"FIT import for {athlete_id}: {exc}")
+    else:
+        report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
+    if hevy_enabled(settings, athlete_id):  # only athletes with a Hevy API key
+        try:
+            hevy = steps.sync_hevy(config, athlete_id, full=full, db=db)
+            report.hevy[athlete_id] = hevy
+            for line in hevy.problems[:20]:
+                logger.warning("hevy %s: %s", athlete_id, line)
+            if not hevy.ok:
+                fail(f"Hevy for {athlete_id}: {hevy.message}")
+        except Exception as exc:
+            fail(f"Hevy for {athlete_id}: {exc}")
+
+
 def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | None, db: str | None = None,
               athlete: str | None = None, units: str | None = None, steps: Steps | None = None) -> NightReport:
     """The whole night; ``steps`` says how each step runs (plain functions by default)."""
@@ -302,51 +355,8 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
         report.failures.append(redact(text, known_secrets(settings), limit=2000))
 
     for athlete_id in report.athletes:
-        if strava_enabled(settings, athlete_id):
-            try:
-                result = steps.sync_strava(config, athlete_id, full=full, wait=wait, db=db, units=units)
-                report.strava[athlete_id] = result
-                if not result.ok:
-                    fail(f"Strava for {athlete_id}: {result.message}")
-            except Exception as exc:  # one source failing must not stop the other
-                fail(f"Strava for {athlete_id}: {exc}")
-        else:
-            report.skipped.append(f"Strava for {athlete_id} (not configured: no client id/secret or no token)")
-        if garmin_enabled(settings, athlete_id):
-            try:
-                garmin = steps.sync_garmin(config, athlete_id, db=db)
-                report.garmin[athlete_id] = garmin
-                for line in garmin.fit.problem_lines():
-                    logger.warning("%s", line)
-                if not garmin.ok:  # a 429 (paused) is no failure: the next night resumes
-                    fail(f"Garmin Connect for {athlete_id}: {garmin.message}")
-            except Exception as exc:
-                fail(f"Garmin Connect for {athlete_id}: {exc}")
-        else:
-            report.skipped.append(f"Garmin Connect for {athlete_id} (not signed in: `runlift garmin auth`)")
-        if settings.athletes[athlete_id].fit_inbox:
-            try:
-                summary = steps.import_fit_inbox(config, athlete_id, db=db)
-                report.fit[athlete_id] = summary
-                for line in summary.problem_lines():  # escaped, shortened, summarised past 20 files
-                    logger.warning("%s", line)
-                missing = [p for p, why in summary.unreadable if why == "no such file or folder"]
-                if missing:
-                    fail(f"FIT inbox for {athlete_id}: missing {', '.join(missing)}")
-            except Exception as exc:
-                fail(f"FIT import for {athlete_id}: {exc}")
-        else:
-            report.skipped.append(f"FIT inbox for {athlete_id} (no fit_inbox folders)")
-        if hevy_enabled(settings, athlete_id):  # only athletes with a Hevy API key
-            try:
-                hevy = steps.sync_hevy(config, athlete_id, full=full, db=db)
-                report.hevy[athlete_id] = hevy
-                for line in hevy.problems[:20]:
-                    logger.warning("hevy %s: %s", athlete_id, line)
-                if not hevy.ok:
-                    fail(f"Hevy for {athlete_id}: {hevy.message}")
-            except Exception as exc:
-                fail(f"Hevy for {athlete_id}: {exc}")
+        sync_sources(config, athlete_id, settings, steps, report, fail, logger, full=full, wait=wait,
+                     db=db, units=units)
     try:
         report.build = steps.build_marts(config, as_of, db=db, athlete=only, units=units)
         report.as_of = report.build.as_of

@@ -76,8 +76,10 @@ class SyncResult:
 
 def make_client(settings: Settings, athlete_id: str, *, clock: Callable[[], float] = time.time,
                 sleep: Callable[[float], None] = time.sleep,
-                transport: httpx.BaseTransport | None = None, warn: Log | None = None) -> StravaClient:
-    """The Strava client for one athlete; ``warn`` hears about a token file that had to be tightened."""
+                transport: httpx.BaseTransport | None = None, warn: Log | None = None,
+                before_call: Callable[[], None] | None = None) -> StravaClient:
+    """The Strava client for one athlete; ``warn`` hears about a token file that had to be tightened;
+    ``before_call`` runs before every API request (a squad's shared rate limit, runlift.flows.squad)."""
     cfg = settings.strava
     if not cfg.client_id or not cfg.client_secret:
         raise SettingsError("setting `strava.client_id` / `strava.client_secret` is missing; set STRAVA_CLIENT_ID and "
@@ -88,7 +90,7 @@ def make_client(settings: Settings, athlete_id: str, *, clock: Callable[[], floa
     return StravaClient(base_url=cfg.base_url, client_id=cfg.client_id, client_secret=cfg.client_secret,
                         tokens=tokens, budget=budget,
                         timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)),
-                        retries=cfg.retries, transport=transport, sleep=sleep, clock=clock)
+                        retries=cfg.retries, transport=transport, sleep=sleep, clock=clock, before_call=before_call)
 
 
 def _choose_listing(state: sl.SyncState, cfg: StravaSettings, full: bool, now: float,
@@ -249,9 +251,12 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: StravaClient, cfg: Stra
 
 
 def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, wait: bool = False,
-               log: Log = lambda s: None, lock_timeout_s: float = 600.0) -> SyncResult:
-    """Open the warehouse under the write lock and sync one athlete from Strava."""
-    with make_client(settings, athlete_id, warn=log) as client, write_lock(settings.db_path, lock_timeout_s):
+               log: Log = lambda s: None, lock_timeout_s: float = 600.0,
+               before_call: Callable[[], None] | None = None) -> SyncResult:
+    """Open the warehouse under the write lock and sync one athlete from Strava (``before_call``:
+    see :func:`make_client`)."""
+    with make_client(settings, athlete_id, warn=log, before_call=before_call) as client, \
+            write_lock(settings.db_path, lock_timeout_s):
         con = wdb.connect(settings.db_path)
         try:
             result = sync_athlete(con, client, settings.strava, athlete_id, full=full, wait=wait, log=log)

@@ -15,6 +15,12 @@ What it does like the live API (see ``shared/strava/README.md``):
   windows reset at multiples of ``window_s`` and ``day_s`` since the epoch; past a limit: 429 (which
   still counts). ``set_inactive(True)``: every call answers 403 ``Application/Status/Inactive``.
 * Failure injection: ``fail_next(n, status)``, ``drop_next(n)`` (the connection closes unanswered).
+* Many athletes on one application (a coach's squad): ``add_athlete`` gives another athlete its own
+  activities and refresh token; every token sees only its own athlete's ``/athlete`` and
+  activities, while the rate limits are the application's, shared by every athlete's token, as on
+  Strava. ``window_counts()`` keeps every short window's count of API calls (and of 429s) for
+  checks that the shared budget was never exceeded. ``squad_emulator`` (below)
+  builds one with N athletes.
 
 It binds 127.0.0.1 only (unless told otherwise), never reaches the network, and never logs a token
 or a secret (``request_log`` keeps paths with secret-looking query values redacted).
@@ -37,7 +43,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from runlift.standins.season import (
@@ -51,7 +57,10 @@ from runlift.standins.season import (
     synthetic_season,
 )
 
-__all__ = ["StravaEmulator", "main"]
+if TYPE_CHECKING:
+    from runlift.standins.squad import SquadAthlete
+
+__all__ = ["StravaEmulator", "main", "squad_emulator"]
 
 SECRET_PARAMS = {"client_secret", "refresh_token", "code", "access_token"}
 GRANTED_SCOPE = "read,activity:read_all"
@@ -132,18 +141,21 @@ class StravaEmulator:
             athlete_id = int(first["athlete"]["id"]) if first and first.get("athlete") else 4242
             athlete = default_athlete(athlete_id)
         self._athlete = copy.deepcopy(athlete)
+        self._default_athlete = int(self._athlete["id"])
+        self._athletes: dict[int, dict[str, Any]] = {self._default_athlete: self._athlete}
         self._gear: dict[str, dict[str, Any]] = {str(s["id"]): dict(s) for s in SHOES.values()}
-        self._codes: dict[str, str] = {}  # code -> scope
-        self._refresh: dict[str, str] = {}  # refresh token -> scope
-        self._access: dict[str, float] = {}  # access token -> expires_at
+        self._codes: dict[str, tuple[str, int]] = {}  # code -> (scope, athlete id)
+        self._refresh: dict[str, tuple[str, int]] = {}  # refresh token -> (scope, athlete id)
+        self._access: dict[str, tuple[float, int]] = {}  # access token -> (expires_at, athlete id)
         if initial_refresh_token:
-            self._refresh[initial_refresh_token] = GRANTED_SCOPE
+            self._refresh[initial_refresh_token] = (GRANTED_SCOPE, self._default_athlete)
         self._inactive = False
         self._fail: list[int] = []
         self._drop = 0
         self._log: list[tuple[str, str, int]] = []
         self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self._window_ids: tuple[int | None, int | None] = (None, None)
+        self._windows: dict[int, dict[str, int]] = {}  # short window id -> calls, reads, 429s
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
@@ -205,6 +217,33 @@ class StravaEmulator:
         with self._lock:
             return dict(self._activities)
 
+    def add_athlete(self, athlete: dict, activities: list[dict] | None = None) -> str:
+        """Another athlete of the application (``athlete``: a DetailedAthlete with its ``id``) with its
+        own ``activities`` (their ``athlete.id`` is set to it); returns a refresh token of its own."""
+        athlete_id = int(athlete["id"])
+        with self._lock:
+            if athlete_id in self._athletes:
+                raise ValueError(f"athlete {athlete_id} is already served")
+            for detail in activities or []:
+                if int(detail["id"]) in self._activities:
+                    raise ValueError(f"activity {detail['id']} is already served (activity ids are global)")
+            self._athletes[athlete_id] = copy.deepcopy(athlete)
+            for detail in activities or []:
+                copied = copy.deepcopy(detail)
+                copied["athlete"] = {"id": athlete_id, "resource_state": 1}
+                self._activities[int(copied["id"])] = copied
+        return self.issue_refresh_token(athlete_id)
+
+    def athlete_ids(self) -> list[int]:
+        """Every athlete served, the first one (the constructor's) first."""
+        with self._lock:
+            return list(self._athletes)
+
+    def activities_of(self, athlete_id: int) -> dict[int, dict]:
+        """A snapshot of one athlete's activities: id -> detail."""
+        with self._lock:
+            return {i: d for i, d in self._activities.items() if self._owner(d) == int(athlete_id)}
+
     def add_activity(self, detail: dict) -> int:
         activity_id = int(detail["id"])
         with self._lock:
@@ -253,10 +292,14 @@ class StravaEmulator:
         with self._lock:
             self._drop += int(n)
 
-    def issue_refresh_token(self) -> str:
+    def issue_refresh_token(self, athlete_id: int | None = None) -> str:
+        """A new refresh token for ``athlete_id`` (default: the first athlete)."""
         token = secrets.token_hex(20)
         with self._lock:
-            self._refresh[token] = GRANTED_SCOPE
+            owner = self._default_athlete if athlete_id is None else int(athlete_id)
+            if owner not in self._athletes:
+                raise KeyError(athlete_id)
+            self._refresh[token] = (GRANTED_SCOPE, owner)
         return token
 
     @property
@@ -274,6 +317,22 @@ class StravaEmulator:
     def reset_usage(self) -> None:
         with self._lock:
             self._usage = {k: 0 for k in self._usage}
+
+    def window_counts(self) -> dict[int, dict[str, int]]:
+        """Every short window seen so far (id: start epoch // window_s) -> its ``calls`` to /api/v3
+        (all athletes' tokens together, 429s included), ``reads`` and ``rejected`` (429 answers)."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._windows.items()}
+
+    def _owner(self, detail: dict) -> int:
+        """The served athlete an activity belongs to: its ``athlete.id`` when that athlete is served
+        (added with ``add_athlete``), else the first athlete (a single-athlete emulator's activities
+        may carry any athlete id)."""
+        athlete = detail.get("athlete")
+        owner = athlete.get("id") if isinstance(athlete, dict) else None
+        if isinstance(owner, int) and owner != self._default_athlete and owner in self._athletes:
+            return owner
+        return self._default_athlete
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -310,7 +369,7 @@ class StravaEmulator:
             return _Response(400, _error("Bad Request", "Application", "response_type", "invalid"))
         code = secrets.token_hex(20)
         with self._lock:
-            self._codes[code] = GRANTED_SCOPE
+            self._codes[code] = (GRANTED_SCOPE, self._default_athlete)
         params = urlencode({"state": query.get("state", ""), "code": code, "scope": GRANTED_SCOPE})
         location = f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{params}"
         return _Response(302, None, {"Location": location})
@@ -324,32 +383,32 @@ class StravaEmulator:
         now = self.clock()
         with self._lock:
             if grant == "authorization_code":
-                scope = self._codes.pop(str(form.get("code", "")), None)
-                if scope is None:
+                granted = self._codes.pop(str(form.get("code", "")), None)
+                if granted is None:
                     return _Response(400, _error("Bad Request", "AuthorizationCode", "code", "invalid"))
                 refresh = secrets.token_hex(20)
-                self._refresh[refresh] = scope
-                body = self._new_access(now, refresh)
-                body["athlete"] = summary_athlete(self._athlete)
+                self._refresh[refresh] = granted
+                body = self._new_access(now, refresh, granted[1])
+                body["athlete"] = summary_athlete(self._athletes[granted[1]])
                 return _Response(200, body)
             if grant == "refresh_token":
                 old = str(form.get("refresh_token", ""))
-                scope = self._refresh.get(old)
-                if scope is None:
+                granted = self._refresh.get(old)
+                if granted is None:
                     return _Response(400, _error("Bad Request", "RefreshToken", "refresh_token", "invalid"))
                 if self.rotate_refresh_tokens:
                     del self._refresh[old]
                     refresh = secrets.token_hex(20)
-                    self._refresh[refresh] = scope
+                    self._refresh[refresh] = granted
                 else:
                     refresh = old
-                return _Response(200, self._new_access(now, refresh))
+                return _Response(200, self._new_access(now, refresh, granted[1]))
         return _Response(400, _error("Bad Request", "Application", "grant_type", "invalid"))
 
-    def _new_access(self, now: float, refresh: str) -> dict[str, Any]:
+    def _new_access(self, now: float, refresh: str, athlete_id: int) -> dict[str, Any]:
         access = secrets.token_hex(20)
         expires_at = int(now) + self.access_token_ttl_s
-        self._access[access] = expires_at
+        self._access[access] = (expires_at, athlete_id)
         return {"token_type": "Bearer", "access_token": access, "expires_at": expires_at,
                 "expires_in": expires_at - int(now), "refresh_token": refresh}
 
@@ -372,6 +431,10 @@ class StravaEmulator:
             over = u["short"] > lim[0] or u["daily"] > lim[1] or (
                 is_read and (u["read_short"] > lim[2] or u["read_daily"] > lim[3]))
             inactive = self._inactive
+            window = self._windows.setdefault(int(now // self.window_s), {"calls": 0, "reads": 0, "rejected": 0})
+            window["calls"] += 1
+            window["reads"] += int(is_read)
+            window["rejected"] += int(over or failure == 429)
         if failure is not None:
             if failure == 429:
                 body = RATE_ERROR
@@ -386,15 +449,17 @@ class StravaEmulator:
             return _Response(429, RATE_ERROR, rate)
         if inactive:
             return _Response(403, INACTIVE_ERROR, rate)
-        if not self._authorized(headers, query, now):
+        athlete_id = self._authorized(headers, query, now)
+        if athlete_id is None:
             return _Response(401, AUTH_ERROR, rate)
         try:
-            status, body = self._route(method, path, query)
+            status, body = self._route(method, path, query, athlete_id)
         except _Response as r:
             status, body = r.status, r.body
         return _Response(status, body, rate)
 
-    def _authorized(self, headers: Any, query: dict[str, str], now: float) -> bool:
+    def _authorized(self, headers: Any, query: dict[str, str], now: float) -> int | None:
+        """The athlete id of the request's unexpired access token, else None."""
         token = None
         auth = headers.get("Authorization") or ""
         scheme, _, value = auth.partition(" ")
@@ -403,10 +468,10 @@ class StravaEmulator:
         elif query.get("access_token"):
             token = query["access_token"]
         if not token:
-            return False
+            return None
         with self._lock:
-            expires_at = self._access.get(token)
-        return expires_at is not None and now < expires_at
+            granted = self._access.get(token)
+        return granted[1] if granted is not None and now < granted[0] else None
 
     @staticmethod
     def _int_param(query: dict[str, str], name: str, default: int | None) -> int | None:
@@ -418,15 +483,15 @@ class StravaEmulator:
         except ValueError:
             raise _Response(400, _error("Bad Request", "Application", name, "invalid")) from None
 
-    def _route(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _route(self, method: str, path: str, query: dict[str, str], athlete_id: int) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p][2:]  # after api/v3
         if method != "GET":
             return 404, _error("Record Not Found", "resource", "path", "invalid")
         if parts == ["athlete"]:
             with self._lock:
-                return 200, copy.deepcopy(self._athlete)
+                return 200, copy.deepcopy(self._athletes[athlete_id])
         if parts == ["athlete", "activities"]:
-            return 200, self._list(query)
+            return 200, self._list(query, athlete_id)
         if len(parts) == 2 and parts[0] == "gear":
             with self._lock:
                 shoe = self._gear.get(parts[1])
@@ -442,7 +507,7 @@ class StravaEmulator:
                 return 404, _not_found()
             with self._lock:
                 detail = self._activities.get(activity_id)
-            if detail is None:
+            if detail is None or self._owner(detail) != athlete_id:  # another athlete's is not found
                 return 404, _not_found()
             if len(parts) == 2:
                 return 200, detail
@@ -457,14 +522,15 @@ class StravaEmulator:
                     return 404, _not_found()
         return 404, _error("Record Not Found", "resource", "path", "invalid")
 
-    def _list(self, query: dict[str, str]) -> list[dict[str, Any]]:
+    def _list(self, query: dict[str, str], athlete_id: int) -> list[dict[str, Any]]:
         before = self._int_param(query, "before", None)
         after = self._int_param(query, "after", None)
         page = max(1, self._int_param(query, "page", 1) or 1)
         per_page = self._int_param(query, "per_page", 30) or 30
         per_page = min(200, max(1, per_page))
         with self._lock:
-            items = [(_epoch(d["start_date"]), int(d["id"]), d) for d in self._activities.values()]
+            items = [(_epoch(d["start_date"]), int(d["id"]), d) for d in self._activities.values()
+                     if self._owner(d) == athlete_id]
         if after is not None:
             items = [x for x in items if x[0] > after]
         if before is not None:
@@ -617,6 +683,27 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
+def squad_emulator(n: int, *, end: date | None = None, weeks: int = 4, **kwargs: Any,
+                   ) -> tuple[StravaEmulator, list[SquadAthlete]]:
+    """A (not started) emulator serving a squad of ``n`` athletes (runlift.standins.squad), and the
+    athletes with their refresh tokens.
+
+    ``kwargs`` go to :class:`StravaEmulator` (``limits``, ``window_s``, ``client_id``, ...): the
+    limits are the application's, shared by every athlete's token."""
+    from runlift.standins.squad import squad_athletes
+
+    athletes = squad_athletes(n, end or date.today(), weeks)
+    first = athletes[0]
+    emulator = StravaEmulator([dict(a) for a in first.season], athlete=default_athlete(first.strava_id),
+                              initial_refresh_token=None, **kwargs)
+    first.refresh_token = emulator.issue_refresh_token(first.strava_id)
+    for a in athletes[1:]:
+        person = default_athlete(a.strava_id)
+        person["username"] = f"squad_{a.athlete_id}"
+        a.refresh_token = emulator.add_athlete(person, a.season)
+    return emulator, athletes
+
+
 # --- command line ------------------------------------------------------------------------------
 
 
@@ -636,7 +723,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
                         help="overall 15-min, overall daily, read 15-min, read daily")
     parser.add_argument("--client-id", default="12345")
     parser.add_argument("--client-secret", default="emulator-secret")
+    parser.add_argument("--athletes", type=int, default=1, metavar="N",
+                        help="serve N athletes (a001..), each its own tokens and seasons (seeded per athlete); "
+                             "the rate limits are the application's, shared by all (default 1)")
+    parser.add_argument("--squad-dir", default=None, metavar="DIR",
+                        help="write DIR/runlift.toml with the athletes, their token files and generated FIT "
+                             "inboxes (for `runlift squad` or bench/squad.py)")
     args = parser.parse_args(argv)
+    if args.athletes < 1:
+        parser.error("--athletes takes a number of athletes, 1 or more")
     try:
         limits = tuple(int(x) for x in args.limits.split(","))
         if len(limits) != 4:
@@ -644,15 +739,38 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
     except ValueError:
         parser.error("--limits takes four integers, e.g. 200,2000,100,1000")
     end = args.end_date or date.today()
-    season = synthetic_season(end, weeks=args.weeks, seed=args.seed)
-    emulator = StravaEmulator(season, client_id=args.client_id, client_secret=args.client_secret,
-                              limits=limits, window_s=args.window_s, host=args.host, port=args.port)
-    base_url = emulator.start()
-    refresh = emulator.issue_refresh_token()
-    print(f"Strava emulator: {base_url}  ({len(season)} activities, {args.weeks} weeks ending {end})")
     secret_note = "the default" if args.client_secret == "emulator-secret" else "as given"
+    if args.athletes == 1 and args.squad_dir is None:
+        season = synthetic_season(end, weeks=args.weeks, seed=args.seed)
+        emulator = StravaEmulator(season, client_id=args.client_id, client_secret=args.client_secret,
+                                  limits=limits, window_s=args.window_s, host=args.host, port=args.port)
+        base_url = emulator.start()
+        refresh = emulator.issue_refresh_token()
+        print(f"Strava emulator: {base_url}  ({len(season)} activities, {args.weeks} weeks ending {end})")
+        print(f"client_id: {args.client_id}  (client secret: {secret_note})")
+        print(f"refresh token: {refresh}")
+        return serve_until_interrupted(emulator.stop)
+    from pathlib import Path
+
+    from runlift.standins.squad import write_squad
+
+    emulator, athletes = squad_emulator(args.athletes, end=end, weeks=args.weeks, client_id=args.client_id,
+                                        client_secret=args.client_secret, limits=limits, window_s=args.window_s,
+                                        host=args.host, port=args.port)
+    base_url = emulator.start()
+    total = sum(len(a.season) for a in athletes)
+    print(f"Strava emulator: {base_url}  ({len(athletes)} athletes, {total} activities, {args.weeks} weeks "
+          f"ending {end}; limits {','.join(map(str, limits))} shared by all)")
     print(f"client_id: {args.client_id}  (client secret: {secret_note})")
-    print(f"refresh token: {refresh}")
+    if args.squad_dir:
+        cfg = write_squad(Path(args.squad_dir), athletes, base_url=base_url, client_id=args.client_id,
+                          client_secret=None, strava={"rate_window_s": args.window_s})
+        print(f"squad settings: {cfg} (token files in {cfg.parent / 'tokens'}, FIT inboxes in "
+              f"{cfg.parent / 'inbox'}; set STRAVA_CLIENT_SECRET)")
+    else:
+        for a in athletes:
+            print(f"athlete {a.athlete_id} (Strava {a.strava_id}, {len(a.season)} activities): "
+                  f"refresh token {a.refresh_token}")
     return serve_until_interrupted(emulator.stop)
 
 

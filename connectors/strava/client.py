@@ -282,8 +282,12 @@ class StravaClient:
     def __init__(self, *, base_url: str, client_id: str, client_secret: str, tokens: TokenStore,
                  budget: RateBudget | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  retries: int = 3, backoff_s: float = 1.0, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 before_call: Callable[[], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        # called before every counted request (retries included): a rate limit shared by several
+        # processes (a squad's workers) waits there for its turn; it may raise to stop the run
+        self.before_call = before_call
         self.client_id = str(client_id)
         self.client_secret = client_secret
         self.tokens = tokens
@@ -401,6 +405,8 @@ class StravaClient:
         attempt = 0
         while True:
             attempt += 1
+            if counted and self.before_call is not None:
+                self.before_call()
             try:
                 response = self._request(method, path, **kwargs)
             except (httpx.TransportError, httpx.DecodingError) as exc:
