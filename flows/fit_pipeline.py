@@ -54,7 +54,7 @@ from runlift.warehouse.fit_loader import (
     store_blob,
     sweep_orphan_blobs,
 )
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
 log = logging.getLogger("runlift.import")
@@ -655,31 +655,29 @@ def _remove_unsaved_blobs(root: Path, unsaved: set[str], saved: set[str],
 
 
 @contextmanager
-def _import_connection(db_path: Path, workers: int | None, lock_timeout_s: float,
-                       ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse opened for an import or a reprocess: write lock, bounded memory, checkpoint."""
+def _import_connection(db_path: wdb.Target, workers: int | None, lock_timeout_s: float,
+                       athlete_id: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for an import or a reprocess: write lock (a lake: the athlete's lock),
+    bounded memory, checkpoint."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise RuntimeError(UNGUARDED)  # fail fast: waiting for the lock the caller holds would hang
-    with write_lock(db_path, lock_timeout_s):
-        con = wdb.connect(db_path)
-        try:
-            # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
-            con.execute("SET memory_limit = '256MB'")
-            if (default_workers() if workers is None else workers) > 1:
-                # the decoding processes keep every core busy: a second DuckDB thread would only
-                # contend with them (measured: writing 11.0 s with two threads, 6.7 s with one)
-                con.execute("SET threads = 1")
-            yield con
+    with writer(db_path, athlete_id, lock_timeout_s) as con:
+        # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
+        con.execute("SET memory_limit = '256MB'")
+        if (default_workers() if workers is None else workers) > 1:
+            # the decoding processes keep every core busy: a second DuckDB thread would only
+            # contend with them (measured: writing 11.0 s with two threads, 6.7 s with one)
+            con.execute("SET threads = 1")
+        yield con
+        if not isinstance(db_path, wdb.Lake):  # a lake's CHECKPOINT is its maintenance (lake maintain)
             con.execute("CHECKPOINT")
-        finally:
-            con.close()
 
 
 def _stamp_key(stamp: FileStamp) -> tuple[int, int, int, int]:
     return (stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode)
 
 
-def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
+def import_paths(db_path: wdb.Target, athlete_id: str, paths: Iterable[str | Path], *,
                  decoder: FitDecoder | None = None, progress: Progress | None = None,
                  workers: int | None = None, lock_timeout_s: float = 600.0, reread: bool = False) -> ImportSummary:
     """Open the warehouse (under the write lock) and import every FIT file under ``paths``.

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import Transaction, scalar, utcnow
 from runlift.warehouse.sport_types import running_strava_types
 
@@ -145,8 +146,9 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
                     QUALIFY row_number() OVER (PARTITION BY activity_id) = 1""",
                              [state.athlete_id, now, now, state.athlete_id])
                 if full_listing:
-                    con.execute("""INSERT INTO ops.strava_listing_seen SELECT DISTINCT ?, activity_id FROM _rl_page
-                                   ON CONFLICT DO NOTHING""", [state.athlete_id])
+                    wdb.upsert(con, "ops.strava_listing_seen", ("athlete_id", "activity_id"),
+                               "SELECT DISTINCT ?::VARCHAR AS athlete_id, activity_id FROM _rl_page",
+                               [state.athlete_id], replace=False)
             finally:
                 con.unregister("_rl_page")
             starts = [int(r["start_time_utc"].replace(tzinfo=dt.UTC).timestamp()) for r in rows
@@ -219,9 +221,9 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
             con.register("_rl_streams", streams.table)
             try:
                 # INSERT OR REPLACE: a delete per activity costs a scan of the whole streams table
-                con.execute("""INSERT OR REPLACE INTO raw.strava_streams BY NAME
-                               SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, *, ?::TIMESTAMP AS fetched_at
-                               FROM _rl_streams""", [athlete_id, activity_id, now])
+                wdb.upsert(con, "raw.strava_streams", ("athlete_id", "activity_id", "stream_type"),
+                           """SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, *, ?::TIMESTAMP AS fetched_at
+                              FROM _rl_streams""", [athlete_id, activity_id, now])
             finally:
                 con.unregister("_rl_streams")
         con.execute("UPDATE raw.strava_activities SET streams_status = ? WHERE athlete_id = ? AND activity_id = ?",
@@ -278,12 +280,15 @@ def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gea
     now = utcnow()
     cols = list(gear)
     with Transaction(con):
+        # MERGE rather than ON CONFLICT: the same statement in a DuckDB file and in a lake (no keys)
         con.execute(f"""
-            INSERT INTO raw.strava_gear (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
-            VALUES (?, ?, {', '.join('?' * len(cols))}, ?, ?)
-            ON CONFLICT (athlete_id, gear_id) DO UPDATE SET
-                {', '.join(f'{c} = excluded.{c}' for c in cols)}, fetched_at = excluded.fetched_at""",
-                    [athlete_id, gear_id, *[gear[c] for c in cols], now, now])
+            MERGE INTO raw.strava_gear t
+            USING (SELECT ?::VARCHAR AS athlete_id, ?::VARCHAR AS gear_id) k
+            ON t.athlete_id = k.athlete_id AND t.gear_id = k.gear_id
+            WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = ?' for c in cols)}, fetched_at = ?
+            WHEN NOT MATCHED THEN INSERT (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
+                VALUES (k.athlete_id, k.gear_id, {', '.join('?' * len(cols))}, ?, ?)""",
+                    [athlete_id, gear_id, *[gear[c] for c in cols], now, *[gear[c] for c in cols], now, now])
         _save_budget(con, app, budget)
 
 
