@@ -733,7 +733,7 @@ def _kept_sources(root: Path, rows: list[tuple[str, str, str, str, str | None]])
             yield FitSource(first_path, data)
 
 
-def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
+def reprocess(db_path: wdb.Target, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
               progress: Progress | None = None, lock_timeout_s: float = 600.0,
               workers: int | None = None) -> ImportSummary:
     """Decode every kept FIT file again from the blob store and replace its rows.

@@ -411,6 +411,13 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, existed: bool, upto: in
         con.execute("CHECKPOINT")
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write a DuckDB file's WAL into it, at the end of a command; nothing in a lake (every commit is
+    written; its CHECKPOINT would run the maintenance, which `runlift lake maintain` does)."""
+    if not is_lake(con):
+        con.execute("CHECKPOINT")
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     """Row count of every table in ``schema``."""
     names = [r[0] for r in con.execute(

@@ -453,7 +453,7 @@ def record_seen_files(con: duckdb.DuckDBPyConnection, athlete_id: str,
     con.register("_rl_seen", table)
     try:
         wdb.upsert(con, "ops.fit_seen_files", ("athlete_id", "path"),
-                   "SELECT ?::VARCHAR AS athlete_id, path, size_bytes, mtime_ns, ctime_ns, inode, fit_files, fit_bytes, "
-                   "?::TIMESTAMP AS recorded_at FROM _rl_seen", [athlete_id, utcnow()])
+                   "SELECT ?::VARCHAR AS athlete_id, path, size_bytes, mtime_ns, ctime_ns, inode, fit_files, "
+                   "fit_bytes, ?::TIMESTAMP AS recorded_at FROM _rl_seen", [athlete_id, utcnow()])
     finally:
         con.unregister("_rl_seen")
