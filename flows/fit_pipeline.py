@@ -693,7 +693,7 @@ def import_paths(db_path: wdb.Target, athlete_id: str, paths: Iterable[str | Pat
     flows have it. Without it, each process stops at once (this function refuses to run while a
     spawned process loads your script) and the import finishes in this process, with a note.
     """
-    with _import_connection(db_path, workers, lock_timeout_s) as con:
+    with _import_connection(db_path, workers, lock_timeout_s, athlete_id) as con:
         started = wdb.utcnow()
         # kept bytes an interrupted import wrote without committing their rows
         orphans = sweep_orphan_blobs(con, wdb.blob_dir(db_path))
@@ -743,7 +743,7 @@ def reprocess(db_path: wdb.Target, athlete_id: str | None = None, *, decoder: Fi
     """
     summary = ImportSummary()
     root = wdb.blob_dir(db_path)
-    with _import_connection(db_path, workers, lock_timeout_s) as con:
+    with _import_connection(db_path, workers, lock_timeout_s, athlete_id) as con:
         started = wdb.utcnow()
         t0 = time.perf_counter()
         rows = queries.kept_fit_files(con, athlete_id)
