@@ -232,11 +232,11 @@ HOLDER = textwrap.dedent("""
     from runlift.warehouse import db as wdb
     from runlift.warehouse.lock import writer
     attach, data, athlete = sys.argv[1:4]
-    with writer(wdb.Lake(attach, data), athlete) as con:
+    with writer(wdb.Lake(attach, data), athlete) as con, wdb.Transaction(con):
         con.execute("INSERT INTO raw.athletes (athlete_id, timezone, sex, loaded_at, acwr_flags) "
                     "VALUES (?, 'UTC', 'female', now()::TIMESTAMP, false)", [athlete])
         print("held", flush=True)
-        time.sleep(float(sys.argv[4]))
+        time.sleep(float(sys.argv[4]))  # committed at the end, then the lock is let go
 """)
 
 
@@ -254,17 +254,17 @@ def test_one_athletes_writers_wait_for_each_other_across_processes(lake, tmp_pat
         assert p.stdout is not None and p.stdout.readline().strip() == "held", p.stderr.read() if p.stderr else ""
         return p
 
-    holder = hold(4.0)
+    holder = hold(10.0)
     t0 = time.monotonic()
     with pytest.raises(LockTimeout, match="'athlete:eve' is held by another runlift worker"):
         with writer(lake, "eve", timeout_s=0.5):
             pass
     seen = "SELECT count(*) FROM raw.athletes WHERE athlete_id = 'eve'"
-    with writer(lake, "fay", timeout_s=2.0) as con:  # another athlete: no wait
-        assert time.monotonic() - t0 < 4.0
+    with writer(lake, "fay", timeout_s=5.0) as con:  # another athlete: in while eve's writer holds its lock
+        assert holder.poll() is None
         assert con.execute(seen).fetchone() == (0,)  # eve's writer has not committed yet
     with writer(lake, "eve", timeout_s=60) as con:  # waits for the holder, then sees its commit
-        assert time.monotonic() - t0 >= 3.5
+        assert time.monotonic() - t0 >= 9.5
         assert con.execute(seen).fetchone() == (1,)
     holder.wait(timeout=30)
 
