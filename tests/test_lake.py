@@ -42,10 +42,6 @@ def _lake_unavailable() -> str | None:
     return None
 
 
-lake_only = [pytest.mark.lake, pytest.mark.skipif(_lake_unavailable() is not None,
-                                                  reason=_lake_unavailable() or "")]
-
-
 @pytest.fixture(scope="module")
 def pg():
     from runlift.standins.postgres import PostgresCluster, PostgresUnavailable
@@ -109,8 +105,9 @@ def _load(target: wdb.Target, inbox: Path, athlete: str = "ana") -> float:
     assert len(remove_fit(target, athlete, [victim])) == 1
     con = wdb.open_target(target)
     try:
-        weigh_in = {"sample_pk": 7, "measured_at_utc": dt.datetime(2026, 11, 20, 6), "calendar_date": dt.date(2026, 11, 20),
-                    "body_mass_kg": 67.5, "body_fat_percent": None, "body_water_percent": None, "bone_mass_kg": None,
+        weigh_in = {"sample_pk": 7, "measured_at_utc": dt.datetime(2026, 11, 20, 6),
+                    "calendar_date": dt.date(2026, 11, 20), "body_mass_kg": 67.5, "body_fat_percent": None,
+                    "body_water_percent": None, "bone_mass_kg": None,
                     "muscle_mass_kg": None, "bmi_kg_m2": None, "source_type": "INDEX_SCALE"}
         for kg in (67.5, 67.2):  # the second sync's value replaces the first
             garmin_loader.save_weigh_ins(con, athlete, dt.date(2026, 11, 20), dt.date(2026, 11, 20),
@@ -256,9 +253,9 @@ def test_one_athletes_writers_wait_for_each_other_across_processes(lake, tmp_pat
 
     holder = hold(10.0)
     t0 = time.monotonic()
-    with pytest.raises(LockTimeout, match="'athlete:eve' is held by another runlift worker"):
-        with writer(lake, "eve", timeout_s=0.5):
-            pass
+    with pytest.raises(LockTimeout, match="'athlete:eve' is held by another runlift worker"), \
+            writer(lake, "eve", timeout_s=0.5):
+        pass
     seen = "SELECT count(*) FROM raw.athletes WHERE athlete_id = 'eve'"
     with writer(lake, "fay", timeout_s=5.0) as con:  # another athlete: in while eve's writer holds its lock
         assert holder.poll() is None

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,10 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or migrated; the message says why and what to do."""
+
+
+class LockTimeout(RuntimeError):
+    """A writer's lock (warehouse.lock) was not free within its timeout."""
 
 
 @dataclass(frozen=True)
@@ -318,13 +323,49 @@ def connect_lake(lake: Lake, *, upto: int | None = None) -> duckdb.DuckDBPyConne
         con.close()
         raise
     try:
-        from runlift.warehouse.lock import lake_lock
-        with lake_lock(lake, "migrations"):
+        with advisory_lock(lake, "migrations"):
             _migrate(con, Path(lake.data_path), True, upto, lake=True)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def lake_key(name: str) -> int:
+    """The 64-bit advisory-lock key of ``name`` (an athlete id, or ``migrations``), the same in
+    every process and on every machine (a hash, unlike Python's hash())."""
+    digest = hashlib.sha256(f"runlift:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def advisory_lock(lake: Lake, name: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> Iterator[None]:
+    """Hold the lake's lock ``name`` (an athlete's id: that athlete's writes; ``migrations``) while
+    the block runs: a PostgreSQL session advisory lock on the catalog database, which every worker
+    on every machine sees. A second holder waits up to ``timeout_s``, then LockTimeout. The lock
+    goes with its session, so a worker killed with kill -9 leaves none behind (PostgreSQL ends the
+    session when the socket closes)."""
+    dsn = lake.catalog_dsn
+    if dsn is None:
+        raise LockTimeout(f"warehouse.lake {lake.attach!r}: the lake mode's locks need a PostgreSQL "
+                          "catalog (ducklake:postgres:...)")
+    import psycopg  # the lake extra (docs/lake.md)
+
+    key = lake_key(name)
+    with psycopg.connect(dsn, autocommit=True, application_name=f"runlift lock {name}"[:63]) as pg:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            row = pg.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+            if row and row[0]:
+                break
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"the lake's lock {name!r} is held by another runlift worker for more than "
+                                  f"{timeout_s:.0f} s; wait for it to finish")
+            time.sleep(poll_s)
+        try:
+            yield
+        finally:
+            pg.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts: int = 5,
