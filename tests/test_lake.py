@@ -276,28 +276,40 @@ def test_one_athletes_writers_wait_for_each_other_across_processes(lake, tmp_pat
 
 @pytest.mark.lake
 @pytest.mark.skipif(_lake_unavailable() is not None, reason=_lake_unavailable() or "")
-def test_lake_maintain_command_merges_and_expires(lake, inbox, tmp_path):
+def test_a_night_on_a_lake_then_lake_maintain(lake, inbox, tmp_path):
     from click.testing import CliRunner
 
     from runlift.flows.cli import main
-    from runlift.flows.fit_pipeline import import_paths
+    from runlift.flows.night import run_night
 
-    import_paths(lake, "gus", [inbox], workers=1)
-    con = wdb.connect_lake(lake)
-    before = wdb.table_counts(con, "raw")
-    snapshots = wdb.scalar(con, "SELECT count(*) FROM ducklake_snapshots('lake')")
-    con.close()
-    assert snapshots > 5
     config = tmp_path / "runlift.toml"
     config.write_text(f'[warehouse]\nlake = "{lake.attach}"\ndata_path = "{lake.data_path}"\n'
-                      "lake_expire_snapshots_days = 0\n[athletes.ana]\ntimezone = \"Europe/Berlin\"\n")
+                      f'path = "runlift.duckdb"\nlake_expire_snapshots_days = 0\n'
+                      f'[athletes.gus]\ntimezone = "{TZ}"\nfit_inbox = ["{inbox}"]\n')
+    report = run_night(str(config), full=False, wait=False, as_of=END, athlete="gus")
+    assert report.failures == []
+    assert report.fit["gus"].files_new == len(list(inbox.iterdir()))
+    assert not (tmp_path / "runlift.duckdb").exists()  # the lake is the warehouse; path names the published file
+    published = duckdb.connect(str(tmp_path / "runlift.published.duckdb"), read_only=True)
+    try:
+        activities = published.execute("SELECT count(*) FROM marts.fct_activities WHERE athlete_id = 'gus'")
+        assert activities.fetchone()[0] >= 4
+    finally:
+        published.close()
+    con = wdb.connect_lake(lake)
+    before = wdb.table_counts(con, "raw")
+    # the night's maintenance expired every older snapshot (lake_expire_snapshots_days = 0)
+    snapshots = wdb.scalar(con, "SELECT count(*) FROM ducklake_snapshots('lake')")
+    con.execute("INSERT INTO raw.athlete_races VALUES ('gus', DATE '2027-04-01', 'spring', 21097.5, NULL)")
+    con.execute("DELETE FROM raw.athlete_races WHERE athlete_id = 'gus'")
+    con.close()
+    assert snapshots <= 3
     out = CliRunner().invoke(main, ["lake", "maintain", "--config", str(config)])
     assert out.exit_code == 0, out.output
-    assert f"snapshots {snapshots} -> 1," in out.output
+    assert f"snapshots {snapshots + 2} -> 1," in out.output
     con = wdb.connect_lake(lake)
     try:
         assert wdb.table_counts(con, "raw") == before
-        assert wdb.scalar(con, "SELECT count(*) FROM ducklake_snapshots('lake')") <= 2
     finally:
         con.close()
 
