@@ -224,6 +224,56 @@ def test_writers_of_different_athletes_commit_side_by_side(lake, inbox, tmp_path
         con.close()
 
 
+RESYNC = textwrap.dedent("""
+    import datetime as dt, sys
+    from runlift.warehouse import db as wdb, garmin_loader
+    attach, data, athlete, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    save = garmin_loader.save_weigh_ins
+    if len(sys.argv) > 5:  # the loader without its retry (shows the conflicts it settles)
+        save = save.__wrapped__
+    con = wdb.connect_lake(wdb.Lake(attach, data))
+    day = dt.date(2026, 11, 20)
+    conflicts = 0
+    for i in range(rounds):  # every round replaces the athlete's weigh-ins of the day (delete + insert)
+        rows = [{"sample_pk": k, "measured_at_utc": dt.datetime(2026, 11, 20, 6, k), "calendar_date": day,
+                 "body_mass_kg": 60.0 + i, "body_fat_percent": None, "body_water_percent": None,
+                 "bone_mass_kg": None, "muscle_mass_kg": None, "bmi_kg_m2": None, "source_type": "x"}
+                for k in range(3)]
+        try:
+            save(con, athlete, day, day, rows)
+        except Exception as exc:
+            if "conflict" not in str(exc).lower() and "conflict" not in str(exc.__context__).lower():
+                raise
+            conflicts += 1
+    print(conflicts)
+""")
+
+
+@pytest.mark.lake
+@pytest.mark.skipif(_lake_unavailable() is not None, reason=_lake_unavailable() or "")
+def test_athletes_rewriting_rows_of_one_table_at_once_all_commit(lake, tmp_path):
+    """Two athletes' syncs replacing rows of the same table at once: DuckLake finds their commits in
+    conflict (both deleted inlined rows of the table); the loaders retry them (db.retry_conflicts)."""
+    wdb.connect_lake(lake).close()
+    script = tmp_path / "resync.py"
+    script.write_text(RESYNC)
+    rounds = 12
+    procs = {a: subprocess.Popen([sys.executable, str(script), lake.attach, lake.data_path, a, str(rounds)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for a in ("hal", "ivy")}
+    for a, p in procs.items():
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, f"{a}: {err[-2000:]}"
+        assert out.strip() == "0", f"{a}: {out} commits lost to conflicts"
+    con = wdb.connect_lake(lake)
+    try:
+        rows = con.execute("SELECT athlete_id, count(*), min(body_mass_kg), max(body_mass_kg) "
+                           "FROM raw.garmin_weigh_ins WHERE athlete_id IN ('hal', 'ivy') GROUP BY 1 ORDER BY 1")
+        last = 60.0 + rounds - 1  # every athlete's last round, once
+        assert rows.fetchall() == [("hal", 3, last, last), ("ivy", 3, last, last)]
+    finally:
+        con.close()
+
+
 HOLDER = textwrap.dedent("""
     import sys, time
     from runlift.warehouse import db as wdb

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import os
 import re
@@ -368,21 +369,45 @@ def advisory_lock(lake: Lake, name: str, timeout_s: float = 600.0, poll_s: float
             pg.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts: int = 5,
+def _is_conflict(exc: BaseException | None) -> bool:
+    """A DuckLake transaction conflict, also when a ROLLBACK after it raised in its place."""
+    while exc is not None:
+        if isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower():
+            return True
+        exc = exc.__context__
+    return False
+
+
+CONFLICT_ATTEMPTS = 5
+
+
+def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS,
              wait_s: float = 0.2) -> T:
     """``work()`` (a unit of work that commits), run again when its commit loses to another
-    writer's (a DuckLake transaction conflict that DuckLake's own retries could not settle), at
-    most ``attempts`` times, then the conflict is raised."""
+    writer's (a DuckLake transaction conflict that DuckLake's own retries could not settle: two
+    writers changed the same table's inlined rows or the same file), at most ``attempts`` times,
+    waiting ``wait_s`` x attempt between; then the conflict is raised. A DuckDB file never
+    conflicts (one writer at a time): there ``work()`` runs once."""
     for attempt in range(1, attempts + 1):
         try:
             return work()
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts:
+        except duckdb.Error as exc:
+            if not _is_conflict(exc) or attempt == attempts:
                 raise
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             time.sleep(wait_s * attempt)
     raise AssertionError("unreachable")
+
+
+def retry_conflicts(func: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a loader function ``func(con, ...)`` that runs one transaction of its own and can run
+    again after a rollback (it writes the same rows; what it changes in memory it sets, never adds
+    to): in a lake, a commit that loses to another athlete's writer is retried (:func:`retrying`)."""
+    @functools.wraps(func)
+    def wrapper(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> T:
+        return retrying(con, lambda: func(con, *args, **kwargs))
+    return wrapper
 
 
 # What `runlift sql` and `runlift status` may do: read the one warehouse file they open, nothing else.

@@ -272,6 +272,7 @@ def _files_table(items: list[FileToSave], now: Any) -> pa.Table:
     return tbl
 
 
+@wdb.retry_conflicts
 def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileToSave], *,
               replace: bool = False, also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
     """Write decoded files in one transaction: each file wholly present or wholly absent, whatever
@@ -359,6 +360,7 @@ def _one(con: duckdb.DuckDBPyConnection, athlete_id: str, ident: str, table: str
     return found[0]
 
 
+@wdb.retry_conflicts
 def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
                  idents: list[str]) -> list[RemovedFile]:
     """Remove imported files: their rows in raw.fit_* in one transaction (all of them or none),
@@ -402,6 +404,7 @@ def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: st
     return out
 
 
+@wdb.retry_conflicts
 def readmit_files(con: duckdb.DuckDBPyConnection, athlete_id: str, idents: list[str]) -> list[tuple[str, str]]:
     """Forget that files were removed, so the next import of them imports them again.
 

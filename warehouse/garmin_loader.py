@@ -56,6 +56,7 @@ def record_activity(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id
                 [start_utc, start_utc, athlete_id])
 
 
+@wdb.retry_conflicts
 def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.date, last: dt.date,
                    rows: Sequence[dict[str, Any]]) -> int:
     """The weigh-ins of the days ``first``..``last`` replace what was kept of them, and the cursor
@@ -85,6 +86,7 @@ def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.da
     return len(rows)
 
 
+@wdb.retry_conflicts
 def finish_run(con: duckdb.DuckDBPyConnection, athlete_id: str, status: str, message: str | None) -> None:
     _ensure_state(con, athlete_id)
     con.execute("UPDATE ops.garmin_sync_state SET last_run_at = ?, last_status = ?, last_message = ? "

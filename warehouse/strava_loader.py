@@ -96,6 +96,7 @@ def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any
 
 
 
+@wdb.retry_conflicts
 def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPage, *,
               app: str, budget: dict[str, Any], full_listing: bool) -> tuple[int, int, list[str]]:
     """Upsert one listed page and move the cursor, in one transaction.
@@ -166,6 +167,7 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
     return new, updated, problems
 
 
+@wdb.retry_conflicts
 def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, cursor: int) -> None:
     with Transaction(con):
         state.listing_mode, state.listing_cursor, state.listing_started_at = mode, cursor, utcnow()
@@ -173,6 +175,7 @@ def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, c
         _save_state(con, state)
 
 
+@wdb.retry_conflicts
 def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
     """End the listing under way; a full one marks activities it did not see as deleted."""
     deleted = 0
@@ -212,6 +215,7 @@ def pending_details(con: duckdb.DuckDBPyConnection, athlete_id: str) -> list[int
     return [r[0] for r in rows]
 
 
+@wdb.retry_conflicts
 def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: int, streams: StreamSet, *,
                  app: str, budget: dict[str, Any]) -> int:
     """Replace an activity's streams and mark it with their status; returns streams stored."""
@@ -232,6 +236,7 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
     return streams.table.num_rows if streams.table is not None else 0
 
 
+@wdb.retry_conflicts
 def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: int, detail: dict[str, Any] | None,
                 *, app: str, budget: dict[str, Any]) -> None:
     """Store what a detail payload adds (``detail_payload`` and columns of raw.strava_activities,
@@ -273,6 +278,7 @@ def pending_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, refresh_days: 
     return [r[0] for r in rows]
 
 
+@wdb.retry_conflicts
 def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gear: dict[str, Any], *,
               app: str, budget: dict[str, Any]) -> None:
     """Upsert one gear's row of raw.strava_gear (columns by name, from the connector's gear row) with
@@ -302,6 +308,7 @@ def mark_without_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, sport_
                 [athlete_id, list(sport_types)])
 
 
+@wdb.retry_conflicts
 def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, Any], *, app: str,
                budget: dict[str, Any]) -> None:
     with Transaction(con):
@@ -317,6 +324,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, 
                      run["status"], run["message"], run.get("gear", 0)])
 
 
+@wdb.retry_conflicts
 def forget(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, int]:
     """Delete every Strava row of an athlete (Strava's terms, on deauthorization)."""
     out = {}
