@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import random
 import re
 import shutil
 import time
@@ -378,7 +379,7 @@ def _is_conflict(exc: BaseException | None) -> bool:
     return False
 
 
-CONFLICT_ATTEMPTS = 5
+CONFLICT_ATTEMPTS = 10
 
 
 def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS,
@@ -386,7 +387,8 @@ def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts:
     """``work()`` (a unit of work that commits), run again when its commit loses to another
     writer's (a DuckLake transaction conflict that DuckLake's own retries could not settle: two
     writers changed the same table's inlined rows or the same file), at most ``attempts`` times,
-    waiting ``wait_s`` x attempt between; then the conflict is raised. A DuckDB file never
+    waiting ``wait_s`` x attempt (+-50 % at random, so that two losers do not collide again in
+    step) between; then the conflict is raised. A DuckDB file never
     conflicts (one writer at a time): there ``work()`` runs once."""
     for attempt in range(1, attempts + 1):
         try:
@@ -396,7 +398,7 @@ def retrying(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts:
                 raise
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
-            time.sleep(wait_s * attempt)
+            time.sleep(wait_s * attempt * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")
 
 
