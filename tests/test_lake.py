@@ -143,11 +143,12 @@ def test_lake_holds_the_same_raw_tables_and_marts_as_a_file(_, lake, inbox, tmp_
         assert raw_lake == raw_file
         assert raw_file["fit_files"] == len(list(inbox.iterdir())) - 1  # one removed
         assert raw_file["fit_records"] > 5_000 and raw_file["garmin_weigh_ins"] == 1
+        # (not ops.fit_seen_files: an import vouches only for files that have not changed for a while,
+        # so what it holds depends on when each import ran, not on the mode)
         for schema, names in (("raw", sorted(raw_file)), ("ops", ["fit_removed_files", "garmin_activities",
-                                                                  "garmin_sync_state", "fit_seen_files"])):
+                                                                  "garmin_sync_state"])):
             for name in names:
-                drop = WRITTEN_AT + (("blob_path", "path", "first_path") if name in (
-                    "fit_files", "fit_removed_files", "fit_seen_files") else ())
+                drop = WRITTEN_AT + (("blob_path", "first_path") if name in ("fit_files", "fit_removed_files") else ())
                 assert _rows(con_lake, f"{schema}.{name}", drop) == _rows(con_file, f"{schema}.{name}", drop), name
         assert _rows(con_lake, "raw.garmin_weigh_ins", WRITTEN_AT)[0][4] == 67.2
         # every keyed raw row once, though each was written twice
