@@ -196,7 +196,7 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
 
     bar = _Bar(enabled=sys.stderr.isatty() or bool(os.environ.get("RUNLIFT_PROGRESS")))
     try:
-        if use_prefect:
+        if use_prefect and settings.lake is None:  # the flow takes a file path; a lake imports directly
             from runlift.flows.import_fit import import_fit, set_progress
 
             set_progress(bar)
@@ -204,9 +204,9 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
                               reread=reread)
         total = fit_pipeline.ImportSummary()
         if reprocess_kept:
-            total.add(fit_pipeline.reprocess(settings.db_path, settings.athlete_id, progress=bar))
+            total.add(fit_pipeline.reprocess(settings.target, settings.athlete_id, progress=bar))
         if paths:
-            total.add(fit_pipeline.import_paths(settings.db_path, settings.athlete_id, paths, progress=bar,
+            total.add(fit_pipeline.import_paths(settings.target, settings.athlete_id, paths, progress=bar,
                                                 reread=reread))
         return total
     finally:
@@ -292,14 +292,14 @@ def remove_fit_cmd(settings: Settings, files: tuple[str, ...], readmit: bool, re
     from runlift.flows.fit_remove import readmit_fit, remove_fit
     from runlift.warehouse.fit_loader import NoSuchFile
 
-    if not settings.db_path.exists():
+    if settings.lake is None and not settings.db_path.exists():
         raise Failure(f"no warehouse at {settings.db_path}; nothing to remove")
     try:
         if readmit:
-            for sha, path in readmit_fit(settings.db_path, settings.athlete_id, list(files)):
+            for sha, path in readmit_fit(settings.target, settings.athlete_id, list(files)):
                 click.echo(f"readmitted {shown(path)} (sha256 {sha}): the next import of it imports it again")
             return
-        removed = remove_fit(settings.db_path, settings.athlete_id, list(files))
+        removed = remove_fit(settings.target, settings.athlete_id, list(files))
     except NoSuchFile as exc:
         raise Failure(str(exc)) from None
     for item in removed:
@@ -324,6 +324,9 @@ def _open_for_reading(settings: Settings, working: bool) -> tuple[Any, str]:
     published = settings.published_path
     if not working and published.exists():
         return wdb.connect_query_only(published), "published"
+    if settings.lake is not None:
+        raise Failure(f"the working warehouse is a lake ({settings.lake.attach}): read the published file (`runlift "
+                      "build` writes it), or query the lake with DuckLake (docs/lake.md)")
     if not settings.db_path.exists():
         raise Failure(f"no warehouse at {settings.db_path}; import something first (`runlift import-fit PATH` or "
                       "`runlift strava sync`) or point --db / RUNLIFT_DB at it")
@@ -774,6 +777,27 @@ def import_lifts_cmd(settings: Settings, files: tuple[str, ...], weight_unit: st
             click.echo(line)
     if failed:
         raise Failure("; ".join(failed))
+
+@main.group()
+def lake() -> None:
+    """The lake mode's warehouse (setting warehouse.lake, docs/lake.md): maintenance."""
+
+
+@lake.command("maintain")
+@common_options(athlete=False, units=False)
+def lake_maintain(settings: Settings) -> None:
+    """Merge the lake's small files, expire snapshots older than warehouse.lake_expire_snapshots_days
+    and delete the files nothing needs any more (the nightly sync runs it after publishing)."""
+    from runlift.flows.build import maintain_lake_of
+
+    if settings.lake is None:
+        raise Failure("the warehouse is a DuckDB file, not a lake: nothing to maintain (set warehouse.lake, "
+                      "docs/lake.md)")
+    r = maintain_lake_of(settings)
+    files = "" if r.files_before < 0 else f"Parquet files {r.files_before} -> {r.files_after}, "
+    click.echo(f"lake maintained in {r.seconds:.1f} s: {files}snapshots {r.snapshots_before} -> "
+               f"{r.snapshots_after}, {r.files_deleted} old files deleted")
+
 
 @main.group()
 def hevy() -> None:

@@ -54,7 +54,7 @@ from runlift.warehouse.fit_loader import (
     store_blob,
     sweep_orphan_blobs,
 )
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 Progress = Callable[[str, int], None]  # (path just handled, bytes of it)
 log = logging.getLogger("runlift.import")
@@ -655,31 +655,29 @@ def _remove_unsaved_blobs(root: Path, unsaved: set[str], saved: set[str],
 
 
 @contextmanager
-def _import_connection(db_path: Path, workers: int | None, lock_timeout_s: float,
-                       ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse opened for an import or a reprocess: write lock, bounded memory, checkpoint."""
+def _import_connection(db_path: wdb.Target, workers: int | None, lock_timeout_s: float,
+                       athlete_id: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for an import or a reprocess: write lock (a lake: the athlete's lock),
+    bounded memory, checkpoint."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise RuntimeError(UNGUARDED)  # fail fast: waiting for the lock the caller holds would hang
-    with write_lock(db_path, lock_timeout_s):
-        con = wdb.connect(db_path)
-        try:
-            # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
-            con.execute("SET memory_limit = '256MB'")
-            if (default_workers() if workers is None else workers) > 1:
-                # the decoding processes keep every core busy: a second DuckDB thread would only
-                # contend with them (measured: writing 11.0 s with two threads, 6.7 s with one)
-                con.execute("SET threads = 1")
-            yield con
+    with writer(db_path, athlete_id, lock_timeout_s) as con:
+        # bounded memory whatever the archive size: DuckDB would otherwise cache up to 80 % of RAM
+        con.execute("SET memory_limit = '256MB'")
+        if (default_workers() if workers is None else workers) > 1:
+            # the decoding processes keep every core busy: a second DuckDB thread would only
+            # contend with them (measured: writing 11.0 s with two threads, 6.7 s with one)
+            con.execute("SET threads = 1")
+        yield con
+        if not isinstance(db_path, wdb.Lake):  # a lake's CHECKPOINT is its maintenance (lake maintain)
             con.execute("CHECKPOINT")
-        finally:
-            con.close()
 
 
 def _stamp_key(stamp: FileStamp) -> tuple[int, int, int, int]:
     return (stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode)
 
 
-def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
+def import_paths(db_path: wdb.Target, athlete_id: str, paths: Iterable[str | Path], *,
                  decoder: FitDecoder | None = None, progress: Progress | None = None,
                  workers: int | None = None, lock_timeout_s: float = 600.0, reread: bool = False) -> ImportSummary:
     """Open the warehouse (under the write lock) and import every FIT file under ``paths``.
@@ -695,7 +693,7 @@ def import_paths(db_path: Path, athlete_id: str, paths: Iterable[str | Path], *,
     flows have it. Without it, each process stops at once (this function refuses to run while a
     spawned process loads your script) and the import finishes in this process, with a note.
     """
-    with _import_connection(db_path, workers, lock_timeout_s) as con:
+    with _import_connection(db_path, workers, lock_timeout_s, athlete_id) as con:
         started = wdb.utcnow()
         # kept bytes an interrupted import wrote without committing their rows
         orphans = sweep_orphan_blobs(con, wdb.blob_dir(db_path))
@@ -735,7 +733,7 @@ def _kept_sources(root: Path, rows: list[tuple[str, str, str, str, str | None]])
             yield FitSource(first_path, data)
 
 
-def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
+def reprocess(db_path: wdb.Target, athlete_id: str | None = None, *, decoder: FitDecoder | None = None,
               progress: Progress | None = None, lock_timeout_s: float = 600.0,
               workers: int | None = None) -> ImportSummary:
     """Decode every kept FIT file again from the blob store and replace its rows.
@@ -745,7 +743,7 @@ def reprocess(db_path: Path, athlete_id: str | None = None, *, decoder: FitDecod
     """
     summary = ImportSummary()
     root = wdb.blob_dir(db_path)
-    with _import_connection(db_path, workers, lock_timeout_s) as con:
+    with _import_connection(db_path, workers, lock_timeout_s, athlete_id) as con:
         started = wdb.utcnow()
         t0 = time.perf_counter()
         rows = queries.kept_fit_files(con, athlete_id)

@@ -30,7 +30,7 @@ from runlift.flows.settings import GarminSettings, Settings
 from runlift.warehouse import db as wdb
 from runlift.warehouse import garmin_loader as gl
 from runlift.warehouse.fit_loader import known_files
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 Log = Callable[[str], None]
 WEIGH_IN_CHUNK_DAYS = 366  # one weight-service call covers at most this many days
@@ -106,7 +106,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, client: GarminClient, settings: Setti
         gl.record_activity(c, athlete_id, activity.activity_id, activity.start_utc, activity.activity_type,
                            outcome, out.sha or None, why or (out.reason or None))
 
-    blob_root = wdb.blob_dir(settings.db_path)
+    blob_root = wdb.blob_dir(settings.target)
     if not members:  # nothing to import: the cursor alone, with the reason
         import_one(con, blob_root, athlete_id, FitSource(f"garmin-connect/{activity.activity_id}", None, error=why),
                    result.fit, known, also=cursor)
@@ -169,14 +169,11 @@ def sync_athlete(con: duckdb.DuckDBPyConnection, client: GarminClient, settings:
 def sync_paths(settings: Settings, athlete_id: str, *, log: Log = lambda s: None,
                lock_timeout_s: float = 600.0) -> GarminResult:
     """Open the warehouse under the write lock and sync one athlete from Garmin Connect."""
-    with make_client(settings, athlete_id, warn=log) as client, write_lock(settings.db_path, lock_timeout_s):
-        con = wdb.connect(settings.db_path)
-        try:
-            result = sync_athlete(con, client, settings, athlete_id, log=log)
-            con.execute("CHECKPOINT")
-            return result
-        finally:
-            con.close()
+    with make_client(settings, athlete_id, warn=log) as client, \
+            writer(settings.target, athlete_id, lock_timeout_s) as con:
+        result = sync_athlete(con, client, settings, athlete_id, log=log)
+        wdb.checkpoint(con)
+        return result
 
 
 def garmin_enabled(settings: Settings, athlete_id: str) -> bool:

@@ -27,7 +27,7 @@ from runlift.connectors.redact import redact
 from runlift.flows.settings import HevySettings, Settings, SettingsError
 from runlift.warehouse import db as wdb
 from runlift.warehouse import hevy_loader as hl
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 Log = Callable[[str], None]
 
@@ -193,11 +193,7 @@ def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, log: 
                lock_timeout_s: float = 600.0, transport: httpx.BaseTransport | None = None) -> HevySyncResult:
     """Open the warehouse under the write lock and sync one athlete from Hevy."""
     with make_client(settings, athlete_id, transport=transport) as client, \
-            write_lock(settings.db_path, lock_timeout_s):
-        con = wdb.connect(settings.db_path)
-        try:
-            result = sync_athlete(con, client, settings.hevy, athlete_id, full=full, log=log)
-            con.execute("CHECKPOINT")
-            return result
-        finally:
-            con.close()
+            writer(settings.target, athlete_id, lock_timeout_s) as con:
+        result = sync_athlete(con, client, settings.hevy, athlete_id, full=full, log=log)
+        wdb.checkpoint(con)
+        return result

@@ -9,7 +9,7 @@ from runlift.connectors.lift_csv import LiftCsvError, parse_lift_csv
 from runlift.flows.settings import Settings
 from runlift.warehouse import db as wdb
 from runlift.warehouse import lift_csv_loader
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 MAX_CSV_BYTES = 256 * 1024 * 1024
 
@@ -46,11 +46,7 @@ def import_lifts(settings: Settings, athlete_id: str, path: Path, *, weight_unit
     parsed = parse_lift_csv(text, weight_unit=weight_unit, distance_unit=distance_unit)
     result = LiftImport(path, parsed.app, sets=len(parsed.rows), problems=parsed.problems,
                         workouts=len({r["started_local"] for r in parsed.rows}))
-    with write_lock(settings.db_path):
-        con = wdb.connect(settings.db_path)
-        try:
-            result.new, result.changed = lift_csv_loader.save_sets(con, athlete_id, parsed.app, parsed.rows, path.name)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+    with writer(settings.target, athlete_id) as con:
+        result.new, result.changed = lift_csv_loader.save_sets(con, athlete_id, parsed.app, parsed.rows, path.name)
+        wdb.checkpoint(con)
     return result

@@ -30,7 +30,7 @@ import httpx
 
 from runlift.connectors.redact import redact
 from runlift.flows import units as fmt
-from runlift.flows.build import build_warehouse, publish_warehouse
+from runlift.flows.build import build_warehouse, maintain_lake_of, publish_warehouse
 from runlift.flows.fit_pipeline import ImportSummary, import_paths
 from runlift.flows.garmin_sync import GarminResult, garmin_enabled
 from runlift.flows.garmin_sync import sync_paths as garmin_sync_paths
@@ -41,6 +41,7 @@ from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
 from runlift.warehouse import queries
 from runlift.warehouse.build import BuildResult
+from runlift.warehouse.lake import MaintainResult
 from runlift.warehouse.publish import PublishResult
 
 
@@ -112,7 +113,7 @@ def sync_garmin(config: str | None, athlete_id: str, db: str | None = None) -> G
 def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None) -> ImportSummary:
     settings = load_settings(config, db=db, athlete=athlete_id)
     folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
-    return import_paths(settings.db_path, athlete_id, folders)
+    return import_paths(settings.target, athlete_id, folders)
 
 
 def build_marts(config: str | None, as_of: dt.date | None, db: str | None = None, athlete: str | None = None,
@@ -129,6 +130,11 @@ def publish_for_dashboards(config: str | None, db: str | None = None, refresh_if
     """Publish the marts (``refresh_if_unchanged``: when the published file holds the last build's
     marts already, only its pipeline state is written anew)."""
     return publish_warehouse(night_settings(config, db), refresh_if_unchanged=refresh_if_unchanged)
+
+
+def maintain_lake(config: str | None, db: str | None = None) -> MaintainResult:
+    """The lake's maintenance (a night with warehouse.lake set, after publishing)."""
+    return maintain_lake_of(night_settings(config, db))
 
 
 def write_dashboard(config: str | None, db: str | None = None, athlete: str | None = None,
@@ -281,6 +287,7 @@ class Steps:
     build_marts: Callable[..., BuildResult] = build_marts
     publish: Callable[..., PublishResult] = publish_for_dashboards
     write_dashboard: Callable[..., Path] = write_dashboard
+    maintain_lake: Callable[..., MaintainResult] = maintain_lake
     logger: Any = None  # a logging.Logger-like object; None: the "runlift" logger
     artifact: Callable[[str], None] | None = None  # publishes the summary (a Prefect artifact)
 
@@ -368,6 +375,13 @@ def run_night(config: str | None, *, full: bool, wait: bool, as_of: dt.date | No
         report.dashboard = steps.write_dashboard(config, db=db, athlete=only, units=units)
     except Exception as exc:
         fail(f"build/publish: {exc}")
+    if settings.lake is not None:
+        try:  # a lake's small files merged and old snapshots expired, once a night (docs/lake.md)
+            done = steps.maintain_lake(config, db=db)
+            logger.info("lake maintained in %.1f s: snapshots %d -> %d", done.seconds, done.snapshots_before,
+                        done.snapshots_after)
+        except Exception as exc:
+            fail(f"lake maintenance: {exc}")
     report.markdown = _summary_markdown(settings, report)
     if steps.artifact is not None:
         try:

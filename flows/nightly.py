@@ -23,7 +23,7 @@ from runlift.flows.night import NightReport, Steps, _summary_markdown, notify, r
 __all__ = ["NightFailed", "NightReport", "Steps", "_summary_markdown", "backfill", "build_marts", "import_fit_inbox",
            "nightly_sync", "notify", "publish_for_dashboards", "run_flow_for_cli", "run_night", "sync_garmin",
            "sync_hevy",
-           "sync_strava", "write_dashboard"]
+           "sync_strava", "write_dashboard", "maintain_lake"]
 
 sync_strava = task(name="sync-strava", task_run_name="strava {athlete_id}", retries=0)(night.sync_strava)
 sync_garmin = task(name="sync-garmin", task_run_name="garmin {athlete_id}", retries=0)(night.sync_garmin)
@@ -32,6 +32,7 @@ sync_hevy = task(name="sync-hevy", task_run_name="hevy {athlete_id}", retries=0)
 build_marts = task(name="build-marts")(night.build_marts)
 publish_for_dashboards = task(name="publish")(night.publish_for_dashboards)
 write_dashboard = task(name="write-dashboard")(night.write_dashboard)
+maintain_lake = task(name="maintain-lake")(night.maintain_lake)  # nights with warehouse.lake set (docs/lake.md)
 
 
 class NightFailed(RuntimeError):
@@ -44,7 +45,8 @@ def _prefect_steps() -> Steps:
 
     return Steps(sync_strava=sync_strava, sync_garmin=sync_garmin, import_fit_inbox=import_fit_inbox,
                  sync_hevy=sync_hevy, build_marts=build_marts, publish=publish_for_dashboards,
-                 write_dashboard=write_dashboard, logger=get_run_logger(), artifact=artifact)
+                 write_dashboard=write_dashboard, maintain_lake=maintain_lake, logger=get_run_logger(),
+                 artifact=artifact)
 
 
 @flow(name="nightly_sync")

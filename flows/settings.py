@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from runlift.warehouse.db import Lake, Target
+
 if TYPE_CHECKING:
     from runlift.warehouse.app_exercises import AppExercise
 
@@ -235,6 +237,12 @@ class Settings:
     flags: FlagSettings = field(default_factory=FlagSettings)
     gear: GearSettings = field(default_factory=GearSettings)
     hevy: HevySettings = field(default_factory=HevySettings)
+    lake: Lake | None = None  # warehouse.lake: the warehouse is a DuckLake (docs/lake.md)
+
+    @property
+    def target(self) -> Target:
+        """Where commands write: the lake (warehouse.lake) or the DuckDB file (warehouse.path)."""
+        return self.lake if self.lake is not None else self.db_path
 
     def hevy_key(self, athlete_id: str | None = None) -> str | None:
         """The athlete's Hevy API key: athletes.<id>.hevy_api_key, else HEVY_API_KEY / hevy.api_key when the
@@ -349,7 +357,7 @@ def _known_names() -> dict[str, tuple[str, ...]]:
     """Every name runlift reads, per table ('athletes.*': the table of any athlete)."""
     return {
         "": ("units", "warehouse", "athletes", "flags", "publish", "notify", "strava", "gear", "hevy", "garmin"),
-        "warehouse": ("path",),
+        "warehouse": ("path", "lake", "data_path", "lake_expire_snapshots_days"),
         "athletes.*": ATHLETE_KEYS,
         "athletes.*.body_mass_kg[]": BODY_MASS_KEYS,
         "athletes.*.races[]": RACE_KEYS,
@@ -709,6 +717,11 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
         sources["warehouse.path"] = str(path)
     else:
         db_path, sources["warehouse.path"] = data_home(env) / DB_FILENAME, "default"
+    # a lake set in the file is the warehouse whatever names a file (the night passes its --db to each
+    # task); the file's path then only names the published and dashboard files
+    lake = _parse_lake(warehouse, base)
+    if lake is not None:
+        sources["warehouse.lake"] = str(path)
 
     unit_value = units or env.get("RUNLIFT_UNITS") or doc.get("units", "metric")
     if unit_value not in UNITS:
@@ -769,7 +782,33 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, db: str | os.
                     athletes=athletes, athlete_id=chosen, sources=sources, strava=strava, garmin=garmin,
                     home=data_home(env),
                     publish=PublishSettings(pub_path.resolve() if pub_path else None, include_location),
-                    webhook_url=webhook, hevy=hevy)
+                    webhook_url=webhook, hevy=hevy, lake=lake)
+
+
+def _parse_lake(warehouse: Mapping[str, Any], base: Path) -> Lake | None:
+    """warehouse.lake / data_path / lake_expire_snapshots_days (None: no lake, the DuckDB file)."""
+    if "lake" not in warehouse:
+        for name in ("data_path", "lake_expire_snapshots_days"):
+            if name in warehouse:
+                raise SettingsError(f"setting `warehouse.{name}` is for a lake: set warehouse.lake too, or remove it")
+        return None
+    attach = _expect(warehouse["lake"], str, "warehouse.lake",
+                     "a DuckLake attach string (ducklake:postgres:dbname=runlift host=...)")
+    if not attach.startswith("ducklake:"):
+        raise SettingsError(f"setting `warehouse.lake`: {attach!r} is not a DuckLake attach string "
+                            "(ducklake:postgres:dbname=runlift host=...)")
+    if "data_path" not in warehouse:
+        raise SettingsError("setting `warehouse.data_path` is missing: a lake needs the folder or object-storage "
+                            "URL its Parquet files go to")
+    data = _expect(warehouse["data_path"], str, "warehouse.data_path", "a folder or an object-storage URL")
+    if "://" not in data:
+        folder = Path(data).expanduser()
+        data = str(folder if folder.is_absolute() else (base / folder).resolve())
+    days = _expect(warehouse.get("lake_expire_snapshots_days", 7), (int, float), "warehouse.lake_expire_snapshots_days",
+                   "a number of days")
+    if isinstance(days, bool) or days < 0:
+        raise SettingsError(f"setting `warehouse.lake_expire_snapshots_days`: {days!r} is not a number of days >= 0")
+    return Lake(attach, data, float(days))
 
 
 EXAMPLE_TOML = '''\
@@ -785,6 +824,12 @@ units = "metric"
 # (on Linux ~/.local/share/runlift/runlift.duckdb), never the current folder, so cron and a
 # Prefect worker find the same warehouse. A relative path is relative to this file. Env: RUNLIFT_DB.
 # path = "~/runlift/runlift.duckdb"
+# Or a DuckLake, for many workers writing at once (a squad, docs/lake.md; needs `pip install
+# 'runlift[lake]'`): the catalog in PostgreSQL, the data as Parquet files in data_path (a folder all
+# workers share, or an object-storage URL). path (or --db) then only names the published file.
+# lake = "ducklake:postgres:dbname=runlift host=127.0.0.1"
+# data_path = "/srv/runlift/lake"
+# lake_expire_snapshots_days = 7   # `runlift lake maintain` expires older snapshots
 
 # One table per athlete; every row in the warehouse carries its id. --athlete (env RUNLIFT_ATHLETE)
 # picks one; the default is the only one configured, else "me". An id is 1 to 64 letters, digits,

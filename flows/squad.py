@@ -125,8 +125,8 @@ def import_fit_inbox(config: str | None, athlete_id: str, db: str | None = None,
     settings = load_settings(config, db=db, athlete=athlete_id)
     folders = [str(p) for p in settings.athletes[athlete_id].fit_inbox]
     # one decoding process: the pool's concurrency is the squad's parallelism
-    target = getattr(settings, "target", settings.db_path)  # the lake where warehouse.lake is set (docs/lake.md)
-    return import_paths(target, athlete_id, folders, workers=1, lock_timeout_s=lock_timeout_s)
+    # settings.target: the lake where warehouse.lake is set (docs/lake.md), else the file
+    return import_paths(settings.target, athlete_id, folders, workers=1, lock_timeout_s=lock_timeout_s)
 
 
 def sync_hevy(config: str | None, athlete_id: str, full: bool = False, db: str | None = None,
@@ -286,10 +286,9 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
         report.built = True
     except Exception as exc:
         report.failures.append(redact(f"build/publish: {exc}", known_secrets(settings), limit=2000))
-    maintain = getattr(night, "maintain_lake", None)  # the lake mode's nightly maintenance (docs/lake.md)
-    if getattr(settings, "lake", None) is not None and maintain is not None:
+    if settings.lake is not None:  # the lake mode's nightly maintenance (docs/lake.md)
         try:
-            maintain(config, db=db)
+            night.maintain_lake(config, db=db)
         except Exception as exc:
             report.failures.append(redact(f"lake maintenance: {exc}", known_secrets(settings), limit=2000))
     report.seconds = time.monotonic() - t0

@@ -37,7 +37,7 @@ from runlift.connectors.strava.tokens import TokenStore
 from runlift.flows.settings import Settings, SettingsError, StravaSettings
 from runlift.warehouse import db as wdb
 from runlift.warehouse import strava_loader as sl
-from runlift.warehouse.lock import write_lock
+from runlift.warehouse.lock import writer
 
 Log = Callable[[str], None]
 
@@ -256,25 +256,17 @@ def sync_paths(settings: Settings, athlete_id: str, *, full: bool = False, wait:
     """Open the warehouse under the write lock and sync one athlete from Strava (``before_call``:
     see :func:`make_client`)."""
     with make_client(settings, athlete_id, warn=log, before_call=before_call) as client, \
-            write_lock(settings.db_path, lock_timeout_s):
-        con = wdb.connect(settings.db_path)
-        try:
-            result = sync_athlete(con, client, settings.strava, athlete_id, full=full, wait=wait, log=log)
-            con.execute("CHECKPOINT")
-            return result
-        finally:
-            con.close()
+            writer(settings.target, athlete_id, lock_timeout_s) as con:
+        result = sync_athlete(con, client, settings.strava, athlete_id, full=full, wait=wait, log=log)
+        wdb.checkpoint(con)
+        return result
 
 
 def forget_athlete(settings: Settings, athlete_id: str) -> tuple[dict[str, int], bool]:
     """Delete an athlete's Strava rows and token file."""
     token_file = Path(settings.token_file(athlete_id))  # checks the athlete id before anything is deleted
-    with write_lock(settings.db_path):
-        con = wdb.connect(settings.db_path)
-        try:
-            counts = sl.forget(con, athlete_id)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+    with writer(settings.target, athlete_id) as con:
+        counts = sl.forget(con, athlete_id)
+        wdb.checkpoint(con)
     removed = TokenStore(token_file).delete()
     return counts, removed

@@ -9,6 +9,7 @@ from runlift.warehouse import db as wdb
 from helpers import duckdb_cli
 
 
+@pytest.mark.lake  # also run on DuckDB 1.5.5 (`make test-lake`)
 def test_new_warehouse_has_schemas_and_latest_version(tmp_path):
     path = tmp_path / "w.duckdb"
     con = wdb.connect(path)
@@ -19,6 +20,7 @@ def test_new_warehouse_has_schemas_and_latest_version(tmp_path):
     assert not list(tmp_path.glob("*.bak-*"))  # nothing to back up for a new file
 
 
+@pytest.mark.lake  # also run on DuckDB 1.5.5 (`make test-lake`)
 def test_file_opens_in_duckdb_cli_1_5(tmp_path):
     path = tmp_path / "w.duckdb"
     wdb.connect(path).close()
@@ -33,6 +35,7 @@ def test_file_opens_in_duckdb_cli_1_5(tmp_path):
     assert out[3].startswith("v1.4.0")
 
 
+@pytest.mark.lake  # also run on DuckDB 1.5.5 (`make test-lake`)
 def test_older_warehouse_upgrades_in_place_with_a_backup(tmp_path):
     path = tmp_path / "w.duckdb"
     con = wdb.connect(path, upto=1)
@@ -54,6 +57,7 @@ def test_older_warehouse_upgrades_in_place_with_a_backup(tmp_path):
     assert len(list(tmp_path.glob("w.duckdb.bak-*"))) == 1
 
 
+@pytest.mark.lake  # also run on DuckDB 1.5.5 (`make test-lake`)
 def test_newer_warehouse_is_refused(tmp_path):
     path = tmp_path / "w.duckdb"
     con = wdb.connect(path)
@@ -74,6 +78,7 @@ def test_every_raw_column_has_a_comment(tmp_path):
     assert tables == []
 
 
+@pytest.mark.lake  # also run on DuckDB 1.5.5 (`make test-lake`)
 def test_locked_warehouse_gives_a_clear_error(tmp_path):
     path = tmp_path / "w.duckdb"
     wdb.connect(path).close()

@@ -83,6 +83,27 @@ def model_files() -> list[tuple[str, str, str]]:
     return out
 
 
+_VIEW_RE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\.(\w+)", re.I)
+_COLUMN_COMMENT_RE = re.compile(r"COMMENT\s+ON\s+COLUMN\s+(\w+)\.(\w+)\.(\w+)\s+IS\s+'((?:[^']|'')*)'\s*;", re.I)
+
+
+def view_column_comments() -> list[tuple[str, str, str, str]]:
+    """(schema, view, column, comment) of every view model's column comments, from the model files.
+    A DuckLake keeps no comment on a view's column: a lake's build leaves them out (lake_model_sql)
+    and its publish writes them onto the published tables from here."""
+    out = []
+    for _, _, sql in model_files():
+        if _VIEW_RE.search(sql):
+            out += [(m.group(1), m.group(2), m.group(3), m.group(4).replace("''", "'"))
+                    for m in _COLUMN_COMMENT_RE.finditer(sql)]
+    return out
+
+
+def lake_model_sql(sql: str) -> str:
+    """A model's SQL as a DuckLake takes it: a view's column comments left out (view_column_comments)."""
+    return _COLUMN_COMMENT_RE.sub("", sql) if _VIEW_RE.search(sql) else sql
+
+
 BLOCKS_TABLE_COMMENTS = (
     "COMMENT ON TABLE staging.athlete_blocks IS 'Training blocks from the settings file (athletes.<id>.blocks), "
     "written by every build; athletes without any get 12-week blocks (marts.block_summary).'",
@@ -98,9 +119,10 @@ def _write_athletes(con: duckdb.DuckDBPyConnection, athletes: Iterable[AthletePa
     now = utcnow()
     # the blocks are settings, rewritten by every build like the seeds (a table of the build, not a
     # raw table: nothing is imported into it)
-    con.execute("CREATE OR REPLACE TABLE staging.athlete_blocks (athlete_id VARCHAR NOT NULL, "
-                "block_name VARCHAR NOT NULL, start_date DATE NOT NULL, end_date DATE NOT NULL, race_name VARCHAR, "
-                "PRIMARY KEY (athlete_id, block_name))")
+    ddl = ("CREATE OR REPLACE TABLE staging.athlete_blocks (athlete_id VARCHAR NOT NULL, "
+           "block_name VARCHAR NOT NULL, start_date DATE NOT NULL, end_date DATE NOT NULL, race_name VARCHAR, "
+           "PRIMARY KEY (athlete_id, block_name))")
+    con.execute(wdb.lake_sql(ddl) if wdb.is_lake(con) else ddl)
     for sql in BLOCKS_TABLE_COMMENTS:
         con.execute(sql)
     con.execute("DELETE FROM raw.athlete_body_mass")
@@ -266,6 +288,7 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
     con.execute(f"SET VARIABLE units = '{units}'")
     con.execute(f"SET VARIABLE shoe_range_low_m = {low_km * 1000.0!r}::DOUBLE")
     con.execute(f"SET VARIABLE shoe_range_high_m = {high_km * 1000.0!r}::DOUBLE")
+    lake = wdb.is_lake(con)
     con.execute("BEGIN TRANSACTION")
     try:
         _write_athletes(con, athletes)
@@ -278,7 +301,7 @@ def build(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, athletes: Iterable[
                 app_exercises.load_into(con, exercise_map)
                 seeded = True
             try:
-                con.execute(sql)
+                con.execute(lake_model_sql(sql) if lake else sql)
             except duckdb.Error as exc:
                 raise RuntimeError(f"model {layer}/{name} failed: {exc}") from exc
         con.execute("COMMIT")

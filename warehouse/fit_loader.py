@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import scalar, utcnow
 
 #: the raw tables that hold a FIT file's rows, each keyed by (athlete_id, file_sha256)
@@ -271,6 +272,7 @@ def _files_table(items: list[FileToSave], now: Any) -> pa.Table:
     return tbl
 
 
+@wdb.retry_conflicts
 def save_fits(con: duckdb.DuckDBPyConnection, athlete_id: str, items: list[FileToSave], *,
               replace: bool = False, also: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
     """Write decoded files in one transaction: each file wholly present or wholly absent, whatever
@@ -358,6 +360,7 @@ def _one(con: duckdb.DuckDBPyConnection, athlete_id: str, ident: str, table: str
     return found[0]
 
 
+@wdb.retry_conflicts
 def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: str,
                  idents: list[str]) -> list[RemovedFile]:
     """Remove imported files: their rows in raw.fit_* in one transaction (all of them or none),
@@ -380,8 +383,9 @@ def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: st
                 n = con.execute(f"DELETE FROM raw.{t} WHERE athlete_id = ? AND file_sha256 = ?",
                                 [athlete_id, sha]).fetchone()
                 rows[t] = int(n[0]) if n else 0
-            con.execute("INSERT OR REPLACE INTO ops.fit_removed_files VALUES (?, ?, ?, ?)",
-                        [athlete_id, sha, path, now])
+            wdb.upsert(con, "ops.fit_removed_files", ("athlete_id", "file_sha256"),
+                       "SELECT ?::VARCHAR AS athlete_id, ?::VARCHAR AS file_sha256, ?::VARCHAR AS first_path, "
+                       "?::TIMESTAMP AS removed_at", [athlete_id, sha, path, now])
             out.append(RemovedFile(sha, path, status, rows))
         con.execute("COMMIT")
     except BaseException:
@@ -400,6 +404,7 @@ def remove_files(con: duckdb.DuckDBPyConnection, blob_root: Path, athlete_id: st
     return out
 
 
+@wdb.retry_conflicts
 def readmit_files(con: duckdb.DuckDBPyConnection, athlete_id: str, idents: list[str]) -> list[tuple[str, str]]:
     """Forget that files were removed, so the next import of them imports them again.
 
@@ -450,7 +455,8 @@ def record_seen_files(con: duckdb.DuckDBPyConnection, athlete_id: str,
                                             "fit_bytes"), cols, strict=True)})
     con.register("_rl_seen", table)
     try:
-        con.execute("INSERT OR REPLACE INTO ops.fit_seen_files SELECT ?, path, size_bytes, mtime_ns, ctime_ns, "
-                    "inode, fit_files, fit_bytes, ? FROM _rl_seen", [athlete_id, utcnow()])
+        wdb.upsert(con, "ops.fit_seen_files", ("athlete_id", "path"),
+                   "SELECT ?::VARCHAR AS athlete_id, path, size_bytes, mtime_ns, ctime_ns, inode, fit_files, "
+                   "fit_bytes, ?::TIMESTAMP AS recorded_at FROM _rl_seen", [athlete_id, utcnow()])
     finally:
         con.unregister("_rl_seen")

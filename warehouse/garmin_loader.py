@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import utcnow
 
 
@@ -37,20 +38,25 @@ def fetched_ids(con: duckdb.DuckDBPyConnection, athlete_id: str) -> set[int]:
 
 
 def _ensure_state(con: duckdb.DuckDBPyConnection, athlete_id: str) -> None:
-    con.execute("INSERT INTO ops.garmin_sync_state (athlete_id) VALUES (?) ON CONFLICT DO NOTHING", [athlete_id])
+    wdb.upsert(con, "ops.garmin_sync_state", ("athlete_id",), "SELECT ?::VARCHAR AS athlete_id", [athlete_id],
+               replace=False)
 
 
 def record_activity(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: int, start_utc: dt.datetime,
                     activity_type: str | None, outcome: str, sha: str | None, reason: str | None) -> None:
     """The activity fetched, and the high-water mark moved to its start (in the caller's transaction)."""
-    con.execute("INSERT OR REPLACE INTO ops.garmin_activities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [athlete_id, activity_id, start_utc, activity_type, outcome, sha, reason, utcnow()])
+    wdb.upsert(con, "ops.garmin_activities", ("athlete_id", "activity_id"),
+               "SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, ?::TIMESTAMP AS start_utc, "
+               "?::VARCHAR AS activity_type, ?::VARCHAR AS outcome, ?::VARCHAR AS file_sha256, ?::VARCHAR AS reason, "
+               "?::TIMESTAMP AS fetched_at",
+               [athlete_id, activity_id, start_utc, activity_type, outcome, sha, reason, utcnow()])
     _ensure_state(con, athlete_id)
     con.execute("UPDATE ops.garmin_sync_state SET high_water_start_utc = "
                 "greatest(coalesce(high_water_start_utc, ?), ?) WHERE athlete_id = ?",
                 [start_utc, start_utc, athlete_id])
 
 
+@wdb.retry_conflicts
 def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.date, last: dt.date,
                    rows: Sequence[dict[str, Any]]) -> int:
     """The weigh-ins of the days ``first``..``last`` replace what was kept of them, and the cursor
@@ -61,13 +67,14 @@ def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.da
         con.execute("DELETE FROM raw.garmin_weigh_ins WHERE athlete_id = ? AND calendar_date BETWEEN ? AND ?",
                     [athlete_id, first, last])
         for r in rows:
-            con.execute("INSERT OR REPLACE INTO raw.garmin_weigh_ins BY NAME SELECT ? AS athlete_id, ? AS fetched_at, "
-                        "?::BIGINT AS sample_pk, ?::TIMESTAMP AS measured_at_utc, ?::DATE AS calendar_date, "
-                        "?::DOUBLE AS body_mass_kg, ?::DOUBLE AS body_fat_percent, ?::DOUBLE AS body_water_percent, "
-                        "?::DOUBLE AS bone_mass_kg, ?::DOUBLE AS muscle_mass_kg, ?::DOUBLE AS bmi_kg_m2, "
-                        "?::VARCHAR AS source_type",
-                        [athlete_id, now, r["sample_pk"], r["measured_at_utc"], r["calendar_date"],
-                         r["body_mass_kg"], r["body_fat_percent"], r["body_water_percent"], r["bone_mass_kg"],
+            wdb.upsert(con, "raw.garmin_weigh_ins", ("athlete_id", "sample_pk"),
+                       "SELECT ?::VARCHAR AS athlete_id, ?::TIMESTAMP AS fetched_at, "
+                       "?::BIGINT AS sample_pk, ?::TIMESTAMP AS measured_at_utc, ?::DATE AS calendar_date, "
+                       "?::DOUBLE AS body_mass_kg, ?::DOUBLE AS body_fat_percent, ?::DOUBLE AS body_water_percent, "
+                       "?::DOUBLE AS bone_mass_kg, ?::DOUBLE AS muscle_mass_kg, ?::DOUBLE AS bmi_kg_m2, "
+                       "?::VARCHAR AS source_type",
+                       [athlete_id, now, r["sample_pk"], r["measured_at_utc"], r["calendar_date"],
+                        r["body_mass_kg"], r["body_fat_percent"], r["body_water_percent"], r["bone_mass_kg"],
                          r["muscle_mass_kg"], r["bmi_kg_m2"], r["source_type"]])
         _ensure_state(con, athlete_id)
         con.execute("UPDATE ops.garmin_sync_state SET weigh_ins_through = greatest(coalesce(weigh_ins_through, ?), ?) "
@@ -79,6 +86,7 @@ def save_weigh_ins(con: duckdb.DuckDBPyConnection, athlete_id: str, first: dt.da
     return len(rows)
 
 
+@wdb.retry_conflicts
 def finish_run(con: duckdb.DuckDBPyConnection, athlete_id: str, status: str, message: str | None) -> None:
     _ensure_state(con, athlete_id)
     con.execute("UPDATE ops.garmin_sync_state SET last_run_at = ?, last_status = ?, last_message = ? "

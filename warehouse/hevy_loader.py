@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import Transaction, utcnow
 
 WORKOUT_COLUMNS = ("workout_id", "title", "description", "start_time_utc", "end_time_utc", "updated_at_utc",
@@ -57,11 +58,13 @@ def _save_state(con: duckdb.DuckDBPyConnection, state: HevyState) -> None:
                 f"VALUES ({', '.join('?' * len(STATE_FIELDS))})", [getattr(state, f) for f in STATE_FIELDS])
 
 
+@wdb.retry_conflicts
 def save_state(con: duckdb.DuckDBPyConnection, state: HevyState) -> None:
     with Transaction(con):
         _save_state(con, state)
 
 
+@wdb.retry_conflicts
 def save_workouts(con: duckdb.DuckDBPyConnection, state: HevyState,
                   workouts: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]]]], *,
                   listed: bool = False) -> tuple[int, int]:
@@ -103,6 +106,7 @@ def save_workouts(con: duckdb.DuckDBPyConnection, state: HevyState,
     return new, updated
 
 
+@wdb.retry_conflicts
 def mark_deleted(con: duckdb.DuckDBPyConnection, state: HevyState,
                  deletions: Iterable[tuple[str, dt.datetime | None]]) -> int:
     """Mark workouts deleted (their rows and sets are kept) and save ``state``, in one transaction.
@@ -119,6 +123,7 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, state: HevyState,
     return marked
 
 
+@wdb.retry_conflicts
 def mark_unlisted(con: duckdb.DuckDBPyConnection, state: HevyState, listing_started: dt.datetime) -> int:
     """After a full listing that began at ``listing_started``: mark deleted every stored workout it
     did not list, and save ``state``, in one transaction. Returns how many were marked."""
@@ -148,6 +153,7 @@ def _upsert_changed(con: duckdb.DuckDBPyConnection, table: str, key: str, column
     return changed
 
 
+@wdb.retry_conflicts
 def save_templates(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Iterable[dict[str, Any]]) -> int:
     """Upsert exercise templates and save ``state``; returns how many were added or changed."""
     with Transaction(con):
@@ -157,6 +163,7 @@ def save_templates(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Itera
     return changed
 
 
+@wdb.retry_conflicts
 def save_measurements(con: duckdb.DuckDBPyConnection, state: HevyState, rows: Iterable[dict[str, Any]]) -> int:
     """Upsert body measurements (one per day) and save ``state``; returns how many were added or changed."""
     with Transaction(con):
@@ -179,6 +186,7 @@ RUN_COLUMNS = ("run_id", "started_at", "finished_at", "mode", "api_calls", "new"
                "measurements", "status", "message")
 
 
+@wdb.retry_conflicts
 def finish_run(con: duckdb.DuckDBPyConnection, state: HevyState, run: dict[str, Any]) -> None:
     """Record the run in ops.hevy_sync_runs and its outcome in the state, in one transaction."""
     state.last_run_at, state.last_status, state.last_message = run["finished_at"], run["status"], run["message"]

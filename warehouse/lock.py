@@ -1,4 +1,5 @@
-"""An advisory lock file around every write to the warehouse (``<warehouse>.lock``).
+"""An advisory lock file around every write to the warehouse (``<warehouse>.lock``), and the
+per-athlete lock of a lake (:func:`lake_lock`).
 
 Two writers (a cron job and a Prefect run, say) never overlap: the second waits up to
 ``timeout_s`` and then fails with a clear message. The lock is released by the kernel when its
@@ -13,10 +14,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runlift.warehouse import db as wdb
+from runlift.warehouse.db import Lake, LockTimeout, Target, advisory_lock
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["LockTimeout", "lake_lock", "lock_path", "write_lock", "writer"]
 
 
-class LockTimeout(RuntimeError):
-    pass
 
 
 def lock_path(db_path: Path) -> Path:
@@ -47,3 +55,32 @@ def write_lock(db_path: Path, timeout_s: float = 600.0, poll_s: float = 0.2) -> 
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def lake_lock(lake: Lake, name: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> Iterator[None]:
+    """The lake's lock ``name`` (warehouse.db.advisory_lock: a PostgreSQL advisory lock)."""
+    with advisory_lock(lake, name, timeout_s, poll_s):
+        yield
+
+
+@contextmanager
+def writer(target: Target, athlete_id: str | None, timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for one writer, under its lock, closed at the end: a DuckDB file under
+    its lock file (one writer at a time); a lake under the athlete's lock (``athlete_id``; None:
+    the ``all-athletes`` lock of writes to every athlete's rows, such as a build), so that writers of different
+    athletes commit side by side and one athlete's writes stay in order."""
+    if isinstance(target, wdb.Lake):
+        with lake_lock(target, f"athlete:{athlete_id}" if athlete_id else "all-athletes", timeout_s):
+            con = wdb.connect_lake(target)
+            try:
+                yield con
+            finally:
+                con.close()
+        return
+    with write_lock(target, timeout_s):
+        con = wdb.connect(target)
+        try:
+            yield con
+        finally:
+            con.close()

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from runlift.warehouse import db as wdb
-from runlift.warehouse.build import MARTS, last_build
+from runlift.warehouse.build import MARTS, last_build, view_column_comments
 from runlift.warehouse.db import STORAGE_VERSION, sql_string, utcnow
 from runlift.warehouse.strava_loader import RUN_SPORT_TYPES
 
@@ -55,6 +55,8 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, names: list[tuple[str, str]])
         "WHERE database_name = current_database() AND comment IS NOT NULL").fetchall()
     statements = [f"COMMENT ON TABLE pub.{schema}.{name} IS {sql_string(comment)}"
                   for schema, name, comment in objects if (schema, name) in wanted and comment]
+    if wdb.is_lake(con):  # a DuckLake keeps no comments on views' columns: the model files have them
+        columns += view_column_comments()
     statements += [f'COMMENT ON COLUMN pub.{schema}.{name}."{col}" IS {sql_string(comment)}'
                    for schema, name, col, comment in columns if (schema, name) in wanted]
     if statements:

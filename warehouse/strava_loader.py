@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
+from runlift.warehouse import db as wdb
 from runlift.warehouse.db import Transaction, scalar, utcnow
 from runlift.warehouse.sport_types import running_strava_types
 
@@ -95,6 +96,7 @@ def _save_budget(con: duckdb.DuckDBPyConnection, app: str, budget: dict[str, Any
 
 
 
+@wdb.retry_conflicts
 def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPage, *,
               app: str, budget: dict[str, Any], full_listing: bool) -> tuple[int, int, list[str]]:
     """Upsert one listed page and move the cursor, in one transaction.
@@ -145,8 +147,9 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
                     QUALIFY row_number() OVER (PARTITION BY activity_id) = 1""",
                              [state.athlete_id, now, now, state.athlete_id])
                 if full_listing:
-                    con.execute("""INSERT INTO ops.strava_listing_seen SELECT DISTINCT ?, activity_id FROM _rl_page
-                                   ON CONFLICT DO NOTHING""", [state.athlete_id])
+                    wdb.upsert(con, "ops.strava_listing_seen", ("athlete_id", "activity_id"),
+                               "SELECT DISTINCT ?::VARCHAR AS athlete_id, activity_id FROM _rl_page",
+                               [state.athlete_id], replace=False)
             finally:
                 con.unregister("_rl_page")
             starts = [int(r["start_time_utc"].replace(tzinfo=dt.UTC).timestamp()) for r in rows
@@ -164,6 +167,7 @@ def save_page(con: duckdb.DuckDBPyConnection, state: SyncState, page: ActivityPa
     return new, updated, problems
 
 
+@wdb.retry_conflicts
 def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, cursor: int) -> None:
     with Transaction(con):
         state.listing_mode, state.listing_cursor, state.listing_started_at = mode, cursor, utcnow()
@@ -171,6 +175,7 @@ def start_listing(con: duckdb.DuckDBPyConnection, state: SyncState, mode: str, c
         _save_state(con, state)
 
 
+@wdb.retry_conflicts
 def finish_listing(con: duckdb.DuckDBPyConnection, state: SyncState) -> int:
     """End the listing under way; a full one marks activities it did not see as deleted."""
     deleted = 0
@@ -210,6 +215,7 @@ def pending_details(con: duckdb.DuckDBPyConnection, athlete_id: str) -> list[int
     return [r[0] for r in rows]
 
 
+@wdb.retry_conflicts
 def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: int, streams: StreamSet, *,
                  app: str, budget: dict[str, Any]) -> int:
     """Replace an activity's streams and mark it with their status; returns streams stored."""
@@ -219,9 +225,9 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
             con.register("_rl_streams", streams.table)
             try:
                 # INSERT OR REPLACE: a delete per activity costs a scan of the whole streams table
-                con.execute("""INSERT OR REPLACE INTO raw.strava_streams BY NAME
-                               SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, *, ?::TIMESTAMP AS fetched_at
-                               FROM _rl_streams""", [athlete_id, activity_id, now])
+                wdb.upsert(con, "raw.strava_streams", ("athlete_id", "activity_id", "stream_type"),
+                           """SELECT ?::VARCHAR AS athlete_id, ?::BIGINT AS activity_id, *, ?::TIMESTAMP AS fetched_at
+                              FROM _rl_streams""", [athlete_id, activity_id, now])
             finally:
                 con.unregister("_rl_streams")
         con.execute("UPDATE raw.strava_activities SET streams_status = ? WHERE athlete_id = ? AND activity_id = ?",
@@ -230,6 +236,7 @@ def save_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: i
     return streams.table.num_rows if streams.table is not None else 0
 
 
+@wdb.retry_conflicts
 def save_detail(con: duckdb.DuckDBPyConnection, athlete_id: str, activity_id: int, detail: dict[str, Any] | None,
                 *, app: str, budget: dict[str, Any]) -> None:
     """Store what a detail payload adds (``detail_payload`` and columns of raw.strava_activities,
@@ -271,6 +278,7 @@ def pending_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, refresh_days: 
     return [r[0] for r in rows]
 
 
+@wdb.retry_conflicts
 def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gear: dict[str, Any], *,
               app: str, budget: dict[str, Any]) -> None:
     """Upsert one gear's row of raw.strava_gear (columns by name, from the connector's gear row) with
@@ -278,12 +286,15 @@ def save_gear(con: duckdb.DuckDBPyConnection, athlete_id: str, gear_id: str, gea
     now = utcnow()
     cols = list(gear)
     with Transaction(con):
+        # MERGE rather than ON CONFLICT: the same statement in a DuckDB file and in a lake (no keys)
         con.execute(f"""
-            INSERT INTO raw.strava_gear (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
-            VALUES (?, ?, {', '.join('?' * len(cols))}, ?, ?)
-            ON CONFLICT (athlete_id, gear_id) DO UPDATE SET
-                {', '.join(f'{c} = excluded.{c}' for c in cols)}, fetched_at = excluded.fetched_at""",
-                    [athlete_id, gear_id, *[gear[c] for c in cols], now, now])
+            MERGE INTO raw.strava_gear t
+            USING (SELECT ?::VARCHAR AS athlete_id, ?::VARCHAR AS gear_id) k
+            ON t.athlete_id = k.athlete_id AND t.gear_id = k.gear_id
+            WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = ?' for c in cols)}, fetched_at = ?
+            WHEN NOT MATCHED THEN INSERT (athlete_id, gear_id, {', '.join(cols)}, first_fetched_at, fetched_at)
+                VALUES (k.athlete_id, k.gear_id, {', '.join('?' * len(cols))}, ?, ?)""",
+                    [athlete_id, gear_id, *[gear[c] for c in cols], now, *[gear[c] for c in cols], now, now])
         _save_budget(con, app, budget)
 
 
@@ -297,6 +308,7 @@ def mark_without_streams(con: duckdb.DuckDBPyConnection, athlete_id: str, sport_
                 [athlete_id, list(sport_types)])
 
 
+@wdb.retry_conflicts
 def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, Any], *, app: str,
                budget: dict[str, Any]) -> None:
     with Transaction(con):
@@ -312,6 +324,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, state: SyncState, run: dict[str, 
                      run["status"], run["message"], run.get("gear", 0)])
 
 
+@wdb.retry_conflicts
 def forget(con: duckdb.DuckDBPyConnection, athlete_id: str) -> dict[str, int]:
     """Delete every Strava row of an athlete (Strava's terms, on deauthorization)."""
     out = {}

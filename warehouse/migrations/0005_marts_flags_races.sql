@@ -1,6 +1,9 @@
 -- 0005: the flag settings of each athlete (from the settings file, written by every `runlift build`):
 -- whether ACWR flags are raised, and the planned races whose taper raises no low-load flag.
-ALTER TABLE raw.athletes ADD COLUMN acwr_flags BOOLEAN NOT NULL DEFAULT false;
+-- (added with its default, then made NOT NULL: DuckDB 1.5 adds no column with a constraint; the
+-- applied migrations are recorded by number, so warehouses that ran the one-statement form are unchanged)
+ALTER TABLE raw.athletes ADD COLUMN acwr_flags BOOLEAN DEFAULT false;
+ALTER TABLE raw.athletes ALTER COLUMN acwr_flags SET NOT NULL;
 COMMENT ON COLUMN raw.athletes.acwr_flags IS 'Raise acwr_high / acwr_low flags (settings flags.acwr, or athletes.<id>.acwr_flags; default false).';
 
 CREATE TABLE raw.athlete_races (
