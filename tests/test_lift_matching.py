@@ -84,7 +84,8 @@ def gym_fit(w: Warehouse, athlete_id: str, start: dt.datetime, *, seconds: float
     key = w.fit(athlete_id, start, sport="training", sub_sport="strength_training", distance_m=None,
                 moving_s=seconds, sets=sets, workout_rpe=workout_rpe)
     w.con.execute("UPDATE raw.fit_sessions SET avg_heart_rate_bpm = ?, max_heart_rate_bpm = ? "
-                  "WHERE athlete_id = ? AND left(file_sha256, 16) = ?", [hr, hr and hr + 40, athlete_id, key.split(":")[1]])
+                  "WHERE athlete_id = ? AND left(file_sha256, 16) = ?",
+                  [hr, hr and hr + 40, athlete_id, key.split(":")[1]])
     return key
 
 
@@ -216,7 +217,8 @@ def test_fit_and_hevy_are_one_workout_time_and_heart_rate_from_the_watch_sets_fr
     assert a["strength_sets"] == len(BENCH)
     assert a["strength_volume_load_kg"] == approx(40 * 10 + 80 * 5 + 80 * 5 + 80 * 4 + 60 * 8 + 70 * 8)
     # the watch's guessed sets of that session are gone
-    assert w.one("SELECT count(*) AS n FROM marts.fct_strength_sets WHERE athlete_id = 'fh' AND source = 'fit'")["n"] == 0
+    fit_sets = w.one("SELECT count(*) AS n FROM marts.fct_strength_sets WHERE athlete_id = 'fh' AND source = 'fit'")
+    assert fit_sets["n"] == 0
     # effort: the app's set RPEs, recorded
     assert (a["effort_source"], a["recorded_rpe_source"]) == ("recorded_rpe", "app_set_rpe")
     assert a["rpe"] == approx(BENCH_RPE)
@@ -268,7 +270,8 @@ def test_hevy_api_and_hevy_csv_of_the_same_workout_count_once(lift_wh):
     assert (a["activity_key"], a["sources"]) == (k["hh_api"], "hevy")
     assert f"same workout in another app record, not counted: {k['hh_csv']}" in a["data_quality_notes"]
     assert_app_sets(w, k["hh_api"], "hevy")
-    aw = {r["app_workout_key"]: r for r in w.rows("SELECT * FROM intermediate.int_app_workouts WHERE athlete_id = 'hh'")}
+    aw = {r["app_workout_key"]: r
+          for r in w.rows("SELECT * FROM intermediate.int_app_workouts WHERE athlete_id = 'hh'")}
     assert aw[k["hh_csv"]]["duplicate_of"] == k["hh_api"] and aw[k["hh_csv"]]["is_counted"] is False
     # no watch: time from the app (API start to end)
     assert a["moving_time_s"] == approx(3600 - 27)
@@ -331,7 +334,8 @@ def test_a_deleted_hevy_workout_never_counts_nor_its_csv_copy(lift_wh):
     # the watch's own sets stay
     assert {s["source"] for s in sets_of(w, k["del_fit"])} == {"fit"} and a["strength_sets"] == 4
     assert a["effort_source"] != "recorded_rpe"
-    aw = {r["app_workout_key"]: r for r in w.rows("SELECT * FROM intermediate.int_app_workouts WHERE athlete_id = 'del'")}
+    aw = {r["app_workout_key"]: r
+          for r in w.rows("SELECT * FROM intermediate.int_app_workouts WHERE athlete_id = 'del'")}
     assert (aw[k["del_hevy"]]["is_deleted"], aw[k["del_hevy"]]["is_counted"]) == (True, False)
     assert (aw[k["del_csv"]]["duplicate_of"], aw[k["del_csv"]]["is_counted"]) == (k["del_hevy"], False)
     assert w.rows("SELECT * FROM intermediate.int_app_sets WHERE app_workout_key = ?", [k["del_hevy"]]) == []
@@ -393,7 +397,8 @@ def test_mapped_app_exercises_logged_rpe_and_drop_sets_decide_hard_sets_and_musc
     w.con.execute("""
         CREATE OR REPLACE VIEW staging.app_exercise_map AS
         SELECT * FROM (VALUES
-            ('hevy', 'bench press (barbell)', 'bench_press', 'barbell_bench_press', 'upper_push', []::VARCHAR[], 'seed'),
+            ('hevy', 'bench press (barbell)', 'bench_press', 'barbell_bench_press', 'upper_push', []::VARCHAR[],
+             'seed'),
             ('hevy', 'squat (barbell)', 'squat', NULL, 'quadriceps', ['core'], 'user')
         ) AS m(source, app_exercise_key, exercise_category, exercise_name, primary_muscle, secondary_muscles, mapped_by)
     """)
