@@ -55,13 +55,12 @@ workout_mass AS (
 app_sets AS (
     -- the sets of the app workouts the workouts took, with the app's exercise mapped to Garmin's
     -- vocabulary (staging.app_exercise_map: category, name)
-    SELECT s.athlete_id, w.app_workout_key, s.set_number AS set_index, NULL::TIMESTAMP AS started_at,
-           s.duration_s, s.repetitions, s.weight_kg,
+    SELECT s.athlete_id, w.activity_key, s.set_number AS set_index, w.local_date, NULL::TIMESTAMP AS started_at,
            coalesce(m.exercise_category, 'unknown') AS exercise_category, m.exercise_name, s.exercise_title,
-           s.bounds_notes, s.app AS source, s.set_type, s.rpe,
            -- the exercise a best is kept for: the Garmin exercise name it maps to (one history with the
            -- watch's sets), else the app's own exercise name (more precise than a category)
-           coalesce(m.exercise_name, s.app_exercise_key) AS exercise
+           coalesce(m.exercise_name, s.app_exercise_key) AS exercise,
+           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app AS source, s.set_type, s.rpe
     FROM intermediate.int_app_sets s
     JOIN workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
     LEFT JOIN staging.app_exercise_map m ON m.source = s.app AND m.app_exercise_key = s.app_exercise_key
@@ -78,11 +77,7 @@ all_sets AS (
     JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     WHERE w.app_workout_key IS NULL
     UNION ALL
-    SELECT a.athlete_id, w.activity_key, a.set_index, w.local_date, a.started_at, a.exercise_category,
-           a.exercise_name, a.exercise_title, a.exercise, a.repetitions, a.weight_kg, a.duration_s, a.bounds_notes,
-           w.body_mass_kg, a.source, a.set_type, a.rpe
-    FROM app_sets a
-    JOIN workout_mass w ON w.athlete_id = a.athlete_id AND w.app_workout_key = a.app_workout_key
+    SELECT * FROM app_sets
 ),
 enriched AS (
     SELECT
