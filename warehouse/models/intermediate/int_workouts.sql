@@ -211,7 +211,8 @@ combined AS (
         coalesce(j.is_summarised, false) AS is_summarised,
         coalesce(j.is_partial_file, false) AS is_partial_file,
         coalesce(j.is_manual, false) AS is_manual,
-        coalesce(j.source_notes, []) || list_filter([
+        -- (the list built only for workouts with an app record: most have none)
+        CASE WHEN NOT has_app THEN j.source_notes ELSE coalesce(j.source_notes, []) || list_filter([
             CASE WHEN has_app AND has_watch
                  THEN 'sets from ' || a.app || ' (' || a.app_workout_key || '); time and heart rate from the watch' END,
             CASE WHEN has_app AND NOT has_watch
@@ -220,7 +221,7 @@ combined AS (
                  THEN 'same workout in another app record, not counted: ' || array_to_string(a.duplicate_keys, ', ') END,
             CASE WHEN a.session_rpe IS NOT NULL AND j.rpe IS NULL
                  THEN printf('rpe %.2f: mean of %d logged set RPEs (%s)', a.session_rpe, a.rpe_set_count, a.app) END
-        ], lambda n: n IS NOT NULL) AS source_notes,
+        ], lambda n: n IS NOT NULL) END AS source_notes,
         a.app_workout_key,
         a.app_source
     FROM watch j

@@ -191,7 +191,7 @@ COMMENT ON COLUMN marts.fct_activities.fit_file_sha256 IS 'The FIT file, if any.
 COMMENT ON COLUMN marts.fct_activities.strava_activity_id IS 'The Strava activity, if any.';
 COMMENT ON COLUMN marts.fct_activities.name IS 'Name: a lifting app''s workout title, else Strava''s.';
 COMMENT ON COLUMN marts.fct_activities.sport_group IS 'run, strength or other.';
-COMMENT ON COLUMN marts.fct_activities.sport IS 'FIT sport/sub_sport or Strava sport_type.';
+COMMENT ON COLUMN marts.fct_activities.sport IS 'FIT sport/sub_sport or Strava sport_type; a lifting-app workout without a watch record: the app (hevy, strong).';
 COMMENT ON COLUMN marts.fct_activities.started_at IS 'Start, UTC.';
 COMMENT ON COLUMN marts.fct_activities.local_date IS 'The workout''s own local date.';
 COMMENT ON COLUMN marts.fct_activities.distance_m IS 'Distance, m.';
