@@ -52,6 +52,14 @@ workout_mass AS (
     ASOF LEFT JOIN mass m ON m.athlete_id = w.athlete_id AND w.local_date >= m.valid_from
     WHERE w.local_date <= getvariable('as_of')
 ),
+app_workout_mass AS (
+    -- the same for the workouts with an app record (the tables named again, not the CTEs: a CTE read
+    -- twice is materialised whole)
+    SELECT w.athlete_id, w.activity_key, w.local_date, w.app_workout_key, m.body_mass_kg
+    FROM intermediate.int_workouts w
+    ASOF LEFT JOIN intermediate.int_body_mass m ON m.athlete_id = w.athlete_id AND w.local_date >= m.valid_from
+    WHERE w.local_date <= getvariable('as_of') AND w.app_workout_key IS NOT NULL
+),
 app_sets AS (
     -- the sets of the app workouts the workouts took, with the app's exercise mapped to Garmin's
     -- vocabulary (staging.app_exercise_map: category, name)
@@ -60,9 +68,9 @@ app_sets AS (
            -- the exercise a best is kept for: the Garmin exercise name it maps to (one history with the
            -- watch's sets), else the app's own exercise name (more precise than a category)
            coalesce(m.exercise_name, s.app_exercise_key) AS exercise,
-           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app AS source, s.set_type, s.rpe
+           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app, s.set_type, s.rpe
     FROM intermediate.int_app_sets s
-    JOIN workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
+    JOIN app_workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
     LEFT JOIN staging.app_exercise_map m ON m.source = s.app AND m.app_exercise_key = s.app_exercise_key
 ),
 all_sets AS (
@@ -72,7 +80,8 @@ all_sets AS (
            -- the exercise a best is kept for: the watch's exercise name, else its category
            coalesce(p.exercise_name, p.exercise_category) AS exercise,
            p.repetitions, p.weight_kg, p.duration_s, p.bounds_notes, w.body_mass_kg,
-           'fit' AS source, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe
+           -- (NULL for the watch's sets: cheaper to carry than a constant; source = coalesce(app, 'fit'))
+           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe
     FROM placed p
     JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     WHERE w.app_workout_key IS NULL
@@ -108,7 +117,7 @@ enriched AS (
         p.duration_s,
         p.bounds_notes AS data_quality_notes,
         p.body_mass_kg,
-        p.source,
+        p.app,
         p.set_type,
         p.rpe
     FROM all_sets p
@@ -176,7 +185,7 @@ final AS (
         repetitions * knee_factor_bw * (1 + coalesce(weight_kg, 0) / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
         duration_s,
         data_quality_notes,
-        source,
+        coalesce(app, 'fit') AS source,
         set_type,
         rpe
     FROM effort
