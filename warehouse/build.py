@@ -340,7 +340,8 @@ NOT_NULL = {
 }
 ACCEPTED = {
     ("marts.fct_activities", "sport_group"): ("run", "strength", "other"),
-    ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava"),
+    ("marts.fct_activities", "sources"): ("fit", "strava", "fit+strava", "hevy", "strong", "fit+hevy", "fit+strong",
+                                          "strava+hevy", "strava+strong", "fit+strava+hevy", "fit+strava+strong"),
     ("marts.fct_activities", "effort_source"): ("recorded_rpe", "heart_rate", "set_effort", "device_load", "imputed"),
     ("marts.fct_activities", "impact_model"): ("measured", "athlete_typical", "default"),
     ("marts.fct_strength_sets", "body_region"): ("lower", "upper", "core", "other"),

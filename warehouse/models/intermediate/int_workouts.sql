@@ -10,7 +10,15 @@
 --    Garmin device: external_id or device_name says garmin, or external_id ends in .fit); and each
 --    is the other's best candidate (mutual best match: closest start, then closest distance, then id).
 --    Distances do not gate the match: an athlete may have edited Strava's.
--- 3. Which source gives which field of a matched workout: the table in docs/metrics.md.
+-- 3. A counted lifting-app workout (intermediate.int_app_workouts: Hevy API, Hevy / Strong CSV; deleted
+--    Hevy workouts and app copies of one workout already left out) and a watch workout of the steps
+--    above in match group gym are the same workout when: same athlete; their time spans overlap by at
+--    least half the shorter one, or their starts are within 900 s (app times are approximate: started
+--    on the phone before or after the watch, logged afterwards); and each is the other's best candidate
+--    (mutual best: larger overlap share, then closer start, then key). An app workout no watch record
+--    meets is a workout of its own (key hevy:<id>, hevy_csv:<local start>, strong:<local start>).
+-- 4. Which source gives which field of a matched workout: the table in docs/metrics.md (the app gives
+--    the sets, the name, and the RPE when neither watch source has one; the watch the time and heart rate).
 CREATE OR REPLACE TABLE intermediate.int_workouts AS
 WITH fit_all AS (
     SELECT *,
@@ -119,6 +127,9 @@ joined AS (
         f.steps AS fit_steps,
         f.avg_stance_time_s,
         coalesce(f.rpe, s.rpe) AS rpe,
+        CASE WHEN f.rpe IS NOT NULL THEN 'fit_workout_rpe' WHEN s.rpe IS NOT NULL THEN 'strava_perceived_exertion' END
+            AS rpe_source,
+        coalesce(f.match_group, s.match_group) AS match_group,
         coalesce(f.is_summarised, false) AS is_summarised,
         coalesce(f.is_partial_file, false) AS is_partial_file,
         coalesce(s.is_manual, false) AS is_manual,
@@ -136,10 +147,91 @@ joined AS (
     LEFT JOIN matches m ON m.athlete_id = f.athlete_id AND m.fit_session_key = f.fit_session_key
     FULL OUTER JOIN strava s ON s.athlete_id = m.athlete_id AND s.activity_id = m.activity_id
 ),
+watch AS (
+    SELECT coalesce(fit_session_key, 'strava:' || strava_activity_id) AS watch_key,
+           coalesce(elapsed_s, moving_s, 0) AS span_s, *
+    FROM joined
+),
+apps AS (
+    SELECT * FROM intermediate.int_app_workouts WHERE is_counted
+),
+app_candidates AS (
+    SELECT a.athlete_id, a.app_workout_key, w.watch_key,
+           abs(epoch(w.started_at) - epoch(a.started_at)) AS start_diff_s,
+           greatest(least(epoch(w.started_at) + w.span_s, epoch(coalesce(a.ended_at, a.started_at)))
+                    - greatest(epoch(w.started_at), epoch(a.started_at)), 0) AS overlap_s,
+           least(w.span_s, coalesce(a.elapsed_s, 0)) AS shorter_s
+    FROM apps a
+    JOIN watch w
+      ON w.athlete_id = a.athlete_id AND w.match_group = 'gym'
+     -- a range join first (cheap), then the exact rule
+     AND w.started_at BETWEEN a.started_at - INTERVAL 12 HOUR AND coalesce(a.ended_at, a.started_at) + INTERVAL 15 MINUTE
+),
+app_ranked AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY athlete_id, app_workout_key
+                              ORDER BY overlap_s / greatest(shorter_s, 1) DESC, start_diff_s, watch_key) AS app_rank,
+           row_number() OVER (PARTITION BY athlete_id, watch_key
+                              ORDER BY overlap_s / greatest(shorter_s, 1) DESC, start_diff_s, app_workout_key) AS watch_rank
+    FROM app_candidates
+    WHERE start_diff_s <= 900 OR (shorter_s > 0 AND overlap_s >= 0.5 * shorter_s)
+),
+app_matches AS (
+    SELECT athlete_id, app_workout_key, watch_key FROM app_ranked WHERE app_rank = 1 AND watch_rank = 1
+),
+combined AS (
+    SELECT
+        j.watch_key IS NOT NULL AS has_watch,
+        a.app_workout_key IS NOT NULL AS has_app,
+        coalesce(j.athlete_id, a.athlete_id) AS athlete_id,
+        coalesce(j.watch_key, a.app_workout_key) AS activity_key,
+        CASE WHEN NOT has_watch THEN a.app ELSE j.sources || coalesce('+' || a.app, '') END AS sources,
+        j.fit_file_sha256,
+        j.fit_session_index,
+        j.strava_activity_id,
+        -- the name the athlete gave the session in the app, else Strava's
+        coalesce(nullif(trim(a.title), ''), j.name) AS name,
+        -- sets logged in an app make it a strength session unless the watch knows it is more specific
+        CASE WHEN has_app AND coalesce(j.sport_group, 'other') = 'other' THEN 'strength' ELSE j.sport_group END
+            AS sport_group,
+        coalesce(j.includes_running, false) AS includes_running,
+        coalesce(j.sport, a.app) AS sport,
+        j.strava_sport_type,
+        coalesce(j.started_at, a.started_at) AS started_at,
+        coalesce(j.started_local, a.started_local) AS started_local,
+        j.distance_m,
+        -- time from the watch; an app workout without one: the app's start to end
+        CASE WHEN has_watch THEN j.moving_s ELSE a.elapsed_s END AS moving_s,
+        CASE WHEN has_watch THEN j.elapsed_s ELSE a.elapsed_s END AS elapsed_s,
+        j.ascent_m, j.fit_descent_m, j.avg_heart_rate_bpm, j.max_heart_rate_bpm, j.avg_cadence_spm, j.fit_steps,
+        j.avg_stance_time_s,
+        -- a session RPE recorded on the watch or at Strava first, else the one the app's set RPEs give
+        coalesce(j.rpe, a.session_rpe) AS rpe,
+        coalesce(j.rpe_source, CASE WHEN a.session_rpe IS NOT NULL THEN 'app_set_rpe' END) AS rpe_source,
+        coalesce(j.is_summarised, false) AS is_summarised,
+        coalesce(j.is_partial_file, false) AS is_partial_file,
+        coalesce(j.is_manual, false) AS is_manual,
+        -- (the list built only for workouts with an app record: most have none)
+        CASE WHEN NOT has_app THEN j.source_notes ELSE coalesce(j.source_notes, []) || list_filter([
+            CASE WHEN has_app AND has_watch
+                 THEN 'sets from ' || a.app || ' (' || a.app_workout_key || '); time and heart rate from the watch' END,
+            CASE WHEN has_app AND NOT has_watch
+                 THEN 'logged in ' || a.app || ' without a watch record: time from the app' END,
+            CASE WHEN len(a.duplicate_keys) > 0
+                 THEN 'same workout in another app record, not counted: ' || array_to_string(a.duplicate_keys, ', ') END,
+            CASE WHEN a.session_rpe IS NOT NULL AND j.rpe IS NULL
+                 THEN printf('rpe %.2f: mean of %d logged set RPEs (%s)', a.session_rpe, a.rpe_set_count, a.app) END
+        ], lambda n: n IS NOT NULL) END AS source_notes,
+        a.app_workout_key,
+        a.app_source
+    FROM watch j
+    LEFT JOIN app_matches m ON m.athlete_id = j.athlete_id AND m.watch_key = j.watch_key
+    FULL OUTER JOIN apps a ON a.athlete_id = m.athlete_id AND a.app_workout_key = m.app_workout_key
+),
 final AS (
     SELECT
         j.athlete_id,
-        coalesce(j.fit_session_key, 'strava:' || j.strava_activity_id) AS activity_key,
+        j.activity_key,
         j.sources,
         j.fit_file_sha256,
         j.fit_session_index,
@@ -156,29 +248,30 @@ final AS (
         j.started_local IS NULL AS local_date_from_athlete_tz,
         j.distance_m, j.moving_s, j.elapsed_s, j.ascent_m, j.fit_descent_m, j.avg_heart_rate_bpm,
         j.max_heart_rate_bpm, j.avg_cadence_spm, j.fit_steps, j.avg_stance_time_s, j.rpe,
-        j.is_summarised, j.is_partial_file, j.is_manual, j.source_notes
-    FROM joined j
+        j.is_summarised, j.is_partial_file, j.is_manual, j.source_notes,
+        j.app_workout_key, j.app_source, j.rpe_source
+    FROM combined j
     LEFT JOIN athletes a USING (athlete_id)
 )
 SELECT * FROM final;
-COMMENT ON TABLE intermediate.int_workouts IS 'One row per real-world workout across FIT files and Strava (matching rules and which source gives which field: docs/metrics.md).';
+COMMENT ON TABLE intermediate.int_workouts IS 'One row per real-world workout across FIT files, Strava and the lifting apps (Hevy, Strong) (matching rules and which source gives which field: docs/metrics.md).';
 COMMENT ON COLUMN intermediate.int_workouts.athlete_id IS 'runlift athlete id.';
-COMMENT ON COLUMN intermediate.int_workouts.activity_key IS 'fit:<file>:<session> when a FIT file holds the workout, else strava:<activity id>.';
-COMMENT ON COLUMN intermediate.int_workouts.sources IS 'fit, strava or fit+strava.';
+COMMENT ON COLUMN intermediate.int_workouts.activity_key IS 'fit:<file>:<session> when a FIT file holds the workout, else strava:<activity id>, else the app workout''s key (hevy:<id>, hevy_csv:<local start>, strong:<local start>).';
+COMMENT ON COLUMN intermediate.int_workouts.sources IS 'Which sources hold it, joined by +: fit, strava, and hevy or strong (a lifting app: API or CSV export), e.g. fit+strava+hevy.';
 COMMENT ON COLUMN intermediate.int_workouts.fit_file_sha256 IS 'The FIT file, if any.';
 COMMENT ON COLUMN intermediate.int_workouts.fit_session_index IS 'The session in the FIT file, if any.';
 COMMENT ON COLUMN intermediate.int_workouts.strava_activity_id IS 'The Strava activity, if any.';
-COMMENT ON COLUMN intermediate.int_workouts.name IS 'Name (from Strava).';
+COMMENT ON COLUMN intermediate.int_workouts.name IS 'Name: the app workout''s title, else Strava''s.';
 COMMENT ON COLUMN intermediate.int_workouts.sport_group IS 'run, strength or other (staging.sport_types): the FIT file''s, unless it says other and Strava knows better.';
 COMMENT ON COLUMN intermediate.int_workouts.includes_running IS 'The workout''s distance is running (either source''s type includes running: Run, HyroxRace, FIT running, ...).';
 COMMENT ON COLUMN intermediate.int_workouts.strava_sport_type IS 'The Strava sport_type, if any.';
-COMMENT ON COLUMN intermediate.int_workouts.sport IS 'FIT sport/sub_sport, else Strava sport_type.';
+COMMENT ON COLUMN intermediate.int_workouts.sport IS 'FIT sport/sub_sport, else Strava sport_type, else the app (hevy, strong).';
 COMMENT ON COLUMN intermediate.int_workouts.started_at IS 'Start, UTC.';
 COMMENT ON COLUMN intermediate.int_workouts.local_date IS 'The day of the workout: its own local date, else the date in the athlete''s time zone.';
 COMMENT ON COLUMN intermediate.int_workouts.local_date_from_athlete_tz IS 'True when the source gave no local time and the athlete''s time zone decided the day.';
 COMMENT ON COLUMN intermediate.int_workouts.distance_m IS 'Distance, m: the FIT file''s, unless Strava''s differs by more than max(100 m, 5 %) (edited at Strava).';
-COMMENT ON COLUMN intermediate.int_workouts.moving_s IS 'Duration used for load, s: gym sessions the FIT timer time; others Strava''s moving time first (it removes pauses).';
-COMMENT ON COLUMN intermediate.int_workouts.elapsed_s IS 'Elapsed time, s.';
+COMMENT ON COLUMN intermediate.int_workouts.moving_s IS 'Duration used for load, s: gym sessions the FIT timer time; others Strava''s moving time first (it removes pauses); an app workout without a watch record: the app''s start to end.';
+COMMENT ON COLUMN intermediate.int_workouts.elapsed_s IS 'Elapsed time, s (the watch''s; an app workout without a watch record: the app''s).';
 COMMENT ON COLUMN intermediate.int_workouts.ascent_m IS 'Elevation gain, m.';
 COMMENT ON COLUMN intermediate.int_workouts.fit_descent_m IS 'Elevation loss from the FIT file, m (Strava reports none).';
 COMMENT ON COLUMN intermediate.int_workouts.avg_heart_rate_bpm IS 'Average heart rate, beats/min.';
@@ -186,8 +279,11 @@ COMMENT ON COLUMN intermediate.int_workouts.max_heart_rate_bpm IS 'Maximum heart
 COMMENT ON COLUMN intermediate.int_workouts.avg_cadence_spm IS 'Running cadence, steps per minute.';
 COMMENT ON COLUMN intermediate.int_workouts.fit_steps IS 'Steps counted by the FIT file (2 x strides).';
 COMMENT ON COLUMN intermediate.int_workouts.avg_stance_time_s IS 'Average ground contact time, s (FIT running dynamics).';
-COMMENT ON COLUMN intermediate.int_workouts.rpe IS 'Perceived exertion 0-10 from the source (FIT first), NULL when none.';
+COMMENT ON COLUMN intermediate.int_workouts.rpe IS 'Perceived exertion 0-10 recorded by a source (rpe_source says which), NULL when none.';
 COMMENT ON COLUMN intermediate.int_workouts.is_summarised IS 'FIT session summarised from records.';
 COMMENT ON COLUMN intermediate.int_workouts.is_partial_file IS 'From a partial FIT file.';
 COMMENT ON COLUMN intermediate.int_workouts.is_manual IS 'A manual Strava entry.';
-COMMENT ON COLUMN intermediate.int_workouts.source_notes IS 'Data-quality notes from matching (duplicate FIT files, an edited distance, the gym duration) and from staging (values out of bounds).';
+COMMENT ON COLUMN intermediate.int_workouts.source_notes IS 'Data-quality notes from matching (duplicate FIT files, an edited distance, the gym duration, app sets and app copies) and from staging (values out of bounds).';
+COMMENT ON COLUMN intermediate.int_workouts.app_workout_key IS 'The lifting-app workout whose sets the workout takes (intermediate.int_app_workouts), if any.';
+COMMENT ON COLUMN intermediate.int_workouts.app_source IS 'Where that app workout came from: hevy_api, hevy_csv or strong_csv.';
+COMMENT ON COLUMN intermediate.int_workouts.rpe_source IS 'Where rpe comes from: fit_workout_rpe, strava_perceived_exertion, app_set_rpe (mean of the logged RPEs of the app''s working sets); NULL: none recorded.';

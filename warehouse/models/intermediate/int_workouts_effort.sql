@@ -1,6 +1,7 @@
--- grain: one row per workout (intermediate.int_workouts): the effort evidence other than a recorded
--- RPE or the sets: heart-rate TRIMP and the device's own load, each brought onto the session-RPE
--- scale (AU = RPE x minutes). marts.fct_activities picks the best evidence (docs/metrics.md).
+-- grain: one row per workout (intermediate.int_workouts): the recorded RPE and where it comes from (the
+-- watch, Strava, or a lifting app's set RPEs), and the effort evidence other than a recorded RPE or the
+-- sets: heart-rate TRIMP and the device's own load, each brought onto the session-RPE scale (AU = RPE x
+-- minutes). marts.fct_activities picks the best evidence (docs/metrics.md).
 --
 -- TRIMP (Banister 1991, Morton et al. 1990): minutes x mean over the per-second samples of
 --   y(x) = a x exp(b x), x = (HR - rest) / (max - rest) clipped to 0-1;
@@ -97,7 +98,7 @@ workout_x AS (
 ),
 trimp AS (
     SELECT
-        w.athlete_id, w.activity_key, w.sport_group, w.minutes, w.rpe,
+        w.athlete_id, w.activity_key, w.sport_group, w.minutes, w.rpe, w.rpe_source,
         coalesce(f.mean_y, st.mean_y, w.trimp_a * w.x_avg * exp(w.trimp_b * w.x_avg)) AS mean_y,
         CASE WHEN f.mean_y IS NOT NULL THEN 'per-second (FIT)' WHEN st.mean_y IS NOT NULL THEN 'per-second (Strava)'
              WHEN w.x_avg IS NOT NULL AND w.trimp_a IS NOT NULL THEN 'average' END AS heart_rate_data,
@@ -131,12 +132,15 @@ calibration AS (
                 THEN sum(round(1e12 * rpe * minutes)::HUGEINT) FILTER (WHERE device_load > 0)
                      / sum(round(1e12 * device_load)::HUGEINT) FILTER (WHERE device_load > 0) END
                AS k_device
-    FROM evidence WHERE rpe IS NOT NULL AND minutes > 0 GROUP BY 1
+    -- (session RPEs recorded as such: not one a lifting app's set RPEs give)
+    FROM evidence WHERE rpe IS NOT NULL AND minutes > 0 AND rpe_source IS DISTINCT FROM 'app_set_rpe' GROUP BY 1
 ),
 final AS (
     SELECT
         e.athlete_id,
         e.activity_key,
+        e.rpe AS recorded_rpe,
+        e.rpe_source AS recorded_rpe_source,
         p.max_hr_bpm,
         p.max_hr_source,
         p.resting_hr_bpm,
@@ -159,6 +163,8 @@ SELECT * FROM final;
 COMMENT ON TABLE intermediate.int_workouts_effort IS 'One row per workout: heart-rate TRIMP and the device''s load, each on the session-RPE scale (formulas in docs/metrics.md).';
 COMMENT ON COLUMN intermediate.int_workouts_effort.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN intermediate.int_workouts_effort.activity_key IS 'The workout (intermediate.int_workouts).';
+COMMENT ON COLUMN intermediate.int_workouts_effort.recorded_rpe IS 'Recorded session RPE 0-10, the first evidence of effort (intermediate.int_workouts.rpe): NULL when none.';
+COMMENT ON COLUMN intermediate.int_workouts_effort.recorded_rpe_source IS 'fit_workout_rpe, strava_perceived_exertion or app_set_rpe (mean of the logged RPEs of a lifting app''s working sets, docs/metrics.md); with a recorded RPE, marts.fct_activities.effort_source is recorded_rpe.';
 COMMENT ON COLUMN intermediate.int_workouts_effort.max_hr_bpm IS 'Maximum heart rate used, beats/min.';
 COMMENT ON COLUMN intermediate.int_workouts_effort.max_hr_source IS 'settings, or how it was estimated from the data.';
 COMMENT ON COLUMN intermediate.int_workouts_effort.resting_hr_bpm IS 'Resting heart rate used, beats/min.';

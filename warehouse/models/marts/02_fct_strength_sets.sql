@@ -1,4 +1,6 @@
--- grain: one row per active strength set
+-- grain: one row per active strength set of a counted workout: the sets a lifting app logged (Hevy,
+-- Strong) where intermediate.int_workouts gave the workout an app workout, else the watch's FIT sets
+-- (docs/metrics.md, "One workout, counted once": sets come from the app)
 CREATE OR REPLACE TABLE marts.fct_strength_sets AS
 WITH sets AS (
     -- the columns used below only (the candidate lists are not carried through the joins and windows)
@@ -45,23 +47,58 @@ placed AS (
 ),
 workout_mass AS (
     -- body mass in force on the workout's day (per workout, not per set: fewer rows through the as-of join)
-    SELECT w.athlete_id, w.activity_key, w.local_date, m.body_mass_kg
+    SELECT w.athlete_id, w.activity_key, w.local_date, w.app_workout_key, m.body_mass_kg
     FROM workouts w
     ASOF LEFT JOIN mass m ON m.athlete_id = w.athlete_id AND w.local_date >= m.valid_from
     WHERE w.local_date <= getvariable('as_of')
 ),
+app_workout_mass AS (
+    -- the same for the workouts with an app record (the tables named again, not the CTEs: a CTE read
+    -- twice is materialised whole)
+    SELECT w.athlete_id, w.activity_key, w.local_date, w.app_workout_key, m.body_mass_kg
+    FROM intermediate.int_workouts w
+    ASOF LEFT JOIN intermediate.int_body_mass m ON m.athlete_id = w.athlete_id AND w.local_date >= m.valid_from
+    WHERE w.local_date <= getvariable('as_of') AND w.app_workout_key IS NOT NULL
+),
+app_sets AS (
+    -- the sets of the app workouts the workouts took, with the app's exercise mapped to Garmin's
+    -- vocabulary (staging.app_exercise_map: category, name)
+    SELECT s.athlete_id, w.activity_key, s.set_number AS set_index, w.local_date, NULL::TIMESTAMP AS started_at,
+           coalesce(m.exercise_category, 'unknown') AS exercise_category, m.exercise_name, s.exercise_title,
+           -- the exercise a best is kept for: the Garmin exercise name it maps to (one history with the
+           -- watch's sets), else the app's own exercise name (more precise than a category)
+           coalesce(m.exercise_name, s.app_exercise_key) AS exercise,
+           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app, s.set_type, s.rpe
+    FROM intermediate.int_app_sets s
+    JOIN app_workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
+    LEFT JOIN staging.app_exercise_map m ON m.source = s.app AND m.app_exercise_key = s.app_exercise_key
+),
+all_sets AS (
+    -- the watch's sets of workouts without an app workout, and the app's sets
+    SELECT p.athlete_id, w.activity_key, p.set_index, w.local_date, p.started_at, p.exercise_category,
+           p.exercise_name, p.exercise_title,
+           -- the exercise a best is kept for: the watch's exercise name, else its category
+           coalesce(p.exercise_name, p.exercise_category) AS exercise,
+           p.repetitions, p.weight_kg, p.duration_s, p.bounds_notes, w.body_mass_kg,
+           -- (NULL for the watch's sets: cheaper to carry than a constant; source = coalesce(app, 'fit'))
+           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe
+    FROM placed p
+    JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
+    WHERE w.app_workout_key IS NULL
+    UNION ALL
+    SELECT * FROM app_sets
+),
 enriched AS (
     SELECT
         p.athlete_id,
-        w.activity_key,
+        p.activity_key,
         p.set_index,
-        w.local_date,
+        p.local_date,
         p.started_at,
         p.exercise_category,
         p.exercise_name,
         p.exercise_title,
-        -- the exercise a best is kept for: the watch's exercise name, else its category
-        coalesce(p.exercise_name, p.exercise_category) AS exercise,
+        p.exercise,
         coalesce(p.repetitions, 0) AS repetitions,
         p.weight_kg,  -- NULL: no weight recorded (0: recorded as body weight / no external load)
         p.repetitions * p.weight_kg AS volume_load_kg,
@@ -79,9 +116,11 @@ enriched AS (
             AS is_timed_hold,
         p.duration_s,
         p.bounds_notes AS data_quality_notes,
-        w.body_mass_kg
-    FROM placed p
-    JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
+        p.body_mass_kg,
+        p.app,
+        p.set_type,
+        p.rpe
+    FROM all_sets p
     LEFT JOIN catalog c ON c.exercise_category = p.exercise_category
 ),
 daily_best AS (
@@ -127,32 +166,41 @@ final AS (
         CASE WHEN weight_kg > 0 AND best_e1rm_90d_kg > 0 THEN weight_kg / best_e1rm_90d_kg END AS relative_intensity,
         reps_in_reserve,
         CASE WHEN reps_in_reserve IS NOT NULL THEN greatest(10 - reps_in_reserve, 1) END AS estimated_rpe,
-        -- hard: near failure (Robinson 2024): loaded sets at <= 4 reps in reserve; sets without
-        -- external load at >= 75 % of the exercise's best repetitions (and >= 3); holds at >= 75 %
-        -- of its longest hold. Never automatically hard for having no weight.
-        body_region IN ('lower', 'upper', 'core') AND CASE
-            WHEN is_timed_hold THEN duration_s >= 0.75 * best_hold_90d_s
-            WHEN weight_kg > 0 THEN coalesce(reps_in_reserve <= 4, false)
-            ELSE repetitions >= 3 AND repetitions >= 0.75 * best_reps_90d END AS is_hard_set,
+        -- hard: near failure (Robinson 2024). The app's set type first: a warm-up set never, a set to
+        -- failure always. Then, for lower/upper/core exercises: a logged RPE >= 6 (<= 4 reps in
+        -- reserve); a drop set (continued to or near failure at a lighter load); loaded sets at <= 4
+        -- estimated reps in reserve; sets without external load at >= 75 % of the exercise's best
+        -- repetitions (and >= 3); holds at >= 75 % of its longest hold. Never hard for having no weight.
+        CASE WHEN set_type = 'warmup' THEN false
+             WHEN set_type = 'failure' THEN true
+             ELSE body_region IN ('lower', 'upper', 'core') AND CASE
+                 WHEN rpe IS NOT NULL THEN rpe >= 6
+                 WHEN set_type = 'dropset' THEN true
+                 WHEN is_timed_hold THEN duration_s >= 0.75 * best_hold_90d_s
+                 WHEN weight_kg > 0 THEN coalesce(reps_in_reserve <= 4, false)
+                 ELSE repetitions >= 3 AND repetitions >= 0.75 * best_reps_90d END END AS is_hard_set,
         is_timed_hold,
         CASE WHEN is_timed_hold THEN duration_s END AS hold_s,
         -- no weight recorded: the knee load at body weight
         repetitions * knee_factor_bw * (1 + coalesce(weight_kg, 0) / coalesce(body_mass_kg, 70.0)) / 1000.0 AS knee_load_kbw,
         duration_s,
-        data_quality_notes
+        data_quality_notes,
+        coalesce(app, 'fit') AS source,
+        set_type,
+        rpe
     FROM effort
 )
 SELECT * FROM final;
-COMMENT ON TABLE marts.fct_strength_sets IS 'One row per active strength set, classified by body region, with estimated 1RM and intensity.';
+COMMENT ON TABLE marts.fct_strength_sets IS 'One row per active strength set, classified by body region, with estimated 1RM and intensity: a lifting app''s sets where the workout has an app record (Hevy, Strong), else the watch''s FIT sets.';
 COMMENT ON COLUMN marts.fct_strength_sets.athlete_id IS 'runlift athlete id.';
 COMMENT ON COLUMN marts.fct_strength_sets.activity_key IS 'The workout (marts.fct_activities).';
-COMMENT ON COLUMN marts.fct_strength_sets.set_index IS 'Set order in its FIT file.';
+COMMENT ON COLUMN marts.fct_strength_sets.set_index IS 'Set order in its FIT file, or in the app workout (from 0, exercise by exercise).';
 COMMENT ON COLUMN marts.fct_strength_sets.local_date IS 'The workout''s local date.';
-COMMENT ON COLUMN marts.fct_strength_sets.started_at IS 'Set start, UTC.';
-COMMENT ON COLUMN marts.fct_strength_sets.exercise_category IS 'First exercise category candidate (Garmin profile name; unknown when the watch could not tell).';
-COMMENT ON COLUMN marts.fct_strength_sets.exercise_name IS 'First exercise name candidate.';
-COMMENT ON COLUMN marts.fct_strength_sets.exercise_title IS 'Workout step title, when the file has one.';
-COMMENT ON COLUMN marts.fct_strength_sets.exercise IS 'The exercise its bests are kept for: the exercise name where the source gives one, else the category.';
+COMMENT ON COLUMN marts.fct_strength_sets.started_at IS 'Set start, UTC (NULL for app sets: the apps keep no time per set).';
+COMMENT ON COLUMN marts.fct_strength_sets.exercise_category IS 'First exercise category candidate (Garmin profile name; unknown when the watch could not tell); for app sets the category staging.app_exercise_map gives (unknown: unmapped).';
+COMMENT ON COLUMN marts.fct_strength_sets.exercise_name IS 'First exercise name candidate; for app sets the Garmin exercise name staging.app_exercise_map gives (NULL: its category''s default or unmapped).';
+COMMENT ON COLUMN marts.fct_strength_sets.exercise_title IS 'Workout step title, when the file has one; for app sets the exercise name as the app wrote it.';
+COMMENT ON COLUMN marts.fct_strength_sets.exercise IS 'The exercise its bests are kept for: the exercise name where the source gives one, else the category; app sets: the mapped Garmin exercise name, else lower(trim(app exercise name)).';
 COMMENT ON COLUMN marts.fct_strength_sets.repetitions IS 'Repetitions (0 when none recorded).';
 COMMENT ON COLUMN marts.fct_strength_sets.weight_kg IS 'External load, kg: 0 recorded as body weight, NULL no weight recorded.';
 COMMENT ON COLUMN marts.fct_strength_sets.volume_load_kg IS 'Volume load = repetitions x weight, kg; NULL when no weight was recorded.';
@@ -163,9 +211,12 @@ COMMENT ON COLUMN marts.fct_strength_sets.best_e1rm_90d_kg IS 'Best estimated 1R
 COMMENT ON COLUMN marts.fct_strength_sets.relative_intensity IS 'weight / best 90-day estimated 1RM of the exercise (0-1); NULL without external load.';
 COMMENT ON COLUMN marts.fct_strength_sets.reps_in_reserve IS 'Estimated repetitions in reserve: 30 x (best e1RM / weight - 1) - reps (Epley inverted), at least 0; NULL without external load or a best.';
 COMMENT ON COLUMN marts.fct_strength_sets.estimated_rpe IS 'Estimated RPE of the set on the RIR-based scale (Zourdos 2016): 10 - reps in reserve, 1-10.';
-COMMENT ON COLUMN marts.fct_strength_sets.is_hard_set IS 'A hard set of a lower/upper/core exercise: loaded, <= 4 reps in reserve; without external load, >= 3 reps and >= 75 % of the exercise''s best 90-day reps; a timed hold, >= 75 % of its longest 90-day hold.';
+COMMENT ON COLUMN marts.fct_strength_sets.is_hard_set IS 'A hard set: never a warm-up set, always a set to failure (app set types); else of a lower/upper/core exercise: a logged RPE >= 6; a drop set; loaded, <= 4 estimated reps in reserve; without external load, >= 3 reps and >= 75 % of the exercise''s best 90-day reps; a timed hold, >= 75 % of its longest 90-day hold.';
 COMMENT ON COLUMN marts.fct_strength_sets.is_timed_hold IS 'A timed hold (plank category, or a wall sit, L-sit, hollow hold, dead hang... by name) of at most 1 repetition: counted by duration.';
 COMMENT ON COLUMN marts.fct_strength_sets.hold_s IS 'Duration of a timed hold, s (NULL for other sets).';
 COMMENT ON COLUMN marts.fct_strength_sets.knee_load_kbw IS 'Knee load on the impact axis: reps x knee factor x (1 + weight / body mass) / 1000 (no weight recorded: body weight only), kBW.';
 COMMENT ON COLUMN marts.fct_strength_sets.duration_s IS 'Set duration, s.';
 COMMENT ON COLUMN marts.fct_strength_sets.data_quality_notes IS 'Values of the set outside their plausible bounds (set to NULL in staging; docs/metrics.md).';
+COMMENT ON COLUMN marts.fct_strength_sets.source IS 'Where the set comes from: fit (the watch), hevy or strong (a lifting app, API or CSV export).';
+COMMENT ON COLUMN marts.fct_strength_sets.set_type IS 'The app''s set type: normal, warmup, dropset or failure; NULL for FIT sets (the watch does not say).';
+COMMENT ON COLUMN marts.fct_strength_sets.rpe IS 'RPE of the set as logged in the app (0-10); NULL: not logged (FIT sets carry none). estimated_rpe is the estimate from weight and reps.';

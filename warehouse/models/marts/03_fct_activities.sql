@@ -13,7 +13,11 @@ rpe_median AS (
 sets AS (
     SELECT athlete_id, activity_key, sum(round(1e12 * volume_load_kg)::HUGEINT) / 1e12 AS volume_load_kg, count(*) AS sets,
            count(*) FILTER (WHERE is_hard_set) AS hard_sets, sum(round(1e12 * knee_load_kbw)::HUGEINT) / 1e12 AS knee_load_kbw,
-           avg(estimated_rpe ORDER BY set_index) FILTER (WHERE relative_intensity >= 0.5) AS set_effort_rpe
+           -- the working sets: at >= 50 % of the exercise's best, or with an RPE logged; never a warm-up set
+           -- (app set type); each set's logged RPE where the app has one, else its estimate
+           avg(coalesce(rpe, estimated_rpe) ORDER BY set_index)
+               FILTER (WHERE (relative_intensity >= 0.5 OR rpe IS NOT NULL) AND set_type IS DISTINCT FROM 'warmup')
+               AS set_effort_rpe
     FROM marts.fct_strength_sets GROUP BY ALL
 ),
 effort AS (
@@ -172,7 +176,8 @@ final AS (
             CASE WHEN i.is_partial_file THEN 'partial FIT file' END,
             CASE WHEN i.is_manual THEN 'manual Strava entry' END,
             CASE WHEN i.local_date_from_athlete_tz THEN 'local date from the athlete time zone' END
-        ], lambda x: x IS NOT NULL) || i.source_notes AS data_quality_notes
+        ], lambda x: x IS NOT NULL) || i.source_notes AS data_quality_notes,
+        CASE WHEN e.effort_source = 'recorded_rpe' THEN i.rpe_source END AS recorded_rpe_source
     FROM peak i
     LEFT JOIN effort_rpe e USING (athlete_id, activity_key)
     LEFT JOIN sets s USING (athlete_id, activity_key)
@@ -180,13 +185,13 @@ final AS (
 SELECT * FROM final;
 COMMENT ON TABLE marts.fct_activities IS 'One row per workout (a FIT session and a Strava activity of the same workout count once), with its effort and mechanical load. Formulas in docs/metrics.md.';
 COMMENT ON COLUMN marts.fct_activities.athlete_id IS 'runlift athlete id.';
-COMMENT ON COLUMN marts.fct_activities.activity_key IS 'Workout key: fit:<file>:<session> or strava:<id>.';
-COMMENT ON COLUMN marts.fct_activities.sources IS 'fit, strava or fit+strava.';
+COMMENT ON COLUMN marts.fct_activities.activity_key IS 'Workout key: fit:<file>:<session> or strava:<id>; a lifting-app workout without a watch record: hevy:<id>, hevy_csv:<local start> or strong:<local start>.';
+COMMENT ON COLUMN marts.fct_activities.sources IS 'Which sources hold the workout, joined by +: fit, strava, and hevy or strong (a lifting app), e.g. fit+strava, fit+hevy, hevy.';
 COMMENT ON COLUMN marts.fct_activities.fit_file_sha256 IS 'The FIT file, if any.';
 COMMENT ON COLUMN marts.fct_activities.strava_activity_id IS 'The Strava activity, if any.';
-COMMENT ON COLUMN marts.fct_activities.name IS 'Name (from Strava).';
+COMMENT ON COLUMN marts.fct_activities.name IS 'Name: a lifting app''s workout title, else Strava''s.';
 COMMENT ON COLUMN marts.fct_activities.sport_group IS 'run, strength or other.';
-COMMENT ON COLUMN marts.fct_activities.sport IS 'FIT sport/sub_sport or Strava sport_type.';
+COMMENT ON COLUMN marts.fct_activities.sport IS 'FIT sport/sub_sport or Strava sport_type; a lifting-app workout without a watch record: the app (hevy, strong).';
 COMMENT ON COLUMN marts.fct_activities.started_at IS 'Start, UTC.';
 COMMENT ON COLUMN marts.fct_activities.local_date IS 'The workout''s own local date.';
 COMMENT ON COLUMN marts.fct_activities.distance_m IS 'Distance, m.';
@@ -212,3 +217,4 @@ COMMENT ON COLUMN marts.fct_activities.strength_sets IS 'Active sets.';
 COMMENT ON COLUMN marts.fct_activities.hard_sets IS 'Hard sets (see marts.fct_strength_sets.is_hard_set).';
 COMMENT ON COLUMN marts.fct_activities.is_cadence_implausible IS 'Doubling the source cadence gave over 230 steps/min: the source already gave steps (used halved).';
 COMMENT ON COLUMN marts.fct_activities.data_quality_notes IS 'What was estimated or is doubtful about this row.';
+COMMENT ON COLUMN marts.fct_activities.recorded_rpe_source IS 'With effort_source recorded_rpe, where the RPE comes from: fit_workout_rpe, strava_perceived_exertion or app_set_rpe (mean of the logged RPEs of a lifting app''s working sets); else NULL.';

@@ -11,6 +11,8 @@ CREATE OR REPLACE TABLE marts.weekly_muscle_volume AS
 WITH exercises AS (
     -- one row per athlete, week and exercise first: the seed is joined to these, not to every set
     SELECT athlete_id, date_trunc('week', local_date)::DATE AS week_start, exercise_category, exercise_name,
+           -- a lifting app's exercise (its own mapping may name the muscles: staging.app_exercise_map)
+           source, CASE WHEN source <> 'fit' THEN lower(trim(exercise_title)) END AS app_exercise_key,
            count(*) AS n_sets,
            count(*) FILTER (WHERE is_hard_set) AS n_hard_sets,
            sum(round(1e12 * volume_load_kg)::HUGEINT) AS volume_load_units,
@@ -23,11 +25,15 @@ seed AS (
     SELECT * FROM staging.exercise_muscles
 ),
 mapped AS (
-    -- the exercise name's own row, else its category's default row, else unmapped
-    SELECT e.*,
-           coalesce(n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
-           coalesce(n.secondary_muscles, c.secondary_muscles, []) AS secondary_muscles
+    -- an app exercise's own mapping (user, seed or Hevy template), else the exercise name's own row,
+    -- else its category's default row, else unmapped
+    SELECT e.* EXCLUDE (source, app_exercise_key),
+           coalesce(a.primary_muscle, n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
+           CASE WHEN a.app_exercise_key IS NOT NULL THEN coalesce(a.secondary_muscles, [])
+                ELSE coalesce(n.secondary_muscles, c.secondary_muscles, []) END AS secondary_muscles
     FROM exercises e
+    LEFT JOIN staging.app_exercise_map a ON a.source = e.source AND a.app_exercise_key = e.app_exercise_key
+     AND a.mapped_by IN ('user', 'seed', 'hevy_template')
     LEFT JOIN seed n ON n.exercise_category = e.exercise_category AND n.exercise_name = e.exercise_name
     LEFT JOIN seed c ON c.exercise_category = e.exercise_category AND c.exercise_name IS NULL
 ),

@@ -10,6 +10,8 @@ WITH days AS (
     -- one row per training day and exercise first (cheaper to group than per workout key)
     SELECT athlete_id, local_date, exercise_category, exercise,
            max(exercise_name) AS exercise_name,
+           -- the lifting app whose exercise name this is, when the key is an app's own name
+           max(source) FILTER (WHERE source <> 'fit') AS app,
            count(*) AS sets,
            count(*) FILTER (WHERE is_hard_set) AS hard_sets,
            sum(repetitions) AS repetitions,
@@ -25,6 +27,7 @@ WITH days AS (
 weeks AS (
     SELECT athlete_id, exercise_category, exercise, date_trunc('week', local_date)::DATE AS week_start,
            max(exercise_name) AS exercise_name,
+           max(app) AS app,
            count(*)::INTEGER AS training_days,
            sum(sets)::INTEGER AS sets,
            sum(hard_sets)::INTEGER AS hard_sets,
@@ -42,11 +45,15 @@ seed AS (
     SELECT * FROM staging.exercise_muscles
 ),
 mapped AS (
-    -- as marts.weekly_muscle_volume: the exercise name's own row, else its category's default, else unmapped
+    -- as marts.weekly_muscle_volume: an app exercise's own mapping (the exercise is the app's name: no
+    -- Garmin name), else the exercise name's own row, else its category's default, else unmapped
     SELECT w.*,
-           coalesce(n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
-           coalesce(n.secondary_muscles, c.secondary_muscles, []) AS secondary_muscles
+           coalesce(a.primary_muscle, n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
+           CASE WHEN a.app_exercise_key IS NOT NULL THEN coalesce(a.secondary_muscles, [])
+                ELSE coalesce(n.secondary_muscles, c.secondary_muscles, []) END AS secondary_muscles
     FROM weeks w
+    LEFT JOIN staging.app_exercise_map a ON w.exercise_name IS NULL AND a.source = w.app
+     AND a.app_exercise_key = w.exercise AND a.mapped_by IN ('user', 'seed', 'hevy_template')
     LEFT JOIN seed n ON n.exercise_category = w.exercise_category AND n.exercise_name = w.exercise_name
     LEFT JOIN seed c ON c.exercise_category = w.exercise_category AND c.exercise_name IS NULL
 ),

@@ -82,17 +82,22 @@ runs AS (
 hard_sets AS (
     -- hard sets per block and exercise first (a few rows per block), then mapped to muscle groups as in
     -- marts.weekly_muscle_volume
-    SELECT b.athlete_id, b.block_name, h.exercise_category, h.exercise_name, sum(h.n) AS n
-    FROM (SELECT athlete_id, local_date, exercise_category, exercise_name, count(*) AS n
+    SELECT b.athlete_id, b.block_name, h.exercise_category, h.exercise_name, h.source, h.app_exercise_key, sum(h.n) AS n
+    FROM (SELECT athlete_id, local_date, exercise_category, exercise_name, source,
+                 CASE WHEN source <> 'fit' THEN lower(trim(exercise_title)) END AS app_exercise_key, count(*) AS n
           FROM marts.fct_strength_sets WHERE is_hard_set GROUP BY ALL) h
     JOIN blocks b ON b.athlete_id = h.athlete_id AND h.local_date BETWEEN b.start_date AND b.end_date
     GROUP BY ALL
 ),
 mapped AS (
+    -- an app exercise's own mapping first (user, seed or Hevy template), as in marts.weekly_muscle_volume
     SELECT h.*,
-           coalesce(n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
-           coalesce(n.secondary_muscles, c.secondary_muscles, []) AS secondary_muscles
+           coalesce(a.primary_muscle, n.primary_muscle, c.primary_muscle, 'unmapped') AS primary_muscle,
+           CASE WHEN a.app_exercise_key IS NOT NULL THEN coalesce(a.secondary_muscles, [])
+                ELSE coalesce(n.secondary_muscles, c.secondary_muscles, []) END AS secondary_muscles
     FROM hard_sets h
+    LEFT JOIN staging.app_exercise_map a ON a.source = h.source AND a.app_exercise_key = h.app_exercise_key
+     AND a.mapped_by IN ('user', 'seed', 'hevy_template')
     LEFT JOIN staging.exercise_muscles n ON n.exercise_category = h.exercise_category AND n.exercise_name = h.exercise_name
     LEFT JOIN staging.exercise_muscles c ON c.exercise_category = h.exercise_category AND c.exercise_name IS NULL
 ),
