@@ -424,3 +424,39 @@ def test_mapped_app_exercises_logged_rpe_and_drop_sets_decide_hard_sets_and_musc
     assert progress["squat (barbell)"]["secondary_muscles"] == ["core"]
     assert progress["barbell_bench_press"]["best_e1rm_kg"] == approx(80.0 * (1 + 5 / 30))
     w.close()
+
+
+def test_an_app_exercise_known_only_by_its_muscle_group_is_placed_in_that_region(tmp_path):
+    """A mapping row without a Garmin category (Hevy's template muscles, a muscle-only user row): the
+    set takes its muscle group's body region, so a logged RPE >= 6 makes it hard and a quadriceps
+    exercise counts as knee-dominant; no knee load without a category."""
+    from runlift.warehouse.build import model_files
+
+    w = Warehouse(tmp_path / "w.duckdb")
+    sets: list[AppSet] = [
+        ("Spanish Squat", "normal", 20.0, 12, 8.0),     # quadriceps: lower, knee, hard (RPE 8)
+        ("Spanish Squat", "normal", 20.0, 12, 5.0),     # not hard (RPE 5)
+        ("Seal Row", "normal", 40.0, 10, 7.0),          # upper_pull: upper, hard
+        ("Mystery Move", "normal", 10.0, 10, 9.0),      # unmapped: other, never hard by RPE
+    ]
+    fit_key = gym_fit(w, "q", dt_("2024-05-01 18:00"))
+    hevy(w, "q", "w-q", dt_("2024-05-01 18:01"), dt_("2024-05-01 18:40"), sets)
+    w.build(d("2024-05-31"), [athlete("q")])
+    w.con.execute("""
+        CREATE OR REPLACE VIEW staging.app_exercise_map AS
+        SELECT * FROM (VALUES
+            ('hevy', 'spanish squat', NULL, NULL, 'quadriceps', []::VARCHAR[], 'hevy_template'),
+            ('hevy', 'seal row', NULL, NULL, 'upper_pull', []::VARCHAR[], 'user'),
+            ('hevy', 'mystery move', NULL, NULL, 'unmapped', []::VARCHAR[], 'unmapped')
+        ) AS m(source, app_exercise_key, exercise_category, exercise_name, primary_muscle, secondary_muscles, mapped_by)
+    """)
+    w.con.execute("SET VARIABLE as_of = DATE '2024-05-31'")
+    for _layer, name, sql in model_files():
+        if name == "02_fct_strength_sets.sql":
+            w.con.execute(sql)
+    got = sets_of(w, fit_key)
+    assert [(s["exercise_category"], s["body_region"], s["lower_pattern"], s["is_hard_set"]) for s in got] == [
+        ("unknown", "lower", "knee", True), ("unknown", "lower", "knee", False),
+        ("unknown", "upper", None, True), ("unknown", "other", None, False)]
+    assert [s["knee_load_kbw"] for s in got] == [0.0, 0.0, 0.0, 0.0]
+    w.close()

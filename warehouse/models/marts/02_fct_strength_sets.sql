@@ -68,7 +68,10 @@ app_sets AS (
            -- the exercise a best is kept for: the Garmin exercise name it maps to (one history with the
            -- watch's sets), else the app's own exercise name (more precise than a category)
            coalesce(m.exercise_name, s.app_exercise_key) AS exercise,
-           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app, s.set_type, s.rpe
+           s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app, s.set_type, s.rpe,
+           -- a mapping without a Garmin category (Hevy's template muscles, a muscle-only user row): its
+           -- primary muscle group places the set in a body region below
+           CASE WHEN m.exercise_category IS NULL THEN m.primary_muscle END AS muscle_only
     FROM intermediate.int_app_sets s
     JOIN app_workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
     LEFT JOIN staging.app_exercise_map m ON m.source = s.app AND m.app_exercise_key = s.app_exercise_key
@@ -81,7 +84,7 @@ all_sets AS (
            coalesce(p.exercise_name, p.exercise_category) AS exercise,
            p.repetitions, p.weight_kg, p.duration_s, p.bounds_notes, w.body_mass_kg,
            -- (NULL for the watch's sets: cheaper to carry than a constant; source = coalesce(app, 'fit'))
-           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe
+           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe, NULL::VARCHAR AS muscle_only
     FROM placed p
     JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     WHERE w.app_workout_key IS NULL
@@ -102,8 +105,17 @@ enriched AS (
         coalesce(p.repetitions, 0) AS repetitions,
         p.weight_kg,  -- NULL: no weight recorded (0: recorded as body weight / no external load)
         p.repetitions * p.weight_kg AS volume_load_kg,
-        coalesce(c.body_region, 'other') AS body_region,
-        c.lower_pattern,
+        -- the category's region; an app exercise known only by its muscle group: that group's region
+        -- (no knee factor: its knee load is not estimated)
+        CASE WHEN p.muscle_only IN ('quadriceps', 'hamstrings_knee_flexion', 'hamstrings_hip_hinge', 'glutes', 'calves',
+                                    'hip_stability') THEN 'lower'
+             WHEN p.muscle_only IN ('upper_push', 'upper_pull') THEN 'upper'
+             WHEN p.muscle_only = 'core' THEN 'core'
+             ELSE coalesce(c.body_region, 'other') END AS body_region,
+        CASE WHEN p.muscle_only = 'quadriceps' THEN 'knee'
+             WHEN p.muscle_only IN ('hamstrings_knee_flexion', 'hamstrings_hip_hinge', 'glutes') THEN 'hip'
+             WHEN p.muscle_only IS NOT NULL THEN NULL
+             ELSE c.lower_pattern END AS lower_pattern,
         coalesce(c.knee_factor_bw, 0) AS knee_factor_bw,
         -- Epley, only for 1-12 repetitions (the range of the NSCA %1RM-repetition table)
         CASE WHEN p.weight_kg > 0 AND p.repetitions BETWEEN 1 AND 12
@@ -204,7 +216,7 @@ COMMENT ON COLUMN marts.fct_strength_sets.exercise IS 'The exercise its bests ar
 COMMENT ON COLUMN marts.fct_strength_sets.repetitions IS 'Repetitions (0 when none recorded).';
 COMMENT ON COLUMN marts.fct_strength_sets.weight_kg IS 'External load, kg: 0 recorded as body weight, NULL no weight recorded.';
 COMMENT ON COLUMN marts.fct_strength_sets.volume_load_kg IS 'Volume load = repetitions x weight, kg; NULL when no weight was recorded.';
-COMMENT ON COLUMN marts.fct_strength_sets.body_region IS 'lower, upper, core or other (intermediate.int_exercise_categories).';
+COMMENT ON COLUMN marts.fct_strength_sets.body_region IS 'lower, upper, core or other (intermediate.int_exercise_categories); an app exercise mapped to a muscle group only (no Garmin category): the region of that group.';
 COMMENT ON COLUMN marts.fct_strength_sets.lower_pattern IS 'For lower-body sets: knee (knee-dominant, anterior) or hip (hip-dominant, posterior).';
 COMMENT ON COLUMN marts.fct_strength_sets.e1rm_kg IS 'Estimated one-repetition maximum, Epley: weight x (1 + reps / 30), kg; only for 1-12 repetitions with external load, else NULL.';
 COMMENT ON COLUMN marts.fct_strength_sets.best_e1rm_90d_kg IS 'Best estimated 1RM of the same exercise (not category) in the 90 days up to this set''s day, kg.';
