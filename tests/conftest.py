@@ -38,7 +38,9 @@ def _isolated_home(tmp_path, monkeypatch):
 def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # 240 s, not 60: on a busy machine (load 10+ on 2 cores) the start took over 60 s, and a failed
+    # session fixture turns every later Prefect test on that worker into an error
+    with prefect_test_harness(server_startup_timeout=240):
         yield
 
 
