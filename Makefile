@@ -32,8 +32,10 @@ chromium:
 		echo "note: /usr/bin/chromium missing and not root: the browser tests will be skipped (sudo apt-get install chromium)"; \
 	fi
 
+# Whole files per worker (module fixtures such as the dashboard's demo run once, not once per worker),
+# handed out slowest first (SLOW_FILES in tests/conftest.py) so both workers finish together.
 test: dev chromium
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 	$(MAKE) test-lake
 
 # The lake mode (docs/lake.md) in its own virtualenv: DuckDB pinned to 1.5.5, the version PyPI's

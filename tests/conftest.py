@@ -38,7 +38,9 @@ def _isolated_home(tmp_path, monkeypatch):
 def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # 240 s, not 60: on a busy machine (load 10+ on 2 cores) the start took over 60 s, and a failed
+    # session fixture turns every later Prefect test on that worker into an error
+    with prefect_test_harness(server_startup_timeout=240):
         yield
 
 
@@ -47,3 +49,19 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"FIT corpus not found at {CORPUS} (it is expected beside the project as ../shared)")
     return CORPUS
+
+
+# The slowest test files (setup + call, from `--durations`), slowest first. `make test` runs
+# `pytest -n 2 --dist loadfile --no-loadscope-reorder`: each file runs whole on one worker (its module
+# fixtures, e.g. the dashboard's demo, run once instead of once per worker), and xdist hands the files
+# out in collection order, so these start first and the two workers finish together. Files not
+# listed (new ones too) keep their place after them.
+SLOW_FILES = ("test_options.py", "test_squad.py", "test_quiet_nights.py", "test_strava.py", "test_import.py", "test_nightly.py",
+              "test_hostile_files.py", "test_garmin.py", "test_publish.py", "test_lift_csv.py", "test_flows_cli.py",
+              "test_marts.py", "test_direct_commands.py", "test_marts_match.py", "test_fit_hostile.py",
+              "test_columnar.py", "test_dashboard.py", "test_marts_effort.py", "test_synth.py", "test_gear_night.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -127,9 +127,14 @@ def test_skipped_files_say_why_in_the_import_and_in_status(corpus, tmp_path):
                for x in lines[at + 2:at + 4])
 
 
-def test_the_demo_leaves_settings_a_later_sync_can_use(tmp_path):
+def test_the_demo_leaves_settings_a_later_sync_can_use(prefect_server, tmp_path):
     """Issue 13: the demo's runlift.toml kept the emulator's dead address; `runlift sync` retried and exited 1."""
-    demo = run(["demo", "--dir", str(tmp_path / "demo"), "--weeks", "4"], tmp_path)
+    from prefect.settings import get_current_settings
+
+    # the demo's flow runs on the session's test server: a temporary server of its own costs a start
+    # and migrations (and times out on a busy machine); the settings it leaves are the same
+    demo = run(["demo", "--dir", str(tmp_path / "demo"), "--weeks", "2"], tmp_path,
+               PREFECT_API_URL=str(get_current_settings().api.url))
     assert demo.returncode == 0, demo.stderr
     cfg = tmp_path / "demo" / "runlift.toml"
     text = cfg.read_text()
