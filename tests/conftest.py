@@ -58,8 +58,9 @@ def corpus() -> Path:
 # listed (new ones too) keep their place after them.
 SLOW_FILES = ("test_options.py", "test_squad.py", "test_quiet_nights.py", "test_strava.py", "test_import.py",
               "test_nightly.py", "test_hostile_files.py", "test_garmin.py", "test_publish.py", "test_lift_csv.py",
-              "test_flows_cli.py", "test_marts.py", "test_direct_commands.py", "test_marts_match.py", "test_fit_hostile.py",
-              "test_columnar.py", "test_dashboard.py", "test_marts_effort.py", "test_synth.py", "test_gear_night.py")
+              "test_flows_cli.py", "test_marts.py", "test_direct_commands.py", "test_marts_match.py",
+              "test_fit_hostile.py", "test_columnar.py", "test_dashboard.py", "test_marts_effort.py",
+              "test_synth.py", "test_gear_night.py")
 
 
 def pytest_collection_modifyitems(config, items):
