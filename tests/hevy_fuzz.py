@@ -23,7 +23,6 @@ import random
 import re
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
 from hostile_http import HostileServer, Reply, Request
-from strava_fuzz import ODD, encode
+from strava_fuzz import ODD, Outcome, encode, message_problems, run_cases
 
 KEY = "fuzz-hevy-key-0b1e6c2d-8f3a-4d5e-9a7b-2c4d6e8f0a1b"
 CASE_SECONDS = 15.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -117,14 +116,6 @@ def mutate_items(rng: random.Random, path: str, items: list[Any]) -> Any:
     return items
 
 
-@dataclass
-class Outcome:
-    cases: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    crashes: list[str] = field(default_factory=list)
-    slowest_s: float = 0.0
-
-
 class HevyFuzzer:
     """One hostile server in front of an in-process emulator, one warehouse, many cases."""
 
@@ -189,22 +180,10 @@ class HevyFuzzer:
             problems.append("no row in ops.hevy_sync_runs")
         if re.match(r"\w+(Error|Exception): ", result.message):  # the sync's catch-all: nothing foresaw it
             problems.append(f"an unforeseen exception ended the run: {result.message[:200]}")
-        texts = [result.message, *result.problems, *result.lines()]
-        if any("\n" in t or len(t) > 500 for t in texts):
-            problems.append("a message longer than 500 characters or on several lines")
-        if any(KEY in t for t in texts):
-            problems.append("the API key in a message")
+        problems += message_problems([result.message, *result.problems, *result.lines()], [KEY])
         if took > CASE_SECONDS:
             problems.append(f"took {took:.1f} s")
         return result.status, took, ("; ".join(problems) + f" (case {self.case!r:.300})") if problems else None
 
     def run(self, cases: int) -> Outcome:
-        out = Outcome()
-        while out.cases < cases:
-            status, took, crash = self.run_case()
-            out.cases += 1
-            out.statuses[status] = out.statuses.get(status, 0) + 1
-            out.slowest_s = max(out.slowest_s, took)
-            if crash:
-                out.crashes.append(f"seed {self.seed} case {out.cases}: {crash}")
-        return out
+        return run_cases(self.run_case, self.seed, cases)

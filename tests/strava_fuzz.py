@@ -14,6 +14,7 @@ import os
 import random
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,31 @@ class Outcome:
     slowest_s: float = 0.0
 
 
+def run_cases(run_case: Callable[[], tuple[str, float, str | None]], seed: int, cases: int | None = None,
+              seconds: float | None = None) -> Outcome:
+    """``run_case`` again and again (``cases`` times, or for ``seconds``): the tally of its endings."""
+    out = Outcome()
+    t_end = time.monotonic() + seconds if seconds else None
+    while (cases is None or out.cases < cases) and (t_end is None or time.monotonic() < t_end):
+        status, took, crash = run_case()
+        out.cases += 1
+        out.statuses[status] = out.statuses.get(status, 0) + 1
+        out.slowest_s = max(out.slowest_s, took)
+        if crash:
+            out.crashes.append(f"seed {seed} case {out.cases}: {crash}")
+    return out
+
+
+def message_problems(texts: list[str], secrets: list[str]) -> list[str]:
+    """What is wrong with a run's messages: several lines, more than 500 characters, a secret."""
+    problems = []
+    if any("\n" in t or len(t) > 500 for t in texts):
+        problems.append("a message longer than 500 characters or on several lines")
+    if any(s in t for s in secrets for t in texts):
+        problems.append("a secret in a message")
+    return problems
+
+
 class StravaFuzzer:
     """One hostile server, one warehouse, many cases. Use as a context manager."""
 
@@ -225,23 +251,10 @@ class StravaFuzzer:
         after = self.con.execute("SELECT count(*) FROM ops.strava_sync_runs").fetchone()[0]
         if after != before + 1:
             problems.append("no row in ops.strava_sync_runs")
-        texts = [result.message, *result.skipped_payloads]
-        if any("\n" in t or len(t) > 500 for t in texts):
-            problems.append("a message longer than 500 characters or on several lines")
-        if any(s in t for s in self.secrets() for t in texts):
-            problems.append("a secret in a message")
+        problems += message_problems([result.message, *result.skipped_payloads], self.secrets())
         if took > CASE_SECONDS:
             problems.append(f"took {took:.1f} s")
         return result.status, took, ("; ".join(problems) + f" (case {self.case!r:.300})") if problems else None
 
     def run(self, cases: int | None = None, seconds: float | None = None) -> Outcome:
-        out = Outcome()
-        t_end = time.monotonic() + seconds if seconds else None
-        while (cases is None or out.cases < cases) and (t_end is None or time.monotonic() < t_end):
-            status, took, crash = self.run_case()
-            out.cases += 1
-            out.statuses[status] = out.statuses.get(status, 0) + 1
-            out.slowest_s = max(out.slowest_s, took)
-            if crash:
-                out.crashes.append(f"seed {self.seed} case {out.cases}: {crash}")
-        return out
+        return run_cases(self.run_case, self.seed, cases, seconds)
