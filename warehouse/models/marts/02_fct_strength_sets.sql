@@ -4,18 +4,18 @@
 CREATE OR REPLACE TABLE marts.fct_strength_sets AS
 WITH sets AS (
     -- the columns used below only (the candidate lists are not carried through the joins and windows)
-    SELECT athlete_id, file_sha256, set_index, started_at, duration_s, repetitions, weight_kg, exercise_category,
-           exercise_name, exercise_title, bounds_notes
-    FROM staging.stg_fit__sets WHERE is_active
+    SELECT t.athlete_id, t.file_sha256, t.set_index, t.started_at, t.duration_s, t.repetitions, t.weight_kg,
+           t.exercise_category, t.exercise_name, t.exercise_title, t.bounds_notes,
+           c.body_region AS c_body_region, c.lower_pattern AS c_lower_pattern, c.knee_factor_bw AS c_knee_factor_bw
+    FROM staging.stg_fit__sets t
+    LEFT JOIN intermediate.int_exercise_categories c ON c.exercise_category = t.exercise_category
+    WHERE t.is_active
 ),
 sessions AS (
     SELECT * FROM staging.stg_fit__sessions
 ),
 workouts AS (
     SELECT * FROM intermediate.int_workouts
-),
-catalog AS (
-    SELECT * FROM intermediate.int_exercise_categories
 ),
 mass AS (
     SELECT * FROM intermediate.int_body_mass
@@ -71,10 +71,12 @@ app_sets AS (
            s.repetitions, s.weight_kg, s.duration_s, s.bounds_notes, w.body_mass_kg, s.app, s.set_type, s.rpe,
            -- a mapping without a Garmin category (Hevy's template muscles, a muscle-only user row): its
            -- primary muscle group places the set in a body region below
-           CASE WHEN m.exercise_category IS NULL THEN m.primary_muscle END AS muscle_only
+           CASE WHEN m.exercise_category IS NULL THEN m.primary_muscle END AS muscle_only,
+           c.body_region AS c_body_region, c.lower_pattern AS c_lower_pattern, c.knee_factor_bw AS c_knee_factor_bw
     FROM intermediate.int_app_sets s
     JOIN app_workout_mass w ON w.athlete_id = s.athlete_id AND w.app_workout_key = s.app_workout_key
     LEFT JOIN staging.app_exercise_map m ON m.source = s.app AND m.app_exercise_key = s.app_exercise_key
+    LEFT JOIN intermediate.int_exercise_categories c ON c.exercise_category = coalesce(m.exercise_category, 'unknown')
 ),
 all_sets AS (
     -- the watch's sets of workouts without an app workout, and the app's sets
@@ -84,7 +86,8 @@ all_sets AS (
            coalesce(p.exercise_name, p.exercise_category) AS exercise,
            p.repetitions, p.weight_kg, p.duration_s, p.bounds_notes, w.body_mass_kg,
            -- (NULL for the watch's sets: cheaper to carry than a constant; source = coalesce(app, 'fit'))
-           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe, NULL::VARCHAR AS muscle_only
+           NULL::VARCHAR AS app, NULL::VARCHAR AS set_type, NULL::DOUBLE AS rpe, NULL::VARCHAR AS muscle_only,
+           p.c_body_region, p.c_lower_pattern, p.c_knee_factor_bw
     FROM placed p
     JOIN workout_mass w ON w.athlete_id = p.athlete_id AND w.activity_key = p.fit_session_key
     WHERE w.app_workout_key IS NULL
@@ -111,12 +114,12 @@ enriched AS (
                                     'hip_stability') THEN 'lower'
              WHEN p.muscle_only IN ('upper_push', 'upper_pull') THEN 'upper'
              WHEN p.muscle_only = 'core' THEN 'core'
-             ELSE coalesce(c.body_region, 'other') END AS body_region,
+             ELSE coalesce(p.c_body_region, 'other') END AS body_region,
         CASE WHEN p.muscle_only = 'quadriceps' THEN 'knee'
              WHEN p.muscle_only IN ('hamstrings_knee_flexion', 'hamstrings_hip_hinge', 'glutes') THEN 'hip'
              WHEN p.muscle_only IS NOT NULL THEN NULL
-             ELSE c.lower_pattern END AS lower_pattern,
-        coalesce(c.knee_factor_bw, 0) AS knee_factor_bw,
+             ELSE p.c_lower_pattern END AS lower_pattern,
+        coalesce(p.c_knee_factor_bw, 0) AS knee_factor_bw,
         -- Epley, only for 1-12 repetitions (the range of the NSCA %1RM-repetition table)
         CASE WHEN p.weight_kg > 0 AND p.repetitions BETWEEN 1 AND 12
              THEN p.weight_kg * (1 + p.repetitions / 30.0) END AS e1rm_kg,
@@ -133,7 +136,6 @@ enriched AS (
         p.set_type,
         p.rpe
     FROM all_sets p
-    LEFT JOIN catalog c ON c.exercise_category = p.exercise_category
 ),
 daily_best AS (
     -- the day's bests of each exercise: the 90-day window below runs over days, not sets (a RANGE
