@@ -35,12 +35,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from runlift.standins.fit_writer import STRENGTH_PLAN, demo_strength_sets
 from runlift.standins.season import default_athlete, synthetic_season
+from runlift.standins.strava_emulator import _Server, _TrackedHandler
 
 __all__ = ["DEFAULT_KEY", "HevyEmulator", "hevy_templates", "hevy_workouts", "main"]
 
@@ -387,36 +388,9 @@ class HevyEmulator:
         raise _Response(404, {"error": "Not found"})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(_TrackedHandler):  # headers carry the key: never logged
     emulator: HevyEmulator
-    protocol_version = "HTTP/1.1"
     server_version = "HevyEmulator/1.0"
-    timeout = 60
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        with self.emulator._lock:
-            self.emulator._conns.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.emulator._lock:
-                self.emulator._conns.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:  # never log (headers carry the key)
-        pass
 
     def do_GET(self) -> None:
         emu = self.emulator

@@ -586,13 +586,15 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    emulator: StravaEmulator
+class _TrackedHandler(BaseHTTPRequestHandler):
+    """A handler whose open connections its emulator knows (``emulator._conns`` under
+    ``emulator._lock``), so ``stop()`` can cut them; it never logs (paths and headers carry codes and
+    keys). The Strava and Hevy emulators' handlers build on it."""
+
+    emulator: Any
     protocol_version = "HTTP/1.1"
-    server_version = "StravaEmulator/1.0"
     timeout = 60
     disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stalls
-    wbufsize = 1 << 16  # flushed by handle_one_request after each answer
 
     def setup(self) -> None:
         super().setup()
@@ -608,6 +610,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # never log (paths may carry codes)
         pass
+
+
+class _Handler(_TrackedHandler):
+    emulator: StravaEmulator
+    server_version = "StravaEmulator/1.0"
+    wbufsize = 1 << 16  # flushed by handle_one_request after each answer
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
