@@ -584,7 +584,7 @@ def _parse_athlete(athlete_id: str, raw: Mapping[str, Any], base: Path) -> Athle
 
 
 def _table_values(raw: Any, table: str, defaults: Any) -> dict[str, Any]:
-    """The values a [strava] / [garmin] table gives, each checked against its default's type."""
+    """The values a [strava] / [garmin] / [hevy] table gives, each checked against its default's type."""
     _expect(raw, dict, table, f"a [{table}] table")
     values: dict[str, Any] = {}
     for key, default in ((f, getattr(defaults, f)) for f in type(defaults).__dataclass_fields__):
@@ -656,27 +656,8 @@ def _parse_gear(raw: Any) -> GearSettings:
 
 
 def _parse_hevy(raw: Any, env: Mapping[str, str]) -> HevySettings:
-    _expect(raw, dict, "hevy", "a [hevy] table")
     defaults = HevySettings()
-    values: dict[str, Any] = {}
-    for key in HevySettings.__dataclass_fields__:
-        if key not in raw:
-            continue
-        value, default = raw[key], getattr(defaults, key)
-        if isinstance(default, bool):
-            _expect(value, bool, f"hevy.{key}", "true or false")
-        elif isinstance(default, int):
-            _expect(value, int, f"hevy.{key}", "a whole number")
-            if value < 0:
-                raise SettingsError(f"setting `hevy.{key}`: {value} must not be negative")
-        elif isinstance(default, float):
-            _expect(value, (int, float), f"hevy.{key}", "a number")
-            if value < 0:
-                raise SettingsError(f"setting `hevy.{key}`: {value} must not be negative")
-            value = float(value)
-        else:
-            _expect(value, str, f"hevy.{key}", "a string")
-        values[key] = value
+    values = _table_values(raw, "hevy", defaults)
     if values.get("athlete") is not None:
         check_athlete_id(values["athlete"], "setting hevy.athlete")
     if env.get("HEVY_API_KEY"):
