@@ -77,6 +77,12 @@ body_mass_kg = 82
     ('[athletes.me]\nsex = "x"', "`athletes.me.sex`"),
     ('[athletes.me]\nbodymass_kg = 70', "did you mean `athletes.me.body_mass_kg`"),
     ('[warehouse]\npath = 3', "`warehouse.path`"),
+    ('[hevy]\nretries = "many"', "`hevy.retries`"),
+    ('[hevy]\nmin_interval_s = -1', "`hevy.min_interval_s`"),
+    ('[hevy]\nbody_measurements = "yes"', "`hevy.body_measurements`"),
+    ('[hevy]\nbase_url = "http://example.com"', "hevy.base_url"),
+    ('[garmin]\npage_size = 0', "`garmin.page_size`"),
+    ('[gear]\nshoe_replacement_km = [800, 500]', "`gear.shoe_replacement_km`"),
 ])
 def test_invalid_settings_are_reported_by_name(tmp_path, text, name):
     cfg = write(tmp_path / "r.toml", text)
