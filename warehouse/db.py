@@ -36,6 +36,7 @@ import duckdb
 
 STORAGE_VERSION = "v1.4.0"
 T = TypeVar("T")
+S = TypeVar("S")
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -492,6 +493,23 @@ def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
         "AND table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name", [schema]).fetchall()]
     return {n: int(scalar(con, f'SELECT count(*) FROM "{schema}"."{n}"')) for n in names}
+
+
+def read_state(con: duckdb.DuckDBPyConnection, table: str, cls: type[S], athlete_id: str) -> S:
+    """An athlete's row of a sync-state table (``ops.<source>_sync_state``) as the dataclass ``cls``
+    whose fields are its columns, ``athlete_id`` first; a fresh ``cls(athlete_id)`` when it has none."""
+    fields = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    row = con.execute(f"SELECT {', '.join(fields)} FROM {table} WHERE athlete_id = ?", [athlete_id]).fetchone()
+    return cls(*row) if row else cls(athlete_id)  # type: ignore[call-arg]
+
+
+def write_state(con: duckdb.DuckDBPyConnection, table: str, state: Any) -> None:
+    """Replace the athlete's row of a sync-state table with the dataclass ``state`` (delete and insert:
+    the same in a DuckDB file and in a lake, which has no keys to upsert on)."""
+    fields = tuple(state.__dataclass_fields__)
+    con.execute(f"DELETE FROM {table} WHERE athlete_id = ?", [state.athlete_id])
+    con.execute(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+                [getattr(state, f) for f in fields])
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:

@@ -41,21 +41,12 @@ class HevyState:
     last_message: str | None = None
 
 
-STATE_FIELDS = tuple(HevyState.__dataclass_fields__)
-
-
-
-
 def load_state(con: duckdb.DuckDBPyConnection, athlete_id: str) -> HevyState:
-    row = con.execute(f"SELECT {', '.join(STATE_FIELDS)} FROM ops.hevy_sync_state WHERE athlete_id = ?",
-                      [athlete_id]).fetchone()
-    return HevyState(*row) if row else HevyState(athlete_id)
+    return wdb.read_state(con, "ops.hevy_sync_state", HevyState, athlete_id)
 
 
 def _save_state(con: duckdb.DuckDBPyConnection, state: HevyState) -> None:
-    con.execute("DELETE FROM ops.hevy_sync_state WHERE athlete_id = ?", [state.athlete_id])
-    con.execute(f"INSERT INTO ops.hevy_sync_state ({', '.join(STATE_FIELDS)}) "
-                f"VALUES ({', '.join('?' * len(STATE_FIELDS))})", [getattr(state, f) for f in STATE_FIELDS])
+    wdb.write_state(con, "ops.hevy_sync_state", state)
 
 
 @wdb.retry_conflicts

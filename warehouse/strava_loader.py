@@ -59,19 +59,12 @@ class SyncState:
     last_message: str | None = None
 
 
-STATE_FIELDS = tuple(SyncState.__dataclass_fields__)
-
-
 def load_state(con: duckdb.DuckDBPyConnection, athlete_id: str) -> SyncState:
-    row = con.execute(f"SELECT {', '.join(STATE_FIELDS)} FROM ops.strava_sync_state WHERE athlete_id = ?",
-                      [athlete_id]).fetchone()
-    return SyncState(*row) if row else SyncState(athlete_id)
+    return wdb.read_state(con, "ops.strava_sync_state", SyncState, athlete_id)
 
 
 def _save_state(con: duckdb.DuckDBPyConnection, state: SyncState) -> None:
-    con.execute("DELETE FROM ops.strava_sync_state WHERE athlete_id = ?", [state.athlete_id])
-    con.execute(f"INSERT INTO ops.strava_sync_state ({', '.join(STATE_FIELDS)}) "
-                f"VALUES ({', '.join('?' * len(STATE_FIELDS))})", [getattr(state, f) for f in STATE_FIELDS])
+    wdb.write_state(con, "ops.strava_sync_state", state)
 
 
 def load_budget(con: duckdb.DuckDBPyConnection, app: str) -> dict[str, Any] | None:
