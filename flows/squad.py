@@ -47,8 +47,8 @@ from runlift.flows.settings import Settings, SettingsError, known_secrets, load_
 from runlift.flows.strava_sync import SyncResult, sync_paths
 from runlift.warehouse import db as wdb
 
-__all__ = ["ATHLETE_DEPLOYMENT", "AthleteFailed", "SquadFailed", "SquadReport", "athlete_nightly",
-           "ensure_strava_limit", "squad_nightly", "strava_pace"]
+__all__ = ["ATHLETE_DEPLOYMENT", "CRASH_AUTOMATION", "AthleteFailed", "SquadFailed", "SquadReport", "athlete_nightly",
+           "ensure_crash_automation", "ensure_strava_limit", "squad_nightly", "strava_pace"]
 
 STRAVA_LIMIT = "strava-requests"
 ATHLETE_DEPLOYMENT = "athlete_nightly/athlete-nightly"
@@ -101,6 +101,52 @@ def strava_turn(name: str, timeout_s: float | None = None) -> Callable[[], None]
         rate_limit(name, occupy=1, timeout_seconds=timeout_s, strict=True)
 
     return take
+
+
+# --- runs whose machine is gone ---------------------------------------------------------------
+
+CRASH_AUTOMATION = "runlift: crash flow runs whose heartbeats stopped"
+HEARTBEAT_TIMEOUT_S = 90.0  # 3 heartbeats at PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30 (prefect.yaml's athlete-nightly)
+
+
+def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = CRASH_AUTOMATION) -> str:
+    """Create (or update) the automation that marks a flow run Crashed when its heartbeats stop for
+    ``within_s`` seconds (Prefect's zombie-run pattern, docs.prefect.io "detect zombie flows"): a
+    worker killed with its runs, a machine gone, a container evicted. The squad then sees the run
+    final and goes on, reporting that athlete failed, instead of waiting ``timeout_s``.
+
+    The runs' heartbeats come from ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` (30 s, the least Prefect
+    takes) in the worker's environment or the deployment's ``job_variables.env``; ``within_s``
+    must leave room for two of them. Returns the automation's id."""
+    from datetime import timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    if within_s < 10:
+        raise SettingsError(f"a heartbeat timeout of {within_s:g} s is below Prefect's least (10 s)")
+    trigger = EventTrigger(
+        after={"prefect.flow-run.heartbeat"},
+        expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
+        match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+        for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1,
+        within=timedelta(seconds=within_s))
+    action = ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False,
+                                message=f"no heartbeat for {within_s:.0f} s: its worker or machine is gone")
+    automation = AutomationCore(
+        name=name, enabled=True, trigger=trigger, actions=[action],
+        description="Marks a flow run Crashed when its heartbeats stop (runlift's squad_nightly creates it; "
+                    "docs/scale.md)")
+    with get_client(sync_client=True) as client:
+        found = client.read_automations_by_name(name)
+        if not found:
+            return str(client.create_automation(automation))
+        client.update_automation(found[0].id, automation)
+        return str(found[0].id)
 
 
 # --- one athlete's steps (each a Prefect task in athlete_nightly) ------------------------------
@@ -220,14 +266,18 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
                   athletes: list[str] | None = None, full: bool = False, as_of: dt.date | None = None,
                   deployment: str = ATHLETE_DEPLOYMENT, strava_limit: str | None = STRAVA_LIMIT,
                   strava_window_budget: int = STRAVA_WINDOW_BUDGET, lock_timeout_s: float = LOCK_TIMEOUT_S,
-                  timeout_s: float = 8 * 3600.0, poll_s: float = 2.0) -> SquadReport:
+                  timeout_s: float = 8 * 3600.0, poll_s: float = 2.0,
+                  heartbeat_timeout_s: float | None = HEARTBEAT_TIMEOUT_S) -> SquadReport:
     """Every athlete's night as its own flow run on the work pool, then one build and publish.
 
     ``athletes``: these athletes (default every configured one). ``deployment``: the
     ``athlete_nightly`` deployment to run (prefect.yaml's ``athlete-nightly``). ``strava_limit``: the
     shared Strava rate limit's name (created or updated from ``strava_window_budget``, requests per
     15 minutes the application may spend; None: none). ``timeout_s``: how long to wait for the
-    athletes' runs; those not finished by then are reported failed, the others are built."""
+    athletes' runs; those not finished by then are reported failed, the others are built.
+    ``heartbeat_timeout_s``: an athlete run whose heartbeats stop this long is marked Crashed (the
+    automation :func:`ensure_crash_automation` creates; None: not created), so a killed worker's
+    runs end within it instead of at ``timeout_s``."""
     from prefect.client.orchestration import get_client
     from prefect.context import FlowRunContext
     from prefect.deployments import run_deployment
@@ -243,6 +293,10 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
         limit, decay = ensure_strava_limit(strava_limit, settings, strava_window_budget)
         logger.info("Strava rate limit %r: %d at once, then %.3f per second (%d per %d s)", strava_limit, limit,
                     decay, limit + int(decay * settings.strava.rate_window_s), settings.strava.rate_window_s)
+    if heartbeat_timeout_s is not None:
+        ensure_crash_automation(heartbeat_timeout_s)
+        logger.info("runs without a heartbeat for %.0f s are marked Crashed (automation %r)", heartbeat_timeout_s,
+                    CRASH_AUTOMATION)
     ctx = FlowRunContext.get()
     parent = str(ctx.flow_run.id) if ctx is not None and ctx.flow_run is not None else wdb.utcnow().isoformat()
     runs: dict[str, Any] = {}

@@ -215,4 +215,49 @@ def test_prefect_yaml_squad_deployments_keep_the_night_for_one_person():
     assert squad["schedules"][0]["cron"] == nightly["schedules"][0]["cron"] and squad["schedules"][0]["active"] is False
     assert squad["parameters"]["deployment"] == "athlete_nightly/athlete-nightly"
     assert athlete["entrypoint"] == "flows/squad.py:athlete_nightly" and "schedules" not in athlete
-    assert athlete["work_pool"] == {"name": "runlift", "work_queue_name": "athletes"}
+    assert {k: athlete["work_pool"][k] for k in ("name", "work_queue_name")} == {"name": "runlift",
+                                                                                "work_queue_name": "athletes"}
+    # heartbeats often enough for squad_nightly's crash automation to tell a gone run within its timeout
+    frequency = int(athlete["work_pool"]["job_variables"]["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"])
+    assert frequency >= 30 and 2 * frequency < squad["parameters"]["heartbeat_timeout_s"]
+
+
+def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_a_finished_one_is_left_alone(prefect_server):
+    """The automation squad_nightly creates (flows/squad.py ensure_crash_automation), on the real
+    server: a Running run that sent one heartbeat and then nothing (its worker killed) becomes
+    Crashed; a run that sent a heartbeat and then completed stays Completed."""
+    from prefect import flow
+    from prefect.automations import Automation
+    from prefect.client.orchestration import get_client
+    from prefect.events import emit_event
+    from prefect.states import Completed, Running
+
+    from runlift.flows.squad import ensure_crash_automation
+
+    @flow(name="heartbeat-probe")
+    def probe() -> None:
+        pass
+
+    automation_id = ensure_crash_automation(within_s=10, name="runlift-test: crash without heartbeats")
+    assert ensure_crash_automation(within_s=10, name="runlift-test: crash without heartbeats") == automation_id
+    try:
+        with get_client(sync_client=True) as client:
+            gone = client.create_flow_run(probe, name="gone")
+            done = client.create_flow_run(probe, name="done")
+            for run in (gone, done):
+                client.set_flow_run_state(run.id, Running())
+                emit_event(event="prefect.flow-run.heartbeat",
+                           resource={"prefect.resource.id": f"prefect.flow-run.{run.id}"})
+            client.set_flow_run_state(done.id, Completed())
+            deadline = time.monotonic() + 90  # within 10 s + the server's 5-s proactive evaluation, loaded
+            while time.monotonic() < deadline:
+                state = client.read_flow_run(gone.id).state
+                if state is not None and state.is_final():
+                    break
+                time.sleep(1)
+            gone_state, done_state = client.read_flow_run(gone.id).state, client.read_flow_run(done.id).state
+    finally:
+        Automation.read(id=automation_id).delete()
+    assert gone_state is not None and gone_state.is_crashed(), gone_state
+    assert "no heartbeat for 10 s" in (gone_state.message or "")
+    assert done_state is not None and done_state.is_completed(), done_state
