@@ -11,12 +11,15 @@ of prefect.yaml run through a process worker with them.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -101,10 +104,14 @@ def fit_gym(day: int, seed: int) -> bytes:
                            serial_number=3_900_200_000 + seed)
 
 
+_FILLED: dict[tuple[str, ...], Path] = {}  # athletes -> the x/ folder of a filled world (World.fill)
+
+
 class World:
     """TMP/in (settings and FIT inboxes), TMP/home, TMP/cwd (empty), TMP/x (the warehouse's folder)."""
 
     def __init__(self, tmp: Path, athletes: tuple[str, ...]) -> None:
+        self.athletes = athletes
         self.tmp, self.inp, self.home, self.cwd, self.x = tmp, tmp / "in", tmp / "home", tmp / "cwd", tmp / "x"
         for folder in (self.inp, self.home, self.cwd, self.x):
             folder.mkdir(parents=True)
@@ -123,7 +130,20 @@ class World:
         self.config.write_text(text, encoding="utf-8")
 
     def fill(self) -> None:
-        """A warehouse at x/ as a previous night left it: one file per athlete, built and published."""
+        """A warehouse at x/ as a previous night left it: one file per athlete, built and published.
+
+        Made once per set of athletes (in a world of its own, with the same files) and copied into
+        x/: the copy is what the night left there, byte for byte (the blob paths stored are
+        relative to the warehouse's folder), without importing and building it again for each test."""
+        template = _FILLED.get(self.athletes)
+        if template is None:
+            home = Path(tempfile.mkdtemp(prefix="runlift-options-filled-"))
+            atexit.register(shutil.rmtree, home, True)
+            World(home, self.athletes).fill_here()
+            template = _FILLED[self.athletes] = home / "x"
+        shutil.copytree(template, self.x, dirs_exist_ok=True)
+
+    def fill_here(self) -> None:
         from runlift.flows.build import build_warehouse, publish_warehouse
         from runlift.flows.fit_pipeline import import_paths
         from runlift.flows.settings import load_settings
