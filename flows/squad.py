@@ -239,6 +239,23 @@ class SquadReport:
         return not self.failed and not self.failures
 
 
+POLL_BATCH = 200  # flow runs read per request while waiting (the API's page size)
+
+
+def _states(client: Any, ids: list[Any], by_id: dict[str, str]) -> list[tuple[str, Any]]:
+    """(athlete, state) of the runs ``ids``, read a page of runs per request: a squad of hundreds
+    polled run by run would keep the Prefect server busy answering the squad instead of the workers."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    out = []
+    for i in range(0, len(ids), POLL_BATCH):
+        chunk = ids[i:i + POLL_BATCH]
+        for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
+                                         limit=len(chunk)):
+            out.append((by_id[str(run.id)], run.state))
+    return out
+
+
 def _state_error(state: Any) -> str:
     """The athlete run's own error from its final state (Prefect prefixes the exception's text)."""
     message = str(getattr(state, "message", "") or getattr(state, "name", "") or "no message")
@@ -312,10 +329,10 @@ def squad_nightly(config: str | None = None, db: str | None = None, units: str |
     logger.info("started %d athlete runs of %s", len(runs), deployment)
     pending = dict(runs)
     deadline = time.monotonic() + timeout_s
+    by_id = {str(run.id): athlete_id for athlete_id, run in runs.items()}
     with get_client(sync_client=True) as client:
         while pending:
-            for athlete_id, run in list(pending.items()):
-                state = client.read_flow_run(run.id).state
+            for athlete_id, state in _states(client, [pending[a].id for a in pending], by_id):
                 if state is not None and state.is_final():
                     report.states[athlete_id] = str(state.name or state.type.value)
                     if not state.is_completed():
