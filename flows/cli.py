@@ -196,12 +196,14 @@ def _run_import(settings: Settings, paths: list[str], reprocess_kept: bool, use_
 
     bar = _Bar(enabled=sys.stderr.isatty() or bool(os.environ.get("RUNLIFT_PROGRESS")))
     try:
-        if use_prefect and settings.lake is None:  # the flow takes a file path; a lake imports directly
+        if use_prefect:
             from runlift.flows.import_fit import import_fit, set_progress
 
             set_progress(bar)
+            lake = settings.lake
             return import_fit(str(settings.db_path), settings.athlete_id, paths, reprocess_kept=reprocess_kept,
-                              reread=reread)
+                              reread=reread, lake=lake.attach if lake else None,
+                              data_path=lake.data_path if lake else None)
         total = fit_pipeline.ImportSummary()
         if reprocess_kept:
             total.add(fit_pipeline.reprocess(settings.target, settings.athlete_id, progress=bar))

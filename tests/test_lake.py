@@ -403,3 +403,23 @@ def test_migrations_translate_for_a_lake():
     # every shipped migration parses as a lake takes it (DuckDB's parser; no lake needed)
     for m in wdb.migrations():
         duckdb.extract_statements(wdb.lake_sql(m.sql))
+
+
+@pytest.mark.lake
+@pytest.mark.skipif(_lake_unavailable() is not None, reason=_lake_unavailable() or "")
+def test_the_import_flows_task_writes_the_lake_it_is_given(lake, inbox, tmp_path):
+    """`runlift import-fit --flow` and the fit-inbox deployment pass the lake (attach, data_path)
+    to the import_fit flow's task: the files land in the lake, not in a DuckDB file at db_path."""
+    from runlift.flows.import_fit import import_fit_files, target_of
+
+    db_path = tmp_path / "not-used.duckdb"
+    summary = import_fit_files.fn(str(db_path), "eve", [str(inbox)], lake=lake.attach, data_path=lake.data_path)
+    assert summary.files_new == len(list(inbox.iterdir()))
+    assert not db_path.exists()
+    con = wdb.connect_lake(lake)
+    try:
+        assert wdb.scalar(con, "SELECT count(*) FROM raw.fit_files WHERE athlete_id = 'eve'") == summary.files_new
+    finally:
+        con.close()
+    with pytest.raises(ValueError, match="needs its data_path"):
+        target_of(str(db_path), lake.attach, None)
