@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from runlift.standins.strava_emulator import _Server, serve_until_interrupted
+from runlift.standins.served import ServedEmulator, serve_until_interrupted
 
 __all__ = ["GarminEmulator", "main", "synthetic_weigh_ins"]
 
@@ -87,16 +87,18 @@ def synthetic_weigh_ins(first: dt.date, last: dt.date, *, kg: float = 68.0, ever
     return out
 
 
-class GarminEmulator:
+class GarminEmulator(ServedEmulator):
     """The account: FIT files as activities, weigh-ins, one user."""
+
+    thread_name = "garmin-emulator"
 
     def __init__(self, files: Iterable[tuple[str, bytes]] = (), weigh_ins: Iterable[dict[str, Any]] = (), *,
                  email: str = "athlete@example.com", password: str = "emulator-password",
                  mfa_code: str | None = None, delay_s: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.email, self.password, self.mfa_code = email, password, mfa_code
         self.delay_s = delay_s
-        self.host, self.port = host, port
         self._lock = threading.Lock()
+        self.serve_on(host, port)
         self._activities: dict[int, dict[str, Any]] = {}
         self._files: dict[int, tuple[str, bytes]] = {}
         self.weigh_ins = list(weigh_ins)
@@ -106,7 +108,6 @@ class GarminEmulator:
         self._limit_after: int | None = None
         self._challenge = False
         self.log: list[tuple[str, str, int]] = []  # (method, path without query, status): no tokens in it
-        self._server: _Server | None = None
         for name, data in files:
             self.add_file(name, data)
 
@@ -152,36 +153,10 @@ class GarminEmulator:
     def challenge(self, on: bool = True) -> None:
         self._challenge = on
 
-    # --- the server ----------------------------------------------------------------------------------
-    def start(self) -> str:
-        emulator = self
+    # --- the server (runlift.standins.served: start / stop / base_url / with) ---------------------
 
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        self._server = _Server((self.host, self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="garmin-emulator").start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the emulator first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> GarminEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
     # --- answers -------------------------------------------------------------------------------------
     def answer(self, method: str, path: str, query: dict[str, str], headers: Any,

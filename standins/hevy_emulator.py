@@ -35,13 +35,12 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from runlift.standins.fit_writer import STRENGTH_PLAN, demo_strength_sets
 from runlift.standins.season import default_athlete, synthetic_season
-from runlift.standins.strava_emulator import _Server, _TrackedHandler
+from runlift.standins.served import ServedEmulator, TrackedHandler
 
 __all__ = ["DEFAULT_KEY", "HevyEmulator", "hevy_templates", "hevy_workouts", "main"]
 
@@ -180,16 +179,18 @@ class _Response(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-class HevyEmulator:
+class HevyEmulator(ServedEmulator):
     """A local Hevy API on a daemon thread. Use as a context manager or ``start()``/``stop()``."""
+
+    thread_name = "hevy-emulator"
 
     def __init__(self, workouts: list[dict[str, Any]] | None = None, *, api_key: str = DEFAULT_KEY,
                  templates: list[dict[str, Any]] | None = None, measurements: list[dict[str, Any]] | None = None,
                  clock: Callable[[], float] = time.time, host: str = "127.0.0.1", port: int = 0) -> None:
         self.api_key = api_key
         self.clock = clock
-        self.host, self.port = host, port
         self._lock = threading.RLock()
+        self.serve_on(host, port)
         self._workouts: dict[str, dict[str, Any]] = {w["id"]: copy.deepcopy(w) for w in workouts or []}
         self._deleted: dict[str, str] = {}  # id -> deleted_at
         self._templates = copy.deepcopy(templates if templates is not None else hevy_templates())
@@ -199,59 +200,16 @@ class HevyEmulator:
         self._drop = 0
         self._stall: list[float] = []  # seconds to wait before each of the next answers
         self._log: list[tuple[str, str, int]] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
 
     @classmethod
     def from_season(cls, end_date: date, *, weeks: int = 16, seed: int = 7, **kwargs: Any) -> HevyEmulator:
         season = synthetic_season(end_date, weeks=weeks, seed=seed)
         return cls(hevy_workouts(season), measurements=body_measurements(season), **kwargs)
 
-    # --- lifecycle ----------------------------------------------------------------------------
+    # --- lifecycle (runlift.standins.served: start / stop / base_url / with) --------------------
 
-    def start(self) -> str:
-        if self._server is None:
-            emulator = self
-
-            class Handler(_Handler):
-                pass
-
-            Handler.emulator = emulator
-            self._server = _Server((self.host, self.port), Handler)
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name="hevy-emulator", daemon=True)
-            self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            conns, self._conns = list(self._conns), set()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
-
-    def __enter__(self) -> HevyEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
     # --- control ------------------------------------------------------------------------------
 
@@ -388,7 +346,7 @@ class HevyEmulator:
         raise _Response(404, {"error": "Not found"})
 
 
-class _Handler(_TrackedHandler):  # headers carry the key: never logged
+class _Handler(TrackedHandler):  # headers carry the key: never logged
     emulator: HevyEmulator
     server_version = "HevyEmulator/1.0"
 

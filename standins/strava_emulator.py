@@ -42,7 +42,6 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
@@ -56,6 +55,7 @@ from runlift.standins.season import (
     summary_of,
     synthetic_season,
 )
+from runlift.standins.served import ServedEmulator, TrackedHandler, serve_until_interrupted
 
 if TYPE_CHECKING:
     from runlift.standins.squad import SquadAthlete
@@ -103,7 +103,7 @@ class _Response(Exception):
         self.headers = headers or {}
 
 
-class StravaEmulator:
+class StravaEmulator(ServedEmulator):
     """A local Strava API v3 on a daemon thread. Use as a context manager or ``start()``/``stop()``.
 
     Python control surface (thread-safe): ``activities``, ``add_activity``, ``edit_activity``,
@@ -112,6 +112,8 @@ class StravaEmulator:
     auth, not rate limited): ``POST /_emulator/edit/{id}`` (JSON fields), ``POST /_emulator/delete/{id}``,
     ``POST /_emulator/inactive?on=1|0``, ``POST /_emulator/refresh_token``, ``GET /_emulator/usage``.
     """
+
+    thread_name = "strava-emulator"
 
     def __init__(self, activities: list[dict] | None = None, *, client_id: str = "12345",
                  client_secret: str = "emulator-secret", athlete: dict | None = None,
@@ -130,9 +132,8 @@ class StravaEmulator:
         self.access_token_ttl_s = int(access_token_ttl_s)
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.clock = clock
-        self.host = host
-        self.port = port
         self._lock = threading.RLock()
+        self.serve_on(host, port)
         self._activities: dict[int, dict] = {}
         for detail in activities or []:
             self._activities[int(detail["id"])] = copy.deepcopy(detail)
@@ -156,58 +157,11 @@ class StravaEmulator:
         self._usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self._window_ids: tuple[int | None, int | None] = (None, None)
         self._windows: dict[int, dict[str, int]] = {}  # short window id -> calls, reads, 429s
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
 
-    # --- lifecycle ----------------------------------------------------------------------------
+    # --- lifecycle (runlift.standins.served: start / stop / base_url / with) --------------------
 
-    def start(self) -> str:
-        if self._server is not None:
-            return self.base_url
-        emulator = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        server = _Server((self.host, self.port), Handler)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="strava-emulator", daemon=True)
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            conns, self._conns = list(self._conns), set()
-        for conn in conns:  # idle keep-alive connections would otherwise linger
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._server.server_address[:2]
-        if isinstance(host, bytes):  # (the types allow it for any socket; an IPv4 server's host is text)
-            host = host.decode()
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> StravaEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
     # --- control API --------------------------------------------------------------------------
 
@@ -575,44 +529,7 @@ class StravaEmulator:
         return _Response(404, {"message": "Record Not Found", "errors": []})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # a client that hangs up (or a dropped connection) is not worth a traceback on stderr
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _TrackedHandler(BaseHTTPRequestHandler):
-    """A handler whose open connections its emulator knows (``emulator._conns`` under
-    ``emulator._lock``), so ``stop()`` can cut them; it never logs (paths and headers carry codes and
-    keys). The Strava and Hevy emulators' handlers build on it."""
-
-    emulator: Any
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-    disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stalls
-
-    def setup(self) -> None:
-        super().setup()
-        with self.emulator._lock:
-            self.emulator._conns.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.emulator._lock:
-                self.emulator._conns.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:  # never log (paths may carry codes)
-        pass
-
-
-class _Handler(_TrackedHandler):
+class _Handler(TrackedHandler):
     emulator: StravaEmulator
     server_version = "StravaEmulator/1.0"
     wbufsize = 1 << 16  # flushed by handle_one_request after each answer
@@ -780,19 +697,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
             print(f"athlete {a.athlete_id} (Strava {a.strava_id}, {len(a.season)} activities): "
                   f"refresh token {a.refresh_token}")
     return serve_until_interrupted(emulator.stop)
-
-
-def serve_until_interrupted(stop: Callable[[], None]) -> int:
-    """An emulator's command line after it started: wait for Ctrl-C, then ``stop`` it."""
-    print("Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-    return 0
 
 
 if __name__ == "__main__":
