@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from runlift.standins.fit_writer import STRENGTH_PLAN, demo_strength_sets
 from runlift.standins.season import default_athlete, synthetic_season
-from runlift.standins.served import ServedEmulator, TrackedHandler
+from runlift.standins.served import ServedEmulator, TrackedHandler, serve_until_interrupted
 
 __all__ = ["DEFAULT_KEY", "HevyEmulator", "hevy_templates", "hevy_workouts", "main"]
 
@@ -406,15 +406,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m runlift.standins.
     base_url = emulator.start()
     print(f"Hevy emulator: {base_url}  ({len(emulator.workouts)} workouts, {args.weeks} weeks ending {end})")
     print(f"RUNLIFT_HEVY_BASE_URL={base_url} HEVY_API_KEY={args.api_key} runlift hevy sync")
-    print("Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    return 0
+    return serve_until_interrupted(emulator.stop)
 
 
 if __name__ == "__main__":
