@@ -55,6 +55,11 @@ LOOPBACK = ("127.0.0.1", "localhost")
 RECENT_FLAG_DAYS = 14  # flags of the last 14 days beside the verdict; older ones folded away
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LONG_RUN_M = 16000.0  # marts.block_summary.long_runs: runs of 16 km or more (docs/metrics.md)
+# what the dashboard reads (warehouse.queries): a published file without one of them is refused by name
+DASHBOARD_TABLES = frozenset({
+    "ops.published", "marts.dim_athlete", "marts.weekly_training_balance", "marts.daily_training_load",
+    "marts.fct_activities", "marts.fct_strength_sets", "marts.gear_mileage", "marts.block_summary",
+    "marts.training_flags"})
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -130,6 +135,10 @@ def load_dashboard_data(published_path: str | os.PathLike[str], units: str) -> d
     except duckdb.Error as exc:
         raise DashboardError(f"cannot open the published file {path}: {exc}") from None
     try:
+        missing = sorted(DASHBOARD_TABLES - queries.tables_present(con))
+        if missing:
+            raise DashboardError(f"{path} has no {', '.join(missing)}: it was published by an older runlift "
+                                 "(or a build that failed); `runlift build` publishes them")
         published = queries.published_stamp(con)
         athletes = queries.athletes(con)
         weekly_spec: dict[str, tuple[str, Callable[[Any], Any]]] = {

@@ -183,14 +183,10 @@ def _summary_markdown(settings: Settings, report: NightReport) -> str:
             # no as-of date (the build did not run): no flags listed
             flags = (queries.training_flags(con, athlete_ids=shown, after=report.as_of - dt.timedelta(days=7), limit=20)
                      if report.as_of else [])
-            try:
-                worn: list[queries.Shoe] | None = queries.shoes(con, shown, past_range_only=True)
-            except duckdb.CatalogException:  # a published file from before marts.gear_mileage (the build failed)
-                worn = None
-            try:
-                blocks = queries.block_comparisons(con, shown)
-            except duckdb.CatalogException:  # a published file from before marts.block_summary
-                blocks = []
+            # a published file from before these marts (tonight's build failed): that part is left out
+            present = queries.tables_present(con)
+            worn = (queries.shoes(con, shown, past_range_only=True) if "marts.gear_mileage" in present else None)
+            blocks = queries.block_comparisons(con, shown) if "marts.block_summary" in present else []
         finally:
             con.close()
         lines += ["", "## This week", "",

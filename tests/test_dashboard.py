@@ -168,6 +168,20 @@ def test_missing_published_file_is_a_clear_error(tmp_path):
         render_dashboard(tmp_path / "nope.duckdb", "furlongs")
 
 
+def test_a_published_file_without_a_mart_the_page_reads_is_refused_by_name(demo, tmp_path):
+    import shutil
+
+    old = tmp_path / "old.published.duckdb"
+    shutil.copy(demo.published_path, old)
+    assert render_dashboard(old, "metric")  # the copy as published: drawn
+    con = duckdb.connect(str(old))
+    con.execute("DROP TABLE marts.block_summary")
+    con.close()
+    with pytest.raises(DashboardError, match=r"old.published.duckdb has no marts.block_summary: it was published "
+                                             r"by an older runlift .*`runlift build` publishes them"):
+        render_dashboard(old, "metric")
+
+
 def test_placeholder_names_in_the_data_stay_data(tmp_path):
     """Athlete ids are free text within their rule and may spell a placeholder of the page template:
     every placeholder is filled once, from the template only, never inside the data."""

@@ -34,6 +34,15 @@ def published_stamp(con: duckdb.DuckDBPyConnection) -> PublishedStamp | None:
     return PublishedStamp(*row) if row else None
 
 
+def tables_present(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """``schema.table`` of every table and view in the connection's database: what a reader checks
+    before it asks for a mart that an older runlift did not publish (the night's summary leaves that
+    part out; the dashboard names what is missing)."""
+    return {f"{schema}.{name}" for schema, name in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database()").fetchall()}
+
+
 @dataclass(frozen=True)
 class FitFileCount:
     athlete_id: str
