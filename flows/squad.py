@@ -105,19 +105,23 @@ def strava_turn(name: str, timeout_s: float | None = None) -> Callable[[], None]
 
 # --- runs whose machine is gone ---------------------------------------------------------------
 
-CRASH_AUTOMATION = "runlift: crash flow runs whose heartbeats stopped"
+CRASH_AUTOMATION = "runlift: crash athlete runs whose heartbeats stopped"
 HEARTBEAT_TIMEOUT_S = 90.0  # 3 heartbeats at PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30 (prefect.yaml's athlete-nightly)
 
 
-def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = CRASH_AUTOMATION) -> str:
+def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = CRASH_AUTOMATION,
+                            flow_name: str = "athlete_nightly") -> str:
     """Create (or update) the automation that marks a flow run Crashed when its heartbeats stop for
     ``within_s`` seconds (Prefect's zombie-run pattern, docs.prefect.io "detect zombie flows"): a
     worker killed with its runs, a machine gone, a container evicted. The squad then sees the run
     final and goes on, reporting that athlete failed, instead of waiting ``timeout_s``.
 
-    The runs' heartbeats come from ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` (30 s, the least Prefect
-    takes) in the worker's environment or the deployment's ``job_variables.env``; ``within_s``
-    must leave room for two of them. Returns the automation's id."""
+    Only runs of the flow ``flow_name`` (``athlete_nightly``) are watched: every flow run sends
+    heartbeats, by default every 180 s, so a rule for all of them would crash the squad's own run,
+    or anybody's ``nightly_sync``, 90 s into it. The athlete runs' heartbeats come every 30 s (the
+    least Prefect takes) from ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` in the deployment's
+    ``job_variables.env`` (prefect.yaml) or the worker's environment; ``within_s`` must leave room
+    for two of them. Returns the automation's id."""
     from datetime import timedelta
 
     from prefect.client.orchestration import get_client
@@ -133,14 +137,15 @@ def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = C
         expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
                 "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
         match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+        match_related=ResourceSpecification({"prefect.resource.role": "flow", "prefect.resource.name": flow_name}),
         for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1,
         within=timedelta(seconds=within_s))
     action = ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False,
                                 message=f"no heartbeat for {within_s:.0f} s: its worker or machine is gone")
     automation = AutomationCore(
         name=name, enabled=True, trigger=trigger, actions=[action],
-        description="Marks a flow run Crashed when its heartbeats stop (runlift's squad_nightly creates it; "
-                    "docs/scale.md)")
+        description=f"Marks a {flow_name} flow run Crashed when its heartbeats stop (runlift's squad_nightly "
+                    "creates it; docs/scale.md)")
     with get_client(sync_client=True) as client:
         found = client.read_automations_by_name(name)
         if not found:

@@ -222,12 +222,13 @@ def test_prefect_yaml_squad_deployments_keep_the_night_for_one_person():
     assert frequency >= 30 and 2 * frequency < squad["parameters"]["heartbeat_timeout_s"]
 
 
-def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_a_finished_one_is_left_alone(prefect_server):
+def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_others_are_left_alone(prefect_server):
     """The automation squad_nightly creates (flows/squad.py ensure_crash_automation), on the real
-    server: a Running run that sent one heartbeat and then nothing (its worker killed) becomes
-    Crashed; a run that sent a heartbeat and then completed stays Completed."""
+    server: a Running run of the watched flow that sent one heartbeat and then nothing (its worker
+    killed) becomes Crashed; one that sent a heartbeat and then completed stays Completed; a run of
+    another flow whose heartbeats come seldom (Prefect's default is every 180 s: the squad's own
+    run, a nightly_sync) stays Running."""
     from prefect import flow
-    from prefect.automations import Automation
     from prefect.client.orchestration import get_client
     from prefect.events import emit_event
     from prefect.states import Completed, Running
@@ -238,16 +239,24 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_a_finished_one_is_lef
     def probe() -> None:
         pass
 
-    automation_id = ensure_crash_automation(within_s=10, name="runlift-test: crash without heartbeats")
-    assert ensure_crash_automation(within_s=10, name="runlift-test: crash without heartbeats") == automation_id
+    @flow(name="heartbeat-other")
+    def other() -> None:
+        pass
+
+    name = "runlift-test: crash without heartbeats"
+    automation_id = ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe")
+    assert ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe") == automation_id
     try:
         with get_client(sync_client=True) as client:
-            gone = client.create_flow_run(probe, name="gone")
-            done = client.create_flow_run(probe, name="done")
-            for run in (gone, done):
+            gone, done, elsewhere = (client.create_flow_run(probe, name="gone"), client.create_flow_run(probe, name="done"),
+                                     client.create_flow_run(other, name="elsewhere"))
+            for run, flow_name in ((gone, "heartbeat-probe"), (done, "heartbeat-probe"),
+                                   (elsewhere, "heartbeat-other")):
                 client.set_flow_run_state(run.id, Running())
                 emit_event(event="prefect.flow-run.heartbeat",
-                           resource={"prefect.resource.id": f"prefect.flow-run.{run.id}"})
+                           resource={"prefect.resource.id": f"prefect.flow-run.{run.id}"},
+                           related=[{"prefect.resource.id": f"prefect.flow.{run.flow_id}",
+                                     "prefect.resource.role": "flow", "prefect.resource.name": flow_name}])
             client.set_flow_run_state(done.id, Completed())
             deadline = time.monotonic() + 90  # within 10 s + the server's 5-s proactive evaluation, loaded
             while time.monotonic() < deadline:
@@ -255,9 +264,12 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_a_finished_one_is_lef
                 if state is not None and state.is_final():
                     break
                 time.sleep(1)
-            gone_state, done_state = client.read_flow_run(gone.id).state, client.read_flow_run(done.id).state
+            time.sleep(6)  # one more evaluation for the others
+            states = {r.name: client.read_flow_run(r.id).state for r in (gone, done, elsewhere)}
     finally:
-        Automation.read(id=automation_id).delete()
-    assert gone_state is not None and gone_state.is_crashed(), gone_state
-    assert "no heartbeat for 10 s" in (gone_state.message or "")
-    assert done_state is not None and done_state.is_completed(), done_state
+        with get_client(sync_client=True) as client:
+            client.delete_automation(automation_id)
+    assert states["gone"] is not None and states["gone"].is_crashed(), states
+    assert "no heartbeat for 10 s" in (states["gone"].message or "")
+    assert states["done"] is not None and states["done"].is_completed(), states
+    assert states["elsewhere"] is not None and states["elsewhere"].is_running(), states
