@@ -248,8 +248,8 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_others_are_left_alone
     assert ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe") == automation_id
     try:
         with get_client(sync_client=True) as client:
-            gone, done, elsewhere = (client.create_flow_run(probe, name="gone"), client.create_flow_run(probe, name="done"),
-                                     client.create_flow_run(other, name="elsewhere"))
+            gone, done = client.create_flow_run(probe, name="gone"), client.create_flow_run(probe, name="done")
+            elsewhere = client.create_flow_run(other, name="elsewhere")
             for run, flow_name in ((gone, "heartbeat-probe"), (done, "heartbeat-probe"),
                                    (elsewhere, "heartbeat-other")):
                 client.set_flow_run_state(run.id, Running())
