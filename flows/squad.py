@@ -248,14 +248,23 @@ POLL_BATCH = 200  # flow runs read per request while waiting (the API's page siz
 
 
 def _states(client: Any, ids: list[Any], by_id: dict[str, str]) -> list[tuple[str, Any]]:
-    """(athlete, state) of the runs ``ids``, read a page of runs per request: a squad of hundreds
-    polled run by run would keep the Prefect server busy answering the squad instead of the workers."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    """(athlete, final state) of those runs among ``ids`` that have ended, a page of runs per request
+    and only the ended ones sent back: a squad of hundreds polled run by run, or every run read at
+    every poll, would keep the Prefect server busy answering the squad instead of the workers."""
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
 
+    ended = FlowRunFilterState(type=FlowRunFilterStateType(any_=[
+        StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]))
     out = []
     for i in range(0, len(ids), POLL_BATCH):
         chunk = ids[i:i + POLL_BATCH]
-        for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
+        for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk), state=ended),
                                          limit=len(chunk)):
             out.append((by_id[str(run.id)], run.state))
     return out
