@@ -32,16 +32,25 @@ chromium:
 		echo "note: /usr/bin/chromium missing and not root: the browser tests will be skipped (sudo apt-get install chromium)"; \
 	fi
 
+LAKE_VENV := .venv-lake
+LAKE_TESTS := tests/test_lake.py tests/test_warehouse.py
+
 # Whole files per worker (module fixtures such as the dashboard's demo run once, not once per worker),
-# handed out slowest first (SLOW_FILES in tests/conftest.py) so both workers finish together.
-test: dev chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
-	$(MAKE) test-lake
+# handed out slowest first (SLOW_FILES in tests/conftest.py) so both workers finish together. The lake
+# tests (test-lake, below) run beside them: they mostly wait on PostgreSQL and on each other's locks,
+# so they cost the main suite little CPU; their output follows the main suite's.
+test: dev chromium $(LAKE_VENV)/.installed-lake postgresql
+	@rm -f .test-lake.log; \
+	PYTEST_DEBUG_TEMPROOT="$$(mktemp -d)" $(LAKE_VENV)/bin/python -m pytest -q -p no:cacheprovider -m lake \
+		$(LAKE_TESTS) > .test-lake.log 2>&1 & lake=$$!; \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder; main=$$?; \
+	wait $$lake; lake_rc=$$?; \
+	echo "--- make test-lake (run beside the main suite) ---"; cat .test-lake.log; \
+	[ $$main -eq 0 ] && [ $$lake_rc -eq 0 ]
 
 # The lake mode (docs/lake.md) in its own virtualenv: DuckDB pinned to 1.5.5, the version PyPI's
 # DuckLake and postgres extension wheels are built for (the main .venv keeps DuckDB 2.x, whose files
 # 1.5.5 cannot open). Its tests start PostgreSQL from Debian's packages on 127.0.0.1.
-LAKE_VENV := .venv-lake
 $(LAKE_VENV)/bin/python:
 	$(PYTHON) -m venv $(LAKE_VENV)
 	$(LAKE_VENV)/bin/python -m pip install -q --upgrade pip
@@ -58,7 +67,7 @@ postgresql:
 	fi
 
 test-lake: $(LAKE_VENV)/.installed-lake postgresql
-	$(LAKE_VENV)/bin/python -m pytest -q -m lake tests/test_lake.py tests/test_warehouse.py
+	$(LAKE_VENV)/bin/python -m pytest -q -m lake $(LAKE_TESTS)
 
 # Lint and type check (settings in pyproject.toml). mypy sees the folders under their installed names
 # (runlift.flows, ...) through a tree of links in .typecheck/, rebuilt here.
