@@ -110,18 +110,21 @@ HEARTBEAT_TIMEOUT_S = 90.0  # 3 heartbeats at PREFECT_FLOWS_HEARTBEAT_FREQUENCY=
 
 
 def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = CRASH_AUTOMATION,
-                            flow_name: str = "athlete_nightly") -> str:
-    """Create (or update) the automation that marks a flow run Crashed when its heartbeats stop for
-    ``within_s`` seconds (Prefect's zombie-run pattern, docs.prefect.io "detect zombie flows"): a
-    worker killed with its runs, a machine gone, a container evicted. The squad then sees the run
-    final and goes on, reporting that athlete failed, instead of waiting ``timeout_s``.
+                            flow_name: str = "athlete_nightly") -> tuple[str, str]:
+    """Create (or update) the two automations that mark a flow run Crashed when its machine is gone
+    (Prefect's zombie-run pattern, docs.prefect.io "detect zombie flows"): ``name``, a run whose
+    heartbeats stop for ``within_s`` seconds (a worker killed with its runs, a machine gone, a
+    container evicted), and ``name (stuck in Pending)``, a run that a worker took (Pending) and
+    never started within ``within_s`` (the worker died while starting its process: no heartbeat
+    ever comes). The squad then sees the run final and goes on, reporting that athlete failed,
+    instead of waiting ``timeout_s``.
 
     Only runs of the flow ``flow_name`` (``athlete_nightly``) are watched: every flow run sends
     heartbeats, by default every 180 s, so a rule for all of them would crash the squad's own run,
     or anybody's ``nightly_sync``, 90 s into it. The athlete runs' heartbeats come every 30 s (the
     least Prefect takes) from ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` in the deployment's
     ``job_variables.env`` (prefect.yaml) or the worker's environment; ``within_s`` must leave room
-    for two of them. Returns the automation's id."""
+    for two of them. Returns the two automations' ids."""
     from datetime import timedelta
 
     from prefect.client.orchestration import get_client
@@ -132,26 +135,34 @@ def ensure_crash_automation(within_s: float = HEARTBEAT_TIMEOUT_S, name: str = C
 
     if within_s < 10:
         raise SettingsError(f"a heartbeat timeout of {within_s:g} s is below Prefect's least (10 s)")
-    trigger = EventTrigger(
-        after={"prefect.flow-run.heartbeat"},
-        expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
-                "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
-        match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-        match_related=ResourceSpecification({"prefect.resource.role": "flow", "prefect.resource.name": flow_name}),
-        for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1,
-        within=timedelta(seconds=within_s))
-    action = ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False,
-                                message=f"no heartbeat for {within_s:.0f} s: its worker or machine is gone")
-    automation = AutomationCore(
-        name=name, enabled=True, trigger=trigger, actions=[action],
-        description=f"Marks a {flow_name} flow run Crashed when its heartbeats stop (runlift's squad_nightly "
-                    "creates it; docs/scale.md)")
+    ended = {"prefect.flow-run.Completed", "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
+             "prefect.flow-run.Crashed"}
+    rules = [(name, "prefect.flow-run.heartbeat", {"prefect.flow-run.heartbeat", *ended},
+              f"no heartbeat for {within_s:.0f} s: its worker or machine is gone"),
+             (f"{name} (stuck in Pending)", "prefect.flow-run.Pending", {"prefect.flow-run.Running", *ended},
+              f"taken by a worker but not started within {within_s:.0f} s: its worker or machine is gone")]
+    ids = []
     with get_client(sync_client=True) as client:
-        found = client.read_automations_by_name(name)
-        if not found:
-            return str(client.create_automation(automation))
-        client.update_automation(found[0].id, automation)
-        return str(found[0].id)
+        for rule_name, after, expect, message in rules:
+            trigger = EventTrigger(
+                after={after}, expect=expect,
+                match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+                match_related=ResourceSpecification({"prefect.resource.role": "flow",
+                                                     "prefect.resource.name": flow_name}),
+                for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1,
+                within=timedelta(seconds=within_s))
+            automation = AutomationCore(
+                name=rule_name, enabled=True, trigger=trigger,
+                actions=[ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False, message=message)],
+                description=f"Marks a {flow_name} flow run Crashed when its worker is gone (runlift's squad_nightly "
+                            "creates it; docs/scale.md)")
+            found = client.read_automations_by_name(rule_name)
+            if found:
+                client.update_automation(found[0].id, automation)
+                ids.append(str(found[0].id))
+            else:
+                ids.append(str(client.create_automation(automation)))
+    return ids[0], ids[1]
 
 
 # --- one athlete's steps (each a Prefect task in athlete_nightly) ------------------------------

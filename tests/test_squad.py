@@ -231,7 +231,7 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_others_are_left_alone
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.events import emit_event
-    from prefect.states import Completed, Running
+    from prefect.states import Completed, Pending, Running
 
     from runlift.flows.squad import ensure_crash_automation
 
@@ -244,12 +244,14 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_others_are_left_alone
         pass
 
     name = "runlift-test: crash without heartbeats"
-    automation_id = ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe")
-    assert ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe") == automation_id
+    automation_ids = ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe")
+    assert ensure_crash_automation(within_s=10, name=name, flow_name="heartbeat-probe") == automation_ids
     try:
         with get_client(sync_client=True) as client:
             gone, done = client.create_flow_run(probe, name="gone"), client.create_flow_run(probe, name="done")
             elsewhere = client.create_flow_run(other, name="elsewhere")
+            stuck = client.create_flow_run(probe, name="stuck")  # its worker died while starting it
+            client.set_flow_run_state(stuck.id, Pending())
             for run, flow_name in ((gone, "heartbeat-probe"), (done, "heartbeat-probe"),
                                    (elsewhere, "heartbeat-other")):
                 client.set_flow_run_state(run.id, Running())
@@ -265,11 +267,14 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_and_others_are_left_alone
                     break
                 time.sleep(1)
             time.sleep(6)  # one more evaluation for the others
-            states = {r.name: client.read_flow_run(r.id).state for r in (gone, done, elsewhere)}
+            states = {r.name: client.read_flow_run(r.id).state for r in (gone, done, elsewhere, stuck)}
     finally:
         with get_client(sync_client=True) as client:
-            client.delete_automation(automation_id)
+            for automation_id in automation_ids:
+                client.delete_automation(automation_id)
     assert states["gone"] is not None and states["gone"].is_crashed(), states
     assert "no heartbeat for 10 s" in (states["gone"].message or "")
     assert states["done"] is not None and states["done"].is_completed(), states
     assert states["elsewhere"] is not None and states["elsewhere"].is_running(), states
+    assert states["stuck"] is not None and states["stuck"].is_crashed(), states
+    assert "not started within 10 s" in (states["stuck"].message or "")
