@@ -46,7 +46,7 @@ from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
 from hostile_http import HostileServer, Reply, Request
-from strava_fuzz import ODD, Outcome, encode, message_problems, run_cases
+from strava_fuzz import Outcome, encode, message_problems, mutate_dict, odd, run_cases
 
 PASSWORD = "fuzz-garmin-password-5d1c"
 CASE_SECONDS = 20.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -54,20 +54,6 @@ END = dt.date(2026, 3, 1)
 ACTIVITY_FIELDS = ["activityId", "activityName", "startTimeGMT", "activityType", "duration", "manualActivity"]
 METRIC_FIELDS = ["samplePk", "calendarDate", "timestampGMT", "date", "weight", "bmi", "bodyFat", "bodyWater",
                  "boneMass", "muscleMass", "sourceType"]
-
-
-def odd(rng: random.Random) -> Any:
-    return rng.choice(ODD)
-
-
-def _mutate_dict(rng: random.Random, d: dict[str, Any], fields: list[str]) -> None:
-    r = rng.random()
-    if r < 0.6:
-        d[rng.choice(fields)] = odd(rng)
-    elif r < 0.85:
-        d.pop(rng.choice(fields), None)
-    else:
-        d[rng.choice(["x", "💥", "", "newFieldFromGarmin"])] = odd(rng)
 
 
 def mutate_list(rng: random.Random, items: list[Any]) -> Any:
@@ -82,7 +68,7 @@ def mutate_list(rng: random.Random, items: list[Any]) -> Any:
             if rng.random() < 0.2:
                 items[i]["activityType"] = rng.choice([odd(rng), {"typeKey": odd(rng)}])
             else:
-                _mutate_dict(rng, items[i], ACTIVITY_FIELDS)
+                mutate_dict(rng, items[i], ACTIVITY_FIELDS, "newFieldFromGarmin")
         elif op < 0.7:
             items[i] = odd(rng)
         elif op < 0.8:
@@ -107,7 +93,7 @@ def mutate_weigh_ins(rng: random.Random, body: Any) -> Any:
     elif r < 0.85:
         m = metrics[rng.randrange(len(metrics))]
         if isinstance(m, dict):
-            _mutate_dict(rng, m, METRIC_FIELDS)
+            mutate_dict(rng, m, METRIC_FIELDS, "newFieldFromGarmin")
     else:
         metrics.append(json.loads(json.dumps(metrics[0])))  # the same sample twice
     return body

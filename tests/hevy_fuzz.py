@@ -34,7 +34,7 @@ from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
 from hostile_http import HostileServer, Reply, Request
-from strava_fuzz import ODD, Outcome, encode, message_problems, run_cases
+from strava_fuzz import Outcome, encode, message_problems, mutate_dict, odd, run_cases
 
 KEY = "fuzz-hevy-key-0b1e6c2d-8f3a-4d5e-9a7b-2c4d6e8f0a1b"
 CASE_SECONDS = 15.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -47,38 +47,24 @@ PAGE_KEYS = {"/v1/workouts": "workouts", "/v1/workouts/events": "events",
              "/v1/exercise_templates": "exercise_templates", "/v1/body_measurements": "body_measurements"}
 
 
-def odd(rng: random.Random) -> Any:
-    return rng.choice(ODD)
-
-
-def _mutate_dict(rng: random.Random, d: dict[str, Any], fields: list[str]) -> None:
-    r = rng.random()
-    if r < 0.6:
-        d[rng.choice(fields)] = odd(rng)
-    elif r < 0.85:
-        d.pop(rng.choice(fields), None)
-    else:
-        d[rng.choice(["x", "💥", "", "new_field_from_hevy"])] = odd(rng)
-
-
 def _mutate_workout(rng: random.Random, w: Any) -> Any:
     if not isinstance(w, dict):
         return w
     r = rng.random()
     exercises = w.get("exercises")
     if r < 0.35 or not isinstance(exercises, list) or not exercises:
-        _mutate_dict(rng, w, WORKOUT_FIELDS)
+        mutate_dict(rng, w, WORKOUT_FIELDS, "new_field_from_hevy")
         return w
     ex = exercises[rng.randrange(len(exercises))]
     if not isinstance(ex, dict):
         return w
     sets = ex.get("sets")
     if r < 0.55 or not isinstance(sets, list) or not sets:
-        _mutate_dict(rng, ex, EXERCISE_FIELDS)
+        mutate_dict(rng, ex, EXERCISE_FIELDS, "new_field_from_hevy")
     elif r < 0.9:
         s = sets[rng.randrange(len(sets))]
         if isinstance(s, dict):
-            _mutate_dict(rng, s, SET_FIELDS)
+            mutate_dict(rng, s, SET_FIELDS, "new_field_from_hevy")
     else:
         exercises[rng.randrange(len(exercises))] = odd(rng)
     return w
@@ -100,11 +86,11 @@ def mutate_items(rng: random.Random, path: str, items: list[Any]) -> Any:
                 if isinstance(e, dict) and rng.random() < 0.6 and isinstance(e.get("workout"), dict):
                     e["workout"] = _mutate_workout(rng, e["workout"])
                 elif isinstance(e, dict):
-                    _mutate_dict(rng, e, ["type", "id", "deleted_at", "workout"])
+                    mutate_dict(rng, e, ["type", "id", "deleted_at", "workout"], "new_field_from_hevy")
             elif path == "/v1/exercise_templates" and isinstance(items[i], dict):
-                _mutate_dict(rng, items[i], TEMPLATE_FIELDS)
+                mutate_dict(rng, items[i], TEMPLATE_FIELDS, "new_field_from_hevy")
             elif isinstance(items[i], dict):
-                _mutate_dict(rng, items[i], MEASURE_FIELDS)
+                mutate_dict(rng, items[i], MEASURE_FIELDS, "new_field_from_hevy")
         elif op < 0.7:
             items[i] = odd(rng)
         elif op < 0.8:

@@ -56,6 +56,18 @@ def odd(rng: random.Random) -> Any:
     return rng.choice(ODD)
 
 
+def mutate_dict(rng: random.Random, d: dict[str, Any], fields: list[str], new_field: str) -> None:
+    """One change to an answer's object: an odd value in one of ``fields``, one of them removed, or an
+    unknown field (``new_field`` among others) with an odd value. Used by the Hevy and Garmin fuzzers."""
+    r = rng.random()
+    if r < 0.6:
+        d[rng.choice(fields)] = odd(rng)
+    elif r < 0.85:
+        d.pop(rng.choice(fields), None)
+    else:
+        d[rng.choice(["x", "💥", "", new_field])] = odd(rng)
+
+
 def mutate_activities(rng: random.Random, base: list[dict[str, Any]]) -> Any:
     """A mutated activity page (usually still a list; sometimes not)."""
     page: list[Any] = [dict(a) for a in base]
