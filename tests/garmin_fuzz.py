@@ -46,7 +46,7 @@ from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
 from hostile_http import HostileServer, Reply, Request
-from strava_fuzz import Outcome, encode, message_problems, mutate_dict, odd, run_cases
+from strava_fuzz import Outcome, encode, message_problems, mutate_dict, mutate_list, odd, run_cases
 
 PASSWORD = "fuzz-garmin-password-5d1c"
 CASE_SECONDS = 20.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -56,28 +56,14 @@ METRIC_FIELDS = ["samplePk", "calendarDate", "timestampGMT", "date", "weight", "
                  "boneMass", "muscleMass", "sourceType"]
 
 
-def mutate_list(rng: random.Random, items: list[Any]) -> Any:
-    """The activity list, mutated (usually still a list; sometimes not)."""
-    items = json.loads(json.dumps(items))
-    for _ in range(rng.randint(1, 3)):
-        if not items:
-            items.append(odd(rng))
-        i = rng.randrange(len(items))
-        op = rng.random()
-        if op < 0.6 and isinstance(items[i], dict):
-            if rng.random() < 0.2:
-                items[i]["activityType"] = rng.choice([odd(rng), {"typeKey": odd(rng)}])
-            else:
-                mutate_dict(rng, items[i], ACTIVITY_FIELDS, "newFieldFromGarmin")
-        elif op < 0.7:
-            items[i] = odd(rng)
-        elif op < 0.8:
-            items.insert(rng.randrange(len(items) + 1), json.loads(json.dumps(items[i])))
-        elif op < 0.9:
-            return rng.choice([{}, {"error": odd(rng)}, "x", 3, None, odd(rng)])
-        else:
-            items = items * rng.randint(2, 5)
-    return items
+def _mutate_activity(rng: random.Random, item: Any) -> Any:
+    if not isinstance(item, dict):
+        return odd(rng)
+    if rng.random() < 0.2:
+        item["activityType"] = rng.choice([odd(rng), {"typeKey": odd(rng)}])
+    else:
+        mutate_dict(rng, item, ACTIVITY_FIELDS, "newFieldFromGarmin")
+    return item
 
 
 def mutate_weigh_ins(rng: random.Random, body: Any) -> Any:
@@ -166,7 +152,7 @@ class GarminFuzzer:
             return Reply(status, mutate_download(rng, body), content_type=content_type)
         value = json.loads(body)
         if req.path == LIST_PATH:
-            value = mutate_list(rng, value)
+            value = mutate_list(rng, value, _mutate_activity)
         elif req.path.startswith(WEIGHT_PREFIX):
             value = mutate_weigh_ins(rng, value)
         data = encode(rng, value) if rng.random() < c.get("bytes_odds", 0.0) else json.dumps(value).encode()

@@ -34,7 +34,7 @@ from runlift.standins.season import synthetic_season
 from runlift.warehouse import db as wdb
 
 from hostile_http import HostileServer, Reply, Request
-from strava_fuzz import Outcome, encode, message_problems, mutate_dict, odd, run_cases
+from strava_fuzz import Outcome, encode, message_problems, mutate_dict, mutate_list, odd, run_cases
 
 KEY = "fuzz-hevy-key-0b1e6c2d-8f3a-4d5e-9a7b-2c4d6e8f0a1b"
 CASE_SECONDS = 15.0  # a case taking longer counts as a hang (timeout_s is 1 s, retries 0)
@@ -72,34 +72,22 @@ def _mutate_workout(rng: random.Random, w: Any) -> Any:
 
 def mutate_items(rng: random.Random, path: str, items: list[Any]) -> Any:
     """A mutated list of page items (usually still a list; sometimes not)."""
-    items = [json.loads(json.dumps(i)) for i in items]
-    for _ in range(rng.randint(1, 3)):
-        if not items:
-            items.append(odd(rng))
-        i = rng.randrange(len(items))
-        op = rng.random()
-        if op < 0.6:
-            if path == "/v1/workouts":
-                items[i] = _mutate_workout(rng, items[i])
-            elif path == "/v1/workouts/events":
-                e = items[i]
-                if isinstance(e, dict) and rng.random() < 0.6 and isinstance(e.get("workout"), dict):
-                    e["workout"] = _mutate_workout(rng, e["workout"])
-                elif isinstance(e, dict):
-                    mutate_dict(rng, e, ["type", "id", "deleted_at", "workout"], "new_field_from_hevy")
-            elif path == "/v1/exercise_templates" and isinstance(items[i], dict):
-                mutate_dict(rng, items[i], TEMPLATE_FIELDS, "new_field_from_hevy")
-            elif isinstance(items[i], dict):
-                mutate_dict(rng, items[i], MEASURE_FIELDS, "new_field_from_hevy")
-        elif op < 0.7:
-            items[i] = odd(rng)
-        elif op < 0.8:
-            items.insert(rng.randrange(len(items) + 1), json.loads(json.dumps(items[i])))
-        elif op < 0.9:
-            return rng.choice([{}, {"error": odd(rng)}, "x", 3, None, odd(rng)])
-        else:
-            items = items * rng.randint(2, 5)
-    return items
+
+    def mutate_item(rng: random.Random, item: Any) -> Any:
+        if path == "/v1/workouts":
+            return _mutate_workout(rng, item)
+        if path == "/v1/workouts/events":
+            if isinstance(item, dict) and rng.random() < 0.6 and isinstance(item.get("workout"), dict):
+                item["workout"] = _mutate_workout(rng, item["workout"])
+            elif isinstance(item, dict):
+                mutate_dict(rng, item, ["type", "id", "deleted_at", "workout"], "new_field_from_hevy")
+        elif path == "/v1/exercise_templates" and isinstance(item, dict):
+            mutate_dict(rng, item, TEMPLATE_FIELDS, "new_field_from_hevy")
+        elif isinstance(item, dict):
+            mutate_dict(rng, item, MEASURE_FIELDS, "new_field_from_hevy")
+        return item
+
+    return mutate_list(rng, items, mutate_item)
 
 
 class HevyFuzzer:

@@ -68,6 +68,29 @@ def mutate_dict(rng: random.Random, d: dict[str, Any], fields: list[str], new_fi
         d[rng.choice(["x", "💥", "", new_field])] = odd(rng)
 
 
+def mutate_list(rng: random.Random, items: list[Any], mutate_item: Callable[[random.Random, Any], Any]) -> Any:
+    """A mutated list of an answer's items (usually still a list; sometimes not): 1 to 3 times, an
+    item changed by ``mutate_item`` (which returns it), replaced by an odd value, repeated, the whole
+    answer replaced by a non-list, or the list multiplied. Used by the Hevy and Garmin fuzzers."""
+    items = json.loads(json.dumps(items))
+    for _ in range(rng.randint(1, 3)):
+        if not items:
+            items.append(odd(rng))
+        i = rng.randrange(len(items))
+        op = rng.random()
+        if op < 0.6:
+            items[i] = mutate_item(rng, items[i])
+        elif op < 0.7:
+            items[i] = odd(rng)
+        elif op < 0.8:
+            items.insert(rng.randrange(len(items) + 1), json.loads(json.dumps(items[i])))
+        elif op < 0.9:
+            return rng.choice([{}, {"error": odd(rng)}, "x", 3, None, odd(rng)])
+        else:
+            items = items * rng.randint(2, 5)
+    return items
+
+
 def mutate_activities(rng: random.Random, base: list[dict[str, Any]]) -> Any:
     """A mutated activity page (usually still a list; sometimes not)."""
     page: list[Any] = [dict(a) for a in base]
